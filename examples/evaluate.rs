@@ -1,0 +1,169 @@
+//! Measures cannery's quality on hand-labelled replies, leave-one-out, as the README reports it.
+//!
+//! ```text
+//! cargo run --release --features serde --example evaluate -- \
+//!     [--data ../shared/data] [--signals FILE] \
+//!     [--floor-canned2 AUC] [--floor-canned1 AUC] [--floor-specific AUC]
+//! ```
+//!
+//! Indexes `replies.jsonl` (with the built-in stock corpus), scores every reply of
+//! `labels-dev.jsonl` with itself left out of the index and its customer message as context, and
+//! prints the ROC-AUC of `canned` for label 2 vs 0 and for >= 1 vs 0, and of `personalisation` for
+//! `specific`. With floors it exits 1 when a figure falls below its floor (the CI quality gate).
+//! `--signals FILE` writes each item's labels and signals as JSON lines.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use cannery::{Context, Index, Reply};
+use serde_json::Value;
+
+struct Row {
+    id: String,
+    brand: Option<String>,
+    text: String,
+}
+
+fn read_jsonl(path: &str) -> Result<Vec<Value>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+    std::io::BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
+        .map(|(n, line)| {
+            let line = line.map_err(|e| format!("{path}:{}: {e}", n + 1))?;
+            serde_json::from_str(&line).map_err(|e| format!("{path}:{}: {e}", n + 1))
+        })
+        .collect()
+}
+
+fn field(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(Value::as_str).map(str::to_string)
+}
+
+/// ROC-AUC by the Mann-Whitney statistic, ties counted half.
+fn auc(scores: &[(f64, bool)]) -> f64 {
+    let pos: Vec<f64> = scores.iter().filter(|s| s.1).map(|s| s.0).collect();
+    let neg: Vec<f64> = scores.iter().filter(|s| !s.1).map(|s| s.0).collect();
+    if pos.is_empty() || neg.is_empty() {
+        return f64::NAN;
+    }
+    let mut wins = 0.0;
+    for p in &pos {
+        for n in &neg {
+            wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+        }
+    }
+    wins / (pos.len() * neg.len()) as f64
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("evaluate: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<bool, String> {
+    let mut data = "../shared/data".to_string();
+    let mut signals_path = None;
+    let mut floors = [None::<f64>; 3];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--data" => data = value()?,
+            "--signals" => signals_path = Some(value()?),
+            "--floor-canned2" => floors[0] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
+            "--floor-canned1" => floors[1] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
+            "--floor-specific" => floors[2] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let rows: Vec<Row> = read_jsonl(&format!("{data}/replies.jsonl"))?
+        .iter()
+        .map(|v| Row {
+            id: field(v, "id").unwrap_or_default(),
+            brand: field(v, "brand"),
+            text: field(v, "text").unwrap_or_default(),
+        })
+        .collect();
+    let labels = read_jsonl(&format!("{data}/labels-dev.jsonl"))?;
+
+    let t0 = std::time::Instant::now();
+    let index = Index::builder().build(rows.iter().map(|r| {
+        let reply = Reply::new(&r.id, &r.text);
+        match &r.brand {
+            Some(b) => reply.group(b),
+            None => reply,
+        }
+    }));
+    let build = t0.elapsed();
+
+    let mut canned2 = Vec::new();
+    let mut canned1 = Vec::new();
+    let mut specific = Vec::new();
+    let mut out = match &signals_path {
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| format!("cannot create {p}: {e}"))?),
+        None => None,
+    };
+    let t0 = std::time::Instant::now();
+    for label in &labels {
+        let id = field(label, "id").ok_or("a label has no id")?;
+        let text = field(label, "text").ok_or("a label has no text")?;
+        let customer = field(label, "in_reply_to_text");
+        let canned = label["canned"].as_u64().ok_or("a label has no canned")?;
+        let spec = label["specific"].as_u64().ok_or("a label has no specific")?;
+        if !index.contains_id(&id) {
+            return Err(format!("labelled reply {id} is not in the corpus"));
+        }
+        let ctx = match &customer {
+            Some(c) => Context::new().message(c),
+            None => Context::new(),
+        };
+        let report = index.score_excluding(&text, &ctx, &id);
+        if canned != 1 {
+            canned2.push((report.canned, canned == 2));
+        }
+        canned1.push((report.canned, canned >= 1));
+        specific.push((report.personalisation, spec == 1));
+        if let Some(out) = &mut out {
+            let line = serde_json::json!({
+                "id": id, "canned_label": canned, "specific_label": spec,
+                "canned": report.canned, "personalisation": report.personalisation,
+                "verdict": report.verdict, "signals": report.signals,
+            });
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        }
+    }
+    let score = t0.elapsed();
+    let figures = [auc(&canned2), auc(&canned1), auc(&specific)];
+    println!(
+        "corpus {} replies ({} distinct after masking), built in {:.2?}; {} labelled scored leave-one-out in {:.2?}",
+        index.len(),
+        index.distinct_len(),
+        build,
+        labels.len(),
+        score
+    );
+    println!("{:<28} {:>8}", "figure", "ROC-AUC");
+    let names = ["canned, 2 vs 0", "canned, >=1 vs 0", "personalisation, specific"];
+    let mut ok = true;
+    for ((name, figure), floor) in names.iter().zip(figures).zip(floors) {
+        let verdict = match floor {
+            Some(f) if figure.is_nan() || figure < f => {
+                ok = false;
+                format!("  BELOW the floor {f:.3}")
+            }
+            Some(f) => format!("  (floor {f:.3})"),
+            None => String::new(),
+        };
+        println!("{name:<28} {figure:>8.3}{verdict}");
+    }
+    std::io::stdout().flush().ok();
+    Ok(ok)
+}

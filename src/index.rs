@@ -1,0 +1,781 @@
+//! The index: a corpus of past replies collapsed into clusters of identical masked replies, with
+//! per-shingle and per-word frequencies and a capped inverted index from shingles to clusters.
+//!
+//! # Design, and why
+//!
+//! Canned replies are sent again and again with only the slots changed, so after slot masking most
+//! of a brand's archive collapses into few distinct texts. The index therefore keeps one
+//! **cluster** per distinct masked token sequence (with its count of replies, a representative
+//! text and its token keys) and one small record per reply (its id, group and cluster).
+//!
+//! Each **shingle** (word n-gram, see [`crate::shingles`]) has a record of how many replies and how
+//! many clusters contain it, and a posting list of the clusters that contain it. Posting lists are
+//! capped (`max_postings`, 256 by default): the shingles of stock phrases occur in thousands of
+//! clusters, and scanning those lists would make a query's cost grow with the corpus. The
+//! frequencies stay exact past the cap, so the boilerplate spans and the support of a phrase are
+//! exact; only the candidate set for the nearest replies is drawn from the first clusters of a
+//! common shingle (the earliest, which for a template are the ones seen first) and from the
+//! rarer shingles, which are never capped in practice.
+//!
+//! Candidates are ranked by the number of shingles they share with the query, and the best few
+//! are verified with an edit distance over token keys. This is exact overlap counting over a
+//! compact inverted index; MinHash/LSH was not used because on short canned replies two copies of
+//! one template share only about half their 3-grams (so LSH at useful thresholds misses them) and
+//! LSH buckets of a canned corpus hold thousands of replies, so query time tracks bucket size.
+//!
+//! Words have their own frequency table (replies containing the word), used to tell generic
+//! wording from content the corpus has never seen.
+//!
+//! The index is immutable behind an [`Arc`]: cloning is cheap and a clone can be shared across
+//! threads. [`Index::insert`] copies the tables first if another clone still shares them
+//! (copy-on-write), so readers never see a half-inserted reply.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::normalize::{slot_key, tokenize_into, Scratch, Slot, Token};
+use crate::shingle::{sequence_key, shingles_of_keys};
+use crate::stock::STOCK_REPLIES;
+
+/// The group of the built-in stock corpus's replies.
+pub const STOCK_GROUP: &str = "cannery:stock";
+
+/// A reply to add to an index: its id, its text and, optionally, a group (a brand or an agent).
+///
+/// ```
+/// use cannery::Reply;
+/// let reply = Reply::new("42", "Please DM us.").group("AcmeHelp");
+/// assert_eq!(reply.id, "42");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply<'a> {
+    /// The reply's id, passed through to reports (ids need not be unique; leave-one-out scoring
+    /// by id leaves out the first reply with that id).
+    pub id: &'a str,
+    /// The reply's text.
+    pub text: &'a str,
+    /// The group the reply belongs to: a brand, an agent, a queue.
+    pub group: Option<&'a str>,
+}
+
+impl<'a> Reply<'a> {
+    /// A reply with no group.
+    ///
+    /// ```
+    /// let r = cannery::Reply::new("1", "Thanks!");
+    /// assert!(r.group.is_none());
+    /// ```
+    pub fn new(id: &'a str, text: &'a str) -> Self {
+        Reply {
+            id,
+            text,
+            group: None,
+        }
+    }
+
+    /// The same reply in `group`.
+    ///
+    /// ```
+    /// let r = cannery::Reply::new("1", "Thanks!").group("Delta");
+    /// assert_eq!(r.group, Some("Delta"));
+    /// ```
+    pub fn group(mut self, group: &'a str) -> Self {
+        self.group = Some(group);
+        self
+    }
+}
+
+/// The settings an index is built with. Read them back with [`Index::config`].
+///
+/// ```
+/// let index = cannery::IndexBuilder::new().ngram(2).build([]);
+/// assert_eq!(index.config().ngram, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Config {
+    /// Words per shingle (1 to 8; 3 by default).
+    pub ngram: usize,
+    /// How many replies must share a phrase for it to be reported as boilerplate (2 by default).
+    pub min_support: u32,
+    /// The most clusters kept in one shingle's posting list (256 by default).
+    pub max_postings: usize,
+    /// How many nearest past replies a report lists (3 by default).
+    pub neighbours: usize,
+    /// Whether the built-in stock corpus is part of the index (true by default).
+    pub stock_corpus: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ngram: 3,
+            min_support: 2,
+            max_postings: 256,
+            neighbours: 3,
+            stock_corpus: true,
+        }
+    }
+}
+
+/// Builds an [`Index`]: set the options with `&mut self` setters, then [`build`](Self::build).
+///
+/// ```
+/// use cannery::{IndexBuilder, Reply};
+/// let index = IndexBuilder::new()
+///     .ngram(3)
+///     .min_support(2)
+///     .build([Reply::new("1", "Please DM us your order number."),
+///             Reply::new("2", "Please DM us your order number. ^AB")]);
+/// assert_eq!(index.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct IndexBuilder {
+    config: Config,
+}
+
+impl IndexBuilder {
+    /// A builder with the default settings (see [`Config`]).
+    ///
+    /// ```
+    /// let builder = cannery::IndexBuilder::new();
+    /// ```
+    pub fn new() -> Self {
+        IndexBuilder::default()
+    }
+
+    /// Words per shingle, clamped to 1..=8.
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().ngram(20).build([]);
+    /// assert_eq!(index.config().ngram, 8);
+    /// ```
+    pub fn ngram(&mut self, n: usize) -> &mut Self {
+        self.config.ngram = n.clamp(1, 8);
+        self
+    }
+
+    /// How many replies must share a phrase for it to count as boilerplate (at least 1).
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().min_support(5).build([]);
+    /// assert_eq!(index.config().min_support, 5);
+    /// ```
+    pub fn min_support(&mut self, n: u32) -> &mut Self {
+        self.config.min_support = n.max(1);
+        self
+    }
+
+    /// The most clusters kept in one shingle's posting list (at least 1).
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().max_postings(64).build([]);
+    /// assert_eq!(index.config().max_postings, 64);
+    /// ```
+    pub fn max_postings(&mut self, n: usize) -> &mut Self {
+        self.config.max_postings = n.clamp(1, u32::MAX as usize);
+        self
+    }
+
+    /// How many nearest past replies a report lists.
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().neighbours(5).build([]);
+    /// assert_eq!(index.config().neighbours, 5);
+    /// ```
+    pub fn neighbours(&mut self, n: usize) -> &mut Self {
+        self.config.neighbours = n.min(64);
+        self
+    }
+
+    /// Whether to include the built-in corpus of stock customer-service phrasing.
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().stock_corpus(false).build([]);
+    /// assert!(index.is_empty());
+    /// ```
+    pub fn stock_corpus(&mut self, yes: bool) -> &mut Self {
+        self.config.stock_corpus = yes;
+        self
+    }
+
+    /// Builds an index of `replies` (plus the stock corpus unless turned off).
+    ///
+    /// ```
+    /// use cannery::{IndexBuilder, Reply};
+    /// let rows = vec![("a".to_string(), "Thanks for reaching out!".to_string())];
+    /// let index = IndexBuilder::new().build(rows.iter().map(|(id, t)| Reply::new(id, t)));
+    /// assert!(index.contains_id("a"));
+    /// ```
+    pub fn build<'a, I>(&self, replies: I) -> Index
+    where
+        I: IntoIterator<Item = Reply<'a>>,
+    {
+        let mut inner = Inner::new(self.config.clone());
+        let mut scratch = Scratch::default();
+        let mut tokens = Vec::new();
+        if self.config.stock_corpus {
+            for (n, text) in STOCK_REPLIES.iter().enumerate() {
+                let id = format!("stock:{}", n + 1);
+                tokenize_into(text, &mut scratch, &mut tokens);
+                inner.add(&id, text, Some(STOCK_GROUP), &tokens, true);
+            }
+        }
+        for reply in replies {
+            tokenize_into(reply.text, &mut scratch, &mut tokens);
+            inner.add(reply.id, reply.text, reply.group, &tokens, false);
+        }
+        Index {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+/// An index of past replies to score new ones against.
+///
+/// Cheap to clone (an [`Arc`] inside), `Send + Sync`, and deterministic: the same replies in the
+/// same order give the same index and the same reports. Build it with [`IndexBuilder`], or take
+/// [`Index::stock`] for the built-in corpus alone.
+///
+/// ```
+/// use cannery::{Index, Reply, Context};
+/// let mut index = Index::stock();
+/// index.insert(Reply::new("t1", "We're sorry for the wait. Please DM us your booking reference."));
+/// let report = index.score("We are sorry for the wait! Please DM us your booking reference.",
+///                          &Context::new());
+/// assert!(report.canned > 0.5);
+/// ```
+#[derive(Clone)]
+pub struct Index {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Default for Index {
+    /// The same as [`Index::stock`].
+    fn default() -> Self {
+        Index::stock()
+    }
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("replies", &self.len())
+            .field("clusters", &self.inner.clusters.len())
+            .field("shingles", &self.inner.shingles.len())
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Index {
+    /// An index of the built-in stock corpus alone: a few hundred stock customer-service replies
+    /// written for this crate (apologies, requests to DM, e-mail or call, escalations, thanks,
+    /// links, holding replies, closings).
+    ///
+    /// ```
+    /// let index = cannery::Index::stock();
+    /// assert!(index.len() > 200);
+    /// ```
+    pub fn stock() -> Index {
+        IndexBuilder::new().build([])
+    }
+
+    /// A builder, the same as [`IndexBuilder::new`].
+    ///
+    /// ```
+    /// let index = cannery::Index::builder().stock_corpus(false).build([]);
+    /// assert_eq!(index.len(), 0);
+    /// ```
+    pub fn builder() -> IndexBuilder {
+        IndexBuilder::new()
+    }
+
+    /// The settings the index was built with.
+    ///
+    /// ```
+    /// assert_eq!(cannery::Index::stock().config().ngram, 3);
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The number of replies in the index, stock replies included.
+    ///
+    /// ```
+    /// let index = cannery::Index::builder().stock_corpus(false)
+    ///     .build([cannery::Reply::new("1", "Hi")]);
+    /// assert_eq!(index.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.reply_cluster.len()
+    }
+
+    /// Whether the index holds no reply at all.
+    ///
+    /// ```
+    /// assert!(!cannery::Index::stock().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of distinct replies after slot masking (clusters of identical masked replies).
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("1", "@ann Please DM us. ^JK"),
+    ///     Reply::new("2", "@bob Please DM us. -Becky"),
+    /// ]);
+    /// assert_eq!(index.distinct_len(), 1);
+    /// ```
+    pub fn distinct_len(&self) -> usize {
+        self.inner.clusters.len()
+    }
+
+    /// Whether a reply with this id is in the index.
+    ///
+    /// ```
+    /// assert!(cannery::Index::stock().contains_id("stock:1"));
+    /// ```
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.inner.reply_of_id(id).is_some()
+    }
+
+    /// Adds a reply. If other clones share this index's tables, they are copied first, so the
+    /// clones keep seeing the index as it was.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let mut index = Index::stock();
+    /// let before = index.clone();
+    /// index.insert(Reply::new("new", "A reply."));
+    /// assert_eq!(index.len(), before.len() + 1);
+    /// ```
+    pub fn insert(&mut self, reply: Reply<'_>) {
+        let tokens = crate::normalize::tokenize(reply.text);
+        Arc::make_mut(&mut self.inner).add(reply.id, reply.text, reply.group, &tokens, false);
+    }
+
+    /// Adds many replies (see [`insert`](Self::insert)), reusing buffers between them.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let mut index = Index::stock();
+    /// let n = index.len();
+    /// index.extend([Reply::new("a", "One."), Reply::new("b", "Two.")]);
+    /// assert_eq!(index.len(), n + 2);
+    /// ```
+    pub fn extend<'a, I: IntoIterator<Item = Reply<'a>>>(&mut self, replies: I) {
+        let inner = Arc::make_mut(&mut self.inner);
+        let mut scratch = Scratch::default();
+        let mut tokens = Vec::new();
+        for reply in replies {
+            tokenize_into(reply.text, &mut scratch, &mut tokens);
+            inner.add(reply.id, reply.text, reply.group, &tokens, false);
+        }
+    }
+
+    /// Merges `other` into this index, as if its replies had been inserted after this index's
+    /// own. Indexes of shards built in parallel merge into the index of the whole archive.
+    /// The stock corpus is taken once: `other`'s stock replies are skipped when this index has
+    /// them already.
+    ///
+    /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the two were
+    /// built with different shingle sizes.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let shard = |rows: &[(&str, &str)]| Index::builder()
+    ///     .build(rows.iter().map(|(id, t)| Reply::new(id, t)));
+    /// let mut a = shard(&[("1", "Please DM us.")]);
+    /// let b = shard(&[("2", "Please DM us!")]);
+    /// a.merge(&b).unwrap();
+    /// assert!(a.contains_id("1") && a.contains_id("2"));
+    /// assert_eq!(a.len(), Index::stock().len() + 2);
+    /// ```
+    pub fn merge(&mut self, other: &Index) -> Result<(), crate::Error> {
+        if self.inner.config.ngram != other.inner.config.ngram {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                format!(
+                    "cannot merge indexes of {}-grams and {}-grams",
+                    self.inner.config.ngram, other.inner.config.ngram
+                ),
+            ));
+        }
+        let skip_stock = self.inner.config.stock_corpus;
+        let inner = Arc::make_mut(&mut self.inner);
+        let o = &other.inner;
+        let stock_group = o.group_of_name(STOCK_GROUP);
+        for reply in 0..o.reply_cluster.len() {
+            let group = o.reply_group[reply];
+            if skip_stock && group != NO_GROUP && Some(group) == stock_group {
+                continue;
+            }
+            let cluster = &o.clusters[o.reply_cluster[reply] as usize];
+            let group_name = (group != NO_GROUP).then(|| o.groups.get(group as usize));
+            inner.add_keys(
+                o.ids.get(reply),
+                o.texts.get(o.reply_cluster[reply] as usize),
+                group_name,
+                o.cluster_keys(cluster),
+                cluster.stock,
+            );
+        }
+        Ok(())
+    }
+
+    /// The ids of the replies in the index, in insertion order.
+    ///
+    /// ```
+    /// let index = cannery::Index::stock();
+    /// assert_eq!(index.ids().next(), Some("stock:1"));
+    /// ```
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| self.inner.ids.get(i))
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// The tables
+
+pub(crate) const NO_GROUP: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Strings stored end to end, with offsets: one allocation for millions of ids.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub(crate) struct StrArena {
+    pub(crate) bytes: String,
+    /// `ends[i]` is the end of string `i`; string `i` starts at `ends[i - 1]` (or 0).
+    pub(crate) ends: Vec<u64>,
+}
+
+impl StrArena {
+    pub(crate) fn push(&mut self, s: &str) -> usize {
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len() as u64);
+        self.ends.len() - 1
+    }
+
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// A cluster: the replies whose masked token sequences are identical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cluster {
+    /// Replies in the cluster.
+    pub(crate) count: u32,
+    /// The first and the last reply of the cluster (an example when the first is left out).
+    pub(crate) first_reply: u32,
+    pub(crate) last_reply: u32,
+    /// Where the cluster's token keys start in `Inner::cluster_keys` and how many there are.
+    pub(crate) keys_start: u32,
+    pub(crate) keys_len: u32,
+    /// Whether the cluster comes from the built-in stock corpus.
+    pub(crate) stock: bool,
+}
+
+/// What the index knows of one shingle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShingleStat {
+    /// Replies containing the shingle.
+    pub(crate) replies: u32,
+    /// Clusters containing the shingle.
+    pub(crate) clusters: u32,
+    /// Stock-corpus clusters containing the shingle.
+    pub(crate) stock: u32,
+    /// The first cluster containing it, and the index in `postings` of the list of the others
+    /// (`NONE` while there are none).
+    pub(crate) first_cluster: u32,
+    pub(crate) more: u32,
+}
+
+/// The index's tables. Everything a report needs is here; `Index` is an `Arc` of it.
+#[derive(Clone, Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    // Replies, in insertion order.
+    pub(crate) ids: StrArena,
+    pub(crate) reply_cluster: Vec<u32>,
+    pub(crate) reply_group: Vec<u32>,
+    pub(crate) id_lookup: FxHashMap<u64, u32>,
+    // Groups.
+    pub(crate) groups: StrArena,
+    pub(crate) group_lookup: FxHashMap<u64, u32>,
+    // Clusters.
+    pub(crate) clusters: Vec<Cluster>,
+    pub(crate) cluster_lookup: FxHashMap<u64, u32>,
+    pub(crate) keys: Vec<u32>,
+    /// The text of each cluster's first reply, as sent.
+    pub(crate) texts: StrArena,
+    // Shingles.
+    pub(crate) shingles: Vec<ShingleStat>,
+    pub(crate) shingle_hashes: Vec<u64>,
+    pub(crate) shingle_lookup: FxHashMap<u64, u32>,
+    pub(crate) postings: Vec<Vec<u32>>,
+    // Words: replies containing each word key.
+    pub(crate) word_df: FxHashMap<u32, u32>,
+    /// Replies of the stock corpus.
+    pub(crate) stock_replies: u32,
+}
+
+pub(crate) fn str_key(s: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+}
+
+impl Inner {
+    pub(crate) fn new(config: Config) -> Self {
+        Inner {
+            config,
+            ids: StrArena::default(),
+            reply_cluster: Vec::new(),
+            reply_group: Vec::new(),
+            id_lookup: FxHashMap::default(),
+            groups: StrArena::default(),
+            group_lookup: FxHashMap::default(),
+            clusters: Vec::new(),
+            cluster_lookup: FxHashMap::default(),
+            keys: Vec::new(),
+            texts: StrArena::default(),
+            shingles: Vec::new(),
+            shingle_hashes: Vec::new(),
+            shingle_lookup: FxHashMap::default(),
+            postings: Vec::new(),
+            word_df: FxHashMap::default(),
+            stock_replies: 0,
+        }
+    }
+
+    pub(crate) fn cluster_keys(&self, cluster: &Cluster) -> &[u32] {
+        let start = cluster.keys_start as usize;
+        &self.keys[start..start + cluster.keys_len as usize]
+    }
+
+    /// The first reply with this id.
+    pub(crate) fn reply_of_id(&self, id: &str) -> Option<u32> {
+        let &reply = self.id_lookup.get(&str_key(id))?;
+        (self.ids.get(reply as usize) == id).then_some(reply)
+    }
+
+    pub(crate) fn group_of_name(&self, name: &str) -> Option<u32> {
+        let &g = self.group_lookup.get(&str_key(name))?;
+        (self.groups.get(g as usize) == name).then_some(g)
+    }
+
+    /// The shingle record of a hash, if the index has seen it.
+    pub(crate) fn shingle(&self, hash: u64) -> Option<&ShingleStat> {
+        self.shingle_lookup
+            .get(&hash)
+            .map(|&i| &self.shingles[i as usize])
+    }
+
+    /// Replies containing the word key.
+    pub(crate) fn word_frequency(&self, key: u32) -> u32 {
+        self.word_df.get(&key).copied().unwrap_or(0)
+    }
+
+    /// The clusters listed for a shingle: the first, then the capped list of the others.
+    pub(crate) fn postings_of<'s>(&'s self, stat: &ShingleStat) -> impl Iterator<Item = u32> + 's {
+        let more: &[u32] = if stat.more == NONE {
+            &[]
+        } else {
+            &self.postings[stat.more as usize]
+        };
+        std::iter::once(stat.first_cluster).chain(more.iter().copied())
+    }
+
+    fn add(&mut self, id: &str, text: &str, group: Option<&str>, tokens: &[Token], stock: bool) {
+        let keys: Vec<u32> = tokens.iter().map(Token::key).collect();
+        self.add_keys(id, text, group, &keys, stock);
+    }
+
+    /// Adds one reply given its token keys.
+    pub(crate) fn add_keys(
+        &mut self,
+        id: &str,
+        text: &str,
+        group: Option<&str>,
+        keys: &[u32],
+        stock: bool,
+    ) {
+        let reply = self.reply_cluster.len() as u32;
+        // Group.
+        let group = match group {
+            None => NO_GROUP,
+            Some(name) => match self.group_of_name(name) {
+                Some(g) => g,
+                None => {
+                    let g = self.groups.push(name) as u32;
+                    self.group_lookup.entry(str_key(name)).or_insert(g);
+                    g
+                }
+            },
+        };
+        // Cluster.
+        let seq = sequence_key(keys);
+        let (cluster, new_cluster) = match self.cluster_lookup.get(&seq) {
+            Some(&c) => (c, false),
+            None => {
+                let c = self.clusters.len() as u32;
+                self.clusters.push(Cluster {
+                    count: 0,
+                    first_reply: reply,
+                    last_reply: reply,
+                    keys_start: self.keys.len() as u32,
+                    keys_len: keys.len() as u32,
+                    stock,
+                });
+                self.keys.extend_from_slice(keys);
+                self.texts.push(text);
+                self.cluster_lookup.insert(seq, c);
+                (c, true)
+            }
+        };
+        {
+            let c = &mut self.clusters[cluster as usize];
+            c.count += 1;
+            c.last_reply = reply;
+        }
+        // Reply.
+        self.ids.push(id);
+        self.id_lookup.entry(str_key(id)).or_insert(reply);
+        self.reply_cluster.push(cluster);
+        self.reply_group.push(group);
+        if stock {
+            self.stock_replies += 1;
+        }
+        // Shingles.
+        let mut hashes = Vec::with_capacity(keys.len());
+        shingles_of_keys(keys, self.config.ngram, &mut hashes);
+        hashes.sort_unstable();
+        hashes.dedup();
+        let max_postings = self.config.max_postings;
+        for h in hashes {
+            let next = self.shingles.len() as u32;
+            let slot = *self.shingle_lookup.entry(h).or_insert(next);
+            if slot == next {
+                self.shingles.push(ShingleStat {
+                    replies: 0,
+                    clusters: 0,
+                    stock: 0,
+                    first_cluster: cluster,
+                    more: NONE,
+                });
+                self.shingle_hashes.push(h);
+            }
+            let stat = &mut self.shingles[slot as usize];
+            stat.replies += 1;
+            if new_cluster {
+                stat.clusters += 1;
+                stat.stock += u32::from(stock);
+                if stat.clusters > 1 && (stat.clusters as usize) <= max_postings {
+                    if stat.more == NONE {
+                        stat.more = self.postings.len() as u32;
+                        self.postings.push(Vec::new());
+                    }
+                    self.postings[stat.more as usize].push(cluster);
+                }
+            }
+        }
+        // Words.
+        let mut words: Vec<u32> = keys.iter().copied().filter(|k| !is_slot_key(*k)).collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            *self.word_df.entry(w).or_insert(0) += 1;
+        }
+    }
+}
+
+/// Whether a key is the key of a slot.
+pub(crate) fn is_slot_key(key: u32) -> bool {
+    slot_keys().contains(&key)
+}
+
+pub(crate) fn slot_keys() -> &'static [u32; 7] {
+    static KEYS: std::sync::OnceLock<[u32; 7]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Slot::ALL.map(slot_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive(rows: &[(&str, &str)]) -> Index {
+        Index::builder()
+            .stock_corpus(false)
+            .build(rows.iter().map(|(id, t)| Reply::new(id, t)))
+    }
+
+    #[test]
+    fn clusters_collapse_masked_copies() {
+        let index = archive(&[
+            ("1", "@ann Please DM us your order number 123. ^JK"),
+            ("2", "@bob please DM us your order number 99! -Becky"),
+            ("3", "Something else entirely."),
+        ]);
+        assert_eq!(index.len(), 3);
+        assert_eq!(index.distinct_len(), 2);
+        assert_eq!(index.inner.clusters[0].count, 2);
+    }
+
+    #[test]
+    fn merge_equals_sequential_build() {
+        let rows = [
+            ("1", "Please DM us your order number."),
+            ("2", "Please DM us your order number."),
+            ("3", "We're sorry to hear that."),
+            ("4", "Sorry to hear that, please DM us."),
+        ];
+        let whole = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
+        let mut a = Index::builder().build(rows[..2].iter().map(|(i, t)| Reply::new(i, t)));
+        let b = Index::builder().build(rows[2..].iter().map(|(i, t)| Reply::new(i, t)));
+        a.merge(&b).unwrap();
+        assert_eq!(a.inner.ids, whole.inner.ids);
+        assert_eq!(a.inner.clusters, whole.inner.clusters);
+        assert_eq!(a.inner.shingles, whole.inner.shingles);
+        assert_eq!(a.inner.word_df, whole.inner.word_df);
+    }
+
+    #[test]
+    fn merge_rejects_other_ngram() {
+        let mut a = Index::builder().ngram(3).build([]);
+        let b = Index::builder().ngram(2).build([]);
+        assert_eq!(a.merge(&b).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn postings_are_capped_but_counts_exact() {
+        let texts: Vec<String> = (0..50).map(|i| format!("please dm us word{i}x")).collect();
+        let index = Index::builder()
+            .stock_corpus(false)
+            .max_postings(10)
+            .build(texts.iter().enumerate().map(|(i, t)| Reply::new(["a", "b"][i % 2], t)));
+        let mut hashes = Vec::new();
+        shingles_of_keys(&index.inner.cluster_keys(&index.inner.clusters[0])[..3], 3, &mut hashes);
+        let stat = index.inner.shingle(hashes[0]).unwrap();
+        assert_eq!(stat.replies, 50);
+        assert_eq!(stat.clusters, 50);
+        assert_eq!(index.inner.postings_of(stat).count(), 10);
+    }
+
+    #[test]
+    fn insert_is_copy_on_write() {
+        let a = Index::stock();
+        let mut b = a.clone();
+        b.insert(Reply::new("x", "hello there"));
+        assert_eq!(b.len(), a.len() + 1);
+        assert!(!a.contains_id("x"));
+        assert!(b.contains_id("x"));
+    }
+}

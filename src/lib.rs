@@ -1,0 +1,132 @@
+//! cannery tells whether a customer-service reply is canned.
+//!
+//! It scores a reply against a corpus of a brand's past replies (and a built-in corpus of stock
+//! customer-service phrasing) for how templated it is and how much it answers this customer, and
+//! says which spans are boilerplate and which past replies it copies.
+//!
+//! # Overview
+//!
+//! - [`Index`]: the corpus, collapsed into clusters of identical masked replies with an inverted
+//!   index of word n-grams. Built by [`IndexBuilder`] from [`Reply`] records, updated with
+//!   [`Index::insert`], combined with [`Index::merge`], saved and loaded with [`Index::save`] and
+//!   [`Index::load`]. Cheap to clone, `Send + Sync`.
+//! - [`Index::score`] with a [`Context`] (the customer's message and name) gives a [`Report`]:
+//!   `canned` and `personalisation` scores in [0, 1], a [`Verdict`], boilerplate [`Span`]s with
+//!   byte, char and UTF-16 ranges into your text, the [`Neighbour`]s (nearest past replies), and the
+//!   [`Signals`] behind the scores. [`Index::score_excluding`] scores a corpus member
+//!   leave-one-out.
+//! - [`tokenize`] and [`shingles`]: the text pipeline (Unicode folding against look-alike
+//!   letters and invisible characters, word tokens with ranges into the original text, typed
+//!   [`Slot`]s for handles, links, numbers, dates, names and sign-offs).
+//!
+//! # Example: lint a draft with no archive at all
+//!
+//! ```
+//! use cannery::{Index, Context, Verdict};
+//!
+//! let index = Index::stock();
+//! let draft = "Thank you for your message. You can find our policies by clicking this link.";
+//! let report = index.score(draft, &Context::new());
+//! assert_eq!(report.verdict, Verdict::Canned);
+//! for span in &report.spans {
+//!     println!("boilerplate: {:?} (chars {:?})", &draft[span.bytes.clone()], span.chars);
+//! }
+//! ```
+//!
+//! # Example: a brand's archive, leave-one-out
+//!
+//! ```
+//! use cannery::{Index, Reply, Context};
+//!
+//! let archive = [
+//!     ("1", "@115712 Please DM us your order number and we'll look into this. ^JK"),
+//!     ("2", "@115713 Please DM us your order number and we'll look into this. -Becky"),
+//!     ("3", "@115714 The Leeds store's bakery closes at 6pm on Sundays, sorry Tom!"),
+//! ];
+//! let index = Index::builder().build(archive.iter().map(|(id, text)| Reply::new(id, text)));
+//!
+//! // Reply 2 still has a copy (reply 1) when it is left out of the corpus.
+//! let report = index.score_excluding(archive[1].1, &Context::new(), "2");
+//! assert_eq!(report.nearest[0].id, "1");
+//! assert_eq!(report.signals.copies, 1);
+//! ```
+//!
+//! # Example: personalisation from the customer's message
+//!
+//! ```
+//! use cannery::{Index, Context};
+//!
+//! let index = Index::stock();
+//! let customer = "My order of blue Nike trainers arrived in the wrong size";
+//! let generic = index.score("Sorry to hear that! Please DM us.", &Context::new().message(customer));
+//! let specific = index.score(
+//!     "So sorry the blue Nike trainers came in the wrong size! A swap is on its way.",
+//!     &Context::new().message(customer));
+//! assert!(specific.personalisation > generic.personalisation);
+//! ```
+//!
+//! # Example: save, load and share across threads
+//!
+//! ```
+//! use cannery::{Index, Context};
+//! use std::sync::Arc;
+//!
+//! let index = Index::from_bytes(&Index::stock().to_bytes()).unwrap();
+//! let handles: Vec<_> = (0..2).map(|_| {
+//!     let index = index.clone(); // an Arc clone, not a copy
+//!     std::thread::spawn(move || index.score("Happy to help!", &Context::new()).canned)
+//! }).collect();
+//! for h in handles { assert!(h.join().unwrap() > 0.5); }
+//! ```
+//!
+//! # Features
+//!
+//! - `serde`: `Serialize`/`Deserialize` for [`Report`] and its parts, [`Config`], and [`Index`]
+//!   (as the bytes of [`Index::to_bytes`]).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod error;
+mod index;
+mod normalize;
+pub mod persist;
+mod report;
+mod score;
+mod shingle;
+mod stock;
+
+pub use error::{Error, ErrorKind};
+pub use index::{Config, Index, IndexBuilder, Reply, STOCK_GROUP};
+pub use normalize::{tokenize, Slot, Token, TokenKind};
+pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
+pub use score::{Context, MAX_INPUT_BYTES};
+pub use shingle::shingles;
+pub use stock::stock_replies;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<Index>();
+        assert_send_sync::<IndexBuilder>();
+        assert_send_sync::<Config>();
+        assert_send_sync::<Reply<'static>>();
+        assert_send_sync::<Context<'static>>();
+        assert_send_sync::<Report>();
+        assert_send_sync::<Span>();
+        assert_send_sync::<Neighbour>();
+        assert_send_sync::<Signals>();
+        assert_send_sync::<Verdict>();
+        assert_send_sync::<Token>();
+        assert_send_sync::<TokenKind>();
+        assert_send_sync::<Slot>();
+        assert_send_sync::<Error>();
+        assert_send_sync::<ErrorKind>();
+        assert_send_sync::<OffsetConverter<'static>>();
+    }
+}

@@ -1,0 +1,761 @@
+//! Text normalisation: folding, word tokens with byte ranges into the caller's text, and slot masking.
+//!
+//! Every comparison cannery makes runs on the token stream this module produces. The pipeline is:
+//!
+//! 1. **Fold** each character of the caller's text: drop default-ignorable code points (zero-width
+//!    spaces and joiners, bidi marks, variation selectors, soft hyphens), decompose with NFKD
+//!    (full-width forms, ligatures, mathematical letters), drop combining accents on Latin, Greek and
+//!    Cyrillic letters, lower-case, and fold look-alike letters of other scripts (Cyrillic `е`, Greek
+//!    `ο`, ...) to the Latin letter they imitate. Each folded byte remembers the byte of the original
+//!    text it came from, so every range reported later points into the caller's text.
+//! 2. **Segment** the folded text into words with Unicode's word boundaries (UAX #29, from
+//!    `unicode-segmentation`); Chinese and Japanese come out a character a word. Segments with no
+//!    letter or digit (punctuation, emoji, spaces) separate words and are otherwise ignored. A word's
+//!    key keeps only its letters and digits, so `p.l.e.a.s.e` and `please` are one word.
+//! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
+//!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
+//! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
+//!    customer's name after a greeting, and an agent's sign-off at the end of a reply (`^JK`, `-Becky`,
+//!    `*SR`, `/AB`, `~Tom`, `Kind regards - Rhys`) each become one typed [`Slot`] token, so a template
+//!    matches whatever fills it.
+//!
+//! ```
+//! use cannery::{tokenize, TokenKind, Slot};
+//!
+//! let text = "@Ann Please DM us your order number 12345. ^JK";
+//! let tokens = tokenize(text);
+//! let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind()).collect();
+//! assert_eq!(kinds[0], TokenKind::Slot(Slot::User));
+//! assert_eq!(kinds[kinds.len() - 2], TokenKind::Slot(Slot::Number));
+//! assert_eq!(kinds[kinds.len() - 1], TokenKind::Slot(Slot::Signature));
+//! // Ranges are byte ranges into the caller's text.
+//! assert_eq!(&text[tokens[1].range()], "Please");
+//! ```
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The kinds of variable content that [`tokenize`] replaces with a typed slot.
+///
+/// ```
+/// use cannery::Slot;
+/// assert_eq!(Slot::Url.placeholder(), "<url>");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Slot {
+    /// An @handle: `@AmazonHelp`, `@115712`.
+    User,
+    /// A web address: `https://t.co/abc`, `www.example.com`, `example.com/help`.
+    Url,
+    /// An e-mail address.
+    Email,
+    /// A number, an order or case id, a price: `12345`, `#A1B2C3`, `£80`.
+    Number,
+    /// A date or a time of day: `20/10`, `8am`, `11:30`, `27th Dec`.
+    Date,
+    /// The customer's first name after a greeting or as a vocative: `Hi Tina,`, `..., Henry?`.
+    Name,
+    /// An agent's sign-off at the end of a reply: `^JK`, `-Becky`, `*SR`, `Kind regards - Rhys`.
+    Signature,
+}
+
+impl Slot {
+    /// All slot kinds, in a fixed order.
+    ///
+    /// ```
+    /// assert_eq!(cannery::Slot::ALL.len(), 7);
+    /// ```
+    pub const ALL: [Slot; 7] = [
+        Slot::User,
+        Slot::Url,
+        Slot::Email,
+        Slot::Number,
+        Slot::Date,
+        Slot::Name,
+        Slot::Signature,
+    ];
+
+    /// The placeholder text used for this slot in template texts: `<user>`, `<url>`, `<email>`,
+    /// `<num>`, `<date>`, `<name>` or `<sig>`.
+    ///
+    /// ```
+    /// assert_eq!(cannery::Slot::Signature.placeholder(), "<sig>");
+    /// ```
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Slot::User => "<user>",
+            Slot::Url => "<url>",
+            Slot::Email => "<email>",
+            Slot::Number => "<num>",
+            Slot::Date => "<date>",
+            Slot::Name => "<name>",
+            Slot::Signature => "<sig>",
+        }
+    }
+
+    /// Whether the slot is template mechanics (a handle, a sign-off, a name) that says nothing about
+    /// how canned the rest of the reply is. Such slots are left out of the coverage fractions.
+    pub(crate) fn is_mechanics(self) -> bool {
+        matches!(self, Slot::User | Slot::Signature | Slot::Name)
+    }
+}
+
+/// What a [`Token`] is: a word, or a slot standing for variable content.
+///
+/// ```
+/// use cannery::{tokenize, TokenKind};
+/// assert_eq!(tokenize("hello")[0].kind(), TokenKind::Word);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// A word (letters and digits; one character for ideographic scripts).
+    Word,
+    /// A masked span of variable content.
+    Slot(Slot),
+}
+
+/// One token of a reply: its kind, its byte range in the caller's text and a 32-bit key of its
+/// folded form (equal keys mean equal folded words, up to hash collisions).
+///
+/// ```
+/// use cannery::tokenize;
+/// let a = tokenize("PLEASE");
+/// let b = tokenize("ｐｌｅａｓｅ"); // full-width
+/// assert_eq!(a[0].key(), b[0].key());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    start: u32,
+    end: u32,
+    key: u32,
+    kind: TokenKind,
+}
+
+impl Token {
+    /// The token's byte range in the text it was cut from.
+    ///
+    /// ```
+    /// let t = &cannery::tokenize("Hi there")[1];
+    /// assert_eq!(t.range(), 3..8);
+    /// ```
+    pub fn range(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The token's kind.
+    ///
+    /// ```
+    /// use cannery::{tokenize, Slot, TokenKind};
+    /// assert_eq!(tokenize("see https://x.co/a")[1].kind(), TokenKind::Slot(Slot::Url));
+    /// ```
+    pub fn kind(&self) -> TokenKind {
+        self.kind
+    }
+
+    /// The 32-bit key of the token's folded form; every slot of a kind has one key.
+    ///
+    /// ```
+    /// let t = cannery::tokenize("plеase please"); // the first has a Cyrillic "е"
+    /// assert_eq!(t[0].key(), t[1].key());
+    /// ```
+    pub fn key(&self) -> u32 {
+        self.key
+    }
+
+    /// The slot this token stands for, if it is one.
+    ///
+    /// ```
+    /// use cannery::{tokenize, Slot};
+    /// assert_eq!(tokenize("@bob hi")[0].slot(), Some(Slot::User));
+    /// ```
+    pub fn slot(&self) -> Option<Slot> {
+        match self.kind {
+            TokenKind::Slot(s) => Some(s),
+            TokenKind::Word => None,
+        }
+    }
+}
+
+/// The key every slot of kind `slot` gets.
+pub(crate) fn slot_key(slot: Slot) -> u32 {
+    word_key(slot.placeholder().as_bytes())
+}
+
+/// The key of a folded word's bytes.
+pub(crate) fn word_key(folded: &[u8]) -> u32 {
+    let h = xxhash_rust::xxh3::xxh3_64(folded);
+    (h ^ (h >> 32)) as u32
+}
+
+/// Splits `text` into word and slot tokens, with byte ranges into `text`.
+///
+/// Runs the whole pipeline of this module: folding, word segmentation, joining of spaced-out
+/// letters and slot masking. Never panics; an empty or punctuation-only text gives no tokens.
+///
+/// ```
+/// use cannery::tokenize;
+/// let text = "Ｈｉ! Send an e-mail to help@example.com";
+/// let words: Vec<&str> = tokenize(text).iter().map(|t| &text[t.range()]).collect();
+/// assert_eq!(words, ["Ｈｉ", "Send", "an", "e-mail", "to", "help@example.com"]);
+/// ```
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut scratch = Scratch::default();
+    tokenize_into(text, &mut scratch, &mut out);
+    out
+}
+
+/// Reusable buffers for [`tokenize_into`], so that a hot loop does not allocate per reply.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    folded: String,
+    origin: Vec<u32>,
+    words: Vec<RawWord>,
+    slots: Vec<(Range<usize>, Slot)>,
+    key_buf: Vec<u8>,
+}
+
+/// A word of the folded text, before slot masking.
+#[derive(Clone, Copy)]
+struct RawWord {
+    /// Byte range in the folded text.
+    start: usize,
+    end: usize,
+    /// Whether the word is a single letter of an alphabetic script (for spaced-letter joining).
+    single_letter: bool,
+}
+
+/// The largest text [`tokenize_into`] reads; the rest is ignored (ranges stay within it).
+/// Offsets are stored as `u32`, which bounds this far above any reply.
+pub(crate) const MAX_TEXT_BYTES: usize = 1 << 30;
+
+/// Tokenizes `text` into `out` (cleared first), reusing the buffers of `scratch`.
+pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
+    out.clear();
+    let text = truncate_to_char_boundary(text, MAX_TEXT_BYTES);
+    fold(text, &mut scratch.folded, &mut scratch.origin);
+    let folded = scratch.folded.as_str();
+    find_words(folded, &mut scratch.words);
+    find_slots(text, folded, &scratch.origin, &mut scratch.slots);
+
+    let origin = &scratch.origin;
+    let to_original = |range: Range<usize>| -> (u32, u32) {
+        let start = origin[range.start];
+        let last = origin[range.end - 1] as usize;
+        let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+        (start, end as u32)
+    };
+
+    let words = &scratch.words;
+    let slots = &scratch.slots;
+    let mut slot_idx = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        // Skip slots that end before this word; emit a slot that covers it.
+        while slot_idx < slots.len() && slots[slot_idx].0.end <= w.start {
+            slot_idx += 1;
+        }
+        if let Some((range, slot)) = slots.get(slot_idx) {
+            if range.start < w.end {
+                let (start, end) = if range.start <= w.start {
+                    to_original(range.clone())
+                } else {
+                    // The slot starts inside the word ("order#123"): the word before it is lost
+                    // to the slot, which then covers the whole word.
+                    to_original(w.start..range.end.max(w.end))
+                };
+                out.push(Token {
+                    start,
+                    end,
+                    key: slot_key(*slot),
+                    kind: TokenKind::Slot(*slot),
+                });
+                while i < words.len() && words[i].start < range.end {
+                    i += 1;
+                }
+                slot_idx += 1;
+                continue;
+            }
+        }
+        // Spaced-out letters: a run of >= 3 single letters separated by whitespace only.
+        if w.single_letter {
+            let run_end = spaced_run_end(folded, words, i);
+            if run_end - i >= 3 {
+                emit_spaced_run(text, folded, origin, &words[i..run_end], &mut scratch.key_buf, out);
+                i = run_end;
+                continue;
+            }
+        }
+        let (start, end) = to_original(w.start..w.end);
+        scratch.key_buf.clear();
+        push_alphanumeric(&folded[w.start..w.end], &mut scratch.key_buf);
+        out.push(Token {
+            start,
+            end,
+            key: word_key(&scratch.key_buf),
+            kind: TokenKind::Word,
+        });
+        i += 1;
+    }
+}
+
+fn truncate_to_char_boundary(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Appends the letters and digits of `word` to `buf`.
+fn push_alphanumeric(word: &str, buf: &mut Vec<u8>) {
+    if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        buf.extend_from_slice(word.as_bytes());
+        return;
+    }
+    let mut tmp = [0u8; 4];
+    for c in word.chars().filter(|c| c.is_alphanumeric()) {
+        buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+    }
+}
+
+/// The end (exclusive index into `words`) of the run of single letters starting at `start`, where
+/// consecutive letters are separated by whitespace only.
+fn spaced_run_end(folded: &str, words: &[RawWord], start: usize) -> usize {
+    let mut end = start + 1;
+    while end < words.len()
+        && words[end].single_letter
+        && is_blank_gap(&folded[words[end - 1].end..words[end].start])
+    {
+        end += 1;
+    }
+    end
+}
+
+fn is_blank_gap(gap: &str) -> bool {
+    !gap.is_empty() && gap.chars().all(char::is_whitespace)
+}
+
+/// Emits the words of a run of spaced-out letters: the letters join, and a gap wider than the
+/// narrowest gap of the run separates two words.
+fn emit_spaced_run(
+    text: &str,
+    folded: &str,
+    origin: &[u32],
+    run: &[RawWord],
+    key_buf: &mut Vec<u8>,
+    out: &mut Vec<Token>,
+) {
+    let gap = |k: usize| folded[run[k - 1].end..run[k].start].chars().count();
+    let narrowest = (1..run.len()).map(gap).min().unwrap_or(1);
+    let mut word_start = 0;
+    for k in 1..=run.len() {
+        if k == run.len() || gap(k) > narrowest {
+            key_buf.clear();
+            for w in &run[word_start..k] {
+                push_alphanumeric(&folded[w.start..w.end], key_buf);
+            }
+            let start = origin[run[word_start].start];
+            let last = origin[run[k - 1].end - 1] as usize;
+            let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+            out.push(Token {
+                start,
+                end: end as u32,
+                key: word_key(key_buf),
+                kind: TokenKind::Word,
+            });
+            word_start = k;
+        }
+    }
+}
+
+/// Finds the word segments of the folded text: UAX #29 segments with at least one letter or digit.
+fn find_words(folded: &str, words: &mut Vec<RawWord>) {
+    words.clear();
+    for (start, segment) in folded.split_word_bound_indices() {
+        let mut letters = 0usize;
+        let mut alphabetic_single = true;
+        for c in segment.chars() {
+            if c.is_alphanumeric() {
+                letters += 1;
+                alphabetic_single &= c.is_alphabetic() && (c as u32) < 0x0530;
+            }
+        }
+        if letters == 0 {
+            continue;
+        }
+        words.push(RawWord {
+            start,
+            end: start + segment.len(),
+            single_letter: letters == 1 && alphabetic_single,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding
+
+/// Folds `text` into `folded`, recording for each byte of `folded` the byte offset in `text` of
+/// the character it came from.
+fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
+    folded.clear();
+    origin.clear();
+    folded.reserve(text.len());
+    origin.reserve(text.len());
+    let mut base_is_alphabetic = false;
+    for (offset, c) in text.char_indices() {
+        let offset = offset as u32;
+        if c.is_ascii() {
+            base_is_alphabetic = c.is_ascii_alphabetic();
+            let c = if c.is_ascii_control() && c != '\t' && c != '\n' && c != '\r' {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            };
+            folded.push(c);
+            origin.push(offset);
+            continue;
+        }
+        if is_ignorable(c) {
+            continue;
+        }
+        if c.is_control() {
+            folded.push(' ');
+            origin.push(offset);
+            continue;
+        }
+        if is_hangul_syllable(c) {
+            push_char(folded, origin, c, offset);
+            base_is_alphabetic = false;
+            continue;
+        }
+        let mut emit = |d: char| {
+            if is_combining_mark(d) {
+                if base_is_alphabetic || is_generic_diacritic(d) {
+                    return;
+                }
+                push_char(folded, origin, d, offset);
+                return;
+            }
+            if let Some(latin) = confusable(d) {
+                base_is_alphabetic = true;
+                push_char(folded, origin, latin, offset);
+                return;
+            }
+            base_is_alphabetic = d.is_alphabetic() && (d as u32) < 0x0530
+                || (0x1E00..=0x1FFF).contains(&(d as u32));
+            if d == 'ß' || d == 'ẞ' {
+                push_char(folded, origin, 's', offset);
+                push_char(folded, origin, 's', offset);
+                return;
+            }
+            for l in d.to_lowercase() {
+                let l = if l == 'ς' { 'σ' } else { l };
+                let l = confusable(l).unwrap_or(l);
+                push_char(folded, origin, l, offset);
+            }
+        };
+        decompose_compatible(c, &mut emit);
+    }
+}
+
+fn push_char(folded: &mut String, origin: &mut Vec<u32>, c: char, offset: u32) {
+    folded.push(c);
+    for _ in 0..c.len_utf8() {
+        origin.push(offset);
+    }
+}
+
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Combining marks that are diacritics whatever letter they sit on (the blocks that "Zalgo" text
+/// stacks), as opposed to the vowel signs of Indic and other scripts.
+fn is_generic_diacritic(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Default-ignorable code points (Unicode's DerivedCoreProperties), which render as nothing.
+fn is_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF)
+}
+
+/// Letters of other scripts that look like a Latin letter, mapped to it (after UTS #39's
+/// confusables, restricted to the letters that pass for Latin in running text).
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        // Cyrillic
+        'а' | 'А' => 'a',
+        'В' => 'b',
+        'с' | 'С' | 'ϲ' | 'Ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'Е' | 'ё' | 'Ё' => 'e',
+        'һ' | 'Һ' | 'Н' => 'h',
+        'і' | 'І' | 'ї' | 'Ї' | 'ӏ' | 'Ӏ' | 'ı' => 'i',
+        'ј' | 'Ј' => 'j',
+        'к' | 'К' => 'k',
+        'М' => 'm',
+        'о' | 'О' => 'o',
+        'р' | 'Р' => 'p',
+        'ԛ' | 'Ԛ' => 'q',
+        'ѕ' | 'Ѕ' => 's',
+        'Т' => 't',
+        'у' | 'У' | 'ү' | 'Ү' => 'y',
+        'х' | 'Х' => 'x',
+        'ԝ' | 'Ԝ' => 'w',
+        'ɡ' => 'g',
+        // Greek
+        'α' | 'Α' => 'a',
+        'Β' => 'b',
+        'ε' | 'Ε' => 'e',
+        'Ζ' => 'z',
+        'Η' => 'h',
+        'ι' | 'Ι' => 'i',
+        'κ' | 'Κ' => 'k',
+        'Μ' => 'm',
+        'Ν' | 'ν' => 'n',
+        'ο' | 'Ο' => 'o',
+        'ρ' | 'Ρ' => 'p',
+        'τ' | 'Τ' => 't',
+        'υ' | 'Υ' => 'u',
+        'χ' | 'Χ' => 'x',
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slot masking
+
+struct SlotPatterns {
+    /// Patterns run on the folded (lower-case) text, in priority order.
+    folded: Vec<(Regex, Slot)>,
+    /// A greeting or vocative name, run on the original text (it needs capital letters).
+    name: Regex,
+    /// A sign-off at the end of the original text.
+    signature: Regex,
+}
+
+fn patterns() -> &'static SlotPatterns {
+    static PATTERNS: OnceLock<SlotPatterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let tlds = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|es|it|nl|ie|in|jp|cn|me|ly|gl|to|tv|app|help|info|biz";
+        let months = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+        let folded = vec![
+            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email),
+            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url),
+            (
+                format!(r"\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})\b(?:/[^\s<>]*)?"),
+                Slot::Url,
+            ),
+            (r"@\w+".to_string(), Slot::User),
+            (
+                format!(
+                    r"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})\b\.?(?:\s+\d{{4}})?|\b(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+                ),
+                Slot::Date,
+            ),
+            (
+                r"\b\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\b\.?)?|\b\d{1,2}\s?[ap]\.?m\b\.?|\b\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?\b|\b\d{1,2}(?:st|nd|rd|th)\b"
+                    .to_string(),
+                Slot::Date,
+            ),
+            (
+                r"[#№$£€¥]?\b[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
+                Slot::Number,
+            ),
+        ];
+        SlotPatterns {
+            folded: folded
+                .into_iter()
+                .map(|(p, s)| (Regex::new(&p).expect("slot pattern compiles"), s))
+                .collect(),
+            name: Regex::new(
+                r"(?:\b(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}{1,15})\b[!.?,:]",
+            )
+            .expect("name pattern compiles"),
+            signature: Regex::new(
+                r"(?x)
+                (?:
+                    [\^*~]\s?(\p{L}[\p{L}.]{0,19})                          # ^JK  *KellenF  ~Tom
+                  | (?:^|[^\p{L}\p{N}])[-–—/]\s?(\p{Lu}[\p{L}.]{0,19})       # -Becky  /AB  - Rhys
+                  | \p{Ll}[-–—](\p{Lu}\p{L}{0,19})                          # day-Mariya
+                  | (?i:regards|thanks|cheers|best|sincerely|thank\ you)[,!.]?\s*[-–—,]?\s*(\p{Lu}\p{L}{1,19})\.?
+                )
+                (?:[\s\p{So}\p{Sk}\p{Pe}:;)(]|\d{1,2}/\d{1,2}|https?://\S+)*$",
+            )
+            .expect("signature pattern compiles"),
+        }
+    })
+}
+
+/// Finds the slot ranges (in folded bytes), sorted and non-overlapping.
+fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<usize>, Slot)>) {
+    slots.clear();
+    let patterns = patterns();
+    let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+    for (re, slot) in &patterns.folded {
+        for m in re.find_iter(folded) {
+            if !m.as_str().chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            if found.iter().any(|(r, _)| r.start < m.end() && m.start() < r.end) {
+                continue;
+            }
+            found.push((m.range(), *slot));
+        }
+    }
+    // Name and signature run on the original text; map their ranges into folded bytes.
+    let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
+        let start = origin.partition_point(|&o| (o as usize) < orig.start);
+        let end = origin.partition_point(|&o| (o as usize) < orig.end);
+        (start < end).then_some(start..end)
+    };
+    let mut original_slots = Vec::new();
+    for caps in patterns.name.captures_iter(text) {
+        if let Some(m) = caps.get(1) {
+            if !is_common_capitalised(m.as_str()) {
+                original_slots.push((m.range(), Slot::Name));
+            }
+        }
+    }
+    if let Some(caps) = patterns.signature.captures(text) {
+        if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
+            if !is_common_capitalised(m.as_str()) {
+                original_slots.push((m.range(), Slot::Signature));
+            }
+        }
+    }
+    for (range, slot) in original_slots {
+        if let Some(r) = to_folded(range) {
+            if !found.iter().any(|(f, _)| f.start < r.end && r.start < f.end) {
+                found.push((r, slot));
+            }
+        }
+    }
+    found.sort_by_key(|(r, _)| r.start);
+    slots.extend(found);
+}
+
+/// Capitalised words that follow a greeting or a dash without being a name or a sign-off.
+fn is_common_capitalised(word: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "There", "All", "Again", "Everyone", "Team", "Sir", "Madam", "Please", "We", "You", "Thanks",
+        "Thank", "The", "This", "That", "It", "If", "In", "On", "Our", "Your", "For", "And", "But",
+        "So", "Yes", "No", "Ok", "Okay", "Sorry", "Hello", "Hi", "Hey", "Let", "Can", "Could",
+        "Would", "Will", "Do", "Did", "Is", "Are", "What", "When", "Where", "How", "Why", "Just",
+        "Have", "Has", "Here", "Good", "Great", "Happy", "Glad", "Folks", "Friend", "Guys",
+        "Customer", "Mate",
+    ];
+    COMMON.contains(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        tokenize(text)
+            .iter()
+            .map(|t| match t.kind() {
+                TokenKind::Word => text[t.range()].to_string(),
+                TokenKind::Slot(s) => s.placeholder().to_string(),
+            })
+            .collect()
+    }
+
+    fn keys(text: &str) -> Vec<u32> {
+        tokenize(text).iter().map(Token::key).collect()
+    }
+
+    #[test]
+    fn slot_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("@115712 I understand", &["<user>", "I", "understand"]),
+            ("see https://t.co/abc123 now", &["see", "<url>", "now"]),
+            ("visit amazon.com/help today", &["visit", "<url>", "today"]),
+            ("mail help@brand.co.uk please", &["mail", "<email>", "please"]),
+            ("order 123-456 arrived", &["order", "<num>", "arrived"]),
+            ("case #A1B2 open", &["case", "<num>", "open"]),
+            ("open 8am-9pm ET", &["open", "<date>", "<date>", "ET"]),
+            ("released on 20/10", &["released", "on", "<date>"]),
+            ("on 27th Dec ok", &["on", "<date>", "ok"]),
+            ("at 11:30 sharp", &["at", "<date>", "sharp"]),
+            ("Please DM us. ^JK", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us. -Becky", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us *SR", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us /AB", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us ~Tom", &["Please", "DM", "us", "<sig>"]),
+            ("Have a great day-Mariya", &["Have", "a", "great", "day", "<sig>"]),
+            ("Kind regards - Rhys", &["Kind", "regards", "<sig>"]),
+            ("Thanks! - Martin 4/4", &["Thanks", "<sig>", "<date>"]),
+            ("Hi Tina, sorry", &["Hi", "<name>", "sorry"]),
+            ("Oh no, Henry? Tell us", &["Oh", "no", "<name>", "Tell", "us"]),
+            ("Hi there, sorry", &["Hi", "there", "sorry"]),
+            ("well-known", &["well-known"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), *expected, "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn folding_table() {
+        let same: &[(&str, &str)] = &[
+            ("please dm us", "plеase dm us"),             // Cyrillic е
+            ("please dm us", "ple\u{200B}ase dm us"),     // zero-width space
+            ("please dm us", "PLEASE DM US"),             // case
+            ("please dm us", "ｐｌｅａｓｅ ｄｍ ｕｓ"),   // full-width
+            ("please dm us", "please 🙏 dm 🙏 us"),       // emoji between words
+            ("please dm us", "please!! dm... us??"),      // doubled punctuation
+            ("please dm us", "p l e a s e  d m  u s"),    // spaced out
+            ("please dm us", "p.l.e.a.s.e dm us"),        // dotted
+            ("please dm us", "pléase dm us"),             // accents
+            ("please dm us", "p\u{0308}lease dm us"),     // combining diaeresis
+            ("please dm us", "ΡLΕΑSΕ DM US"),             // Greek capitals
+            ("please dm us", "please\u{202E} dm us"),     // bidi override
+            ("strasse", "Straße"),
+        ];
+        for (a, b) in same {
+            assert_eq!(keys(a), keys(b), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_point_into_original_text() {
+        let text = "Ｐｌｅａｓｅ dm us ^JK";
+        let t = tokenize(text);
+        assert_eq!(&text[t[0].range()], "Ｐｌｅａｓｅ");
+        assert_eq!(&text[t[3].range()], "JK");
+        let text = "p l e a s e  d m";
+        let t = tokenize(text);
+        assert_eq!(t.len(), 2);
+        assert_eq!(&text[t[0].range()], "p l e a s e");
+        assert_eq!(&text[t[1].range()], "d m");
+    }
+
+    #[test]
+    fn scripts_tokenize() {
+        assert_eq!(tokenize("您好，请私信我们").len(), 8);
+        assert_eq!(words("مرحبا بك في خدمة العملاء"), ["مرحبا", "بك", "في", "خدمة", "العملاء"]);
+        assert_eq!(words("🙏🙏🙏"), Vec::<String>::new());
+        assert_eq!(words("안녕하세요 고객님"), ["안녕하세요", "고객님"]);
+        assert!(tokenize("").is_empty());
+        assert!(tokenize("   \t\n").is_empty());
+    }
+}

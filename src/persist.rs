@@ -1,0 +1,603 @@
+//! Persistence: save and load an index in a versioned, checksummed binary format.
+//!
+//! # Format (version 1)
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `CANNERY\x1A` |
+//! | 4 | format version, little-endian `u32` |
+//! | 8 | payload length, little-endian `u64` |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array |
+//! | 8 | XXH3-64 of the payload, little-endian |
+//!
+//! Loading checks the magic, the version, the length, the checksum and then every cross-reference
+//! between tables, so a truncated, corrupted, foreign or future file is an [`Error`] naming the
+//! problem, never a panic and never a silently wrong index. The lookup tables (ids, clusters,
+//! shingles) are rebuilt on load rather than stored. Saving writes a temporary file beside the
+//! target and renames it over the target, so a crash mid-save leaves the old file intact.
+//!
+//! With the `serde` feature, [`Index`] serializes as these bytes.
+//!
+//! ```
+//! use cannery::{Index, Reply};
+//! let index = Index::builder().build([Reply::new("1", "Please DM us.")]);
+//! let bytes = index.to_bytes();
+//! let back = Index::from_bytes(&bytes).unwrap();
+//! assert_eq!(back.len(), index.len());
+//! ```
+
+use std::io::Write;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, ErrorKind};
+use crate::index::{str_key, Cluster, Config, Index, Inner, ShingleStat, StrArena, NONE, NO_GROUP};
+use crate::shingle::sequence_key;
+
+const MAGIC: &[u8; 8] = b"CANNERY\x1A";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+impl Index {
+    /// The index in the binary format described in the [`persist`](crate::persist) module.
+    ///
+    /// ```
+    /// let bytes = cannery::Index::stock().to_bytes();
+    /// assert_eq!(&bytes[..7], b"CANNERY");
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = encode(&self.inner);
+        let mut out = Vec::with_capacity(payload.len() + 28);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+        out
+    }
+
+    /// Reads an index from the bytes of [`to_bytes`](Self::to_bytes).
+    ///
+    /// ```
+    /// use cannery::{Index, ErrorKind};
+    /// let mut bytes = Index::stock().to_bytes();
+    /// let last = bytes.len() - 20;
+    /// bytes[last] ^= 1; // flip a bit
+    /// assert_eq!(Index::from_bytes(&bytes).unwrap_err().kind(), ErrorKind::Corrupt);
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Index, Error> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::new(
+                ErrorKind::Foreign,
+                "not a cannery index (the file does not start with the cannery magic number)",
+            ));
+        }
+        if bytes.len() < 20 {
+            return Err(corrupt("the header is truncated"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorKind::Version,
+                format!(
+                    "index format version {version} is not supported (this build of cannery {} reads version {FORMAT_VERSION})",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let rest = &bytes[20..];
+        if (rest.len() as u64) < len.saturating_add(8) {
+            return Err(corrupt(format!(
+                "the file is truncated: the payload should be {len} bytes plus an 8-byte checksum, {} bytes remain",
+                rest.len()
+            )));
+        }
+        if rest.len() as u64 > len + 8 {
+            return Err(corrupt("the file has trailing bytes after the checksum"));
+        }
+        let len = len as usize;
+        let (payload, checksum) = rest.split_at(len);
+        let expected = u64::from_le_bytes(checksum.try_into().expect("8 bytes"));
+        if xxhash_rust::xxh3::xxh3_64(payload) != expected {
+            return Err(corrupt("the checksum does not match: the file is corrupted"));
+        }
+        let inner = decode(payload)?;
+        Ok(Index {
+            inner: std::sync::Arc::new(inner),
+        })
+    }
+
+    /// Saves the index to `path` atomically: it writes `path` with a temporary suffix, syncs
+    /// it, then renames it over `path`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("cannery-doc-save-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("stock.cannery");
+    /// cannery::Index::stock().save(&path).unwrap();
+    /// assert_eq!(cannery::Index::load(&path).unwrap().len(), cannery::Index::stock().len());
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let file_name = path.file_name().ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, format!("{} is not a file path", path.display()))
+        })?;
+        let mut tmp_name = file_name.to_os_string();
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(&self.to_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(format!("cannot save the index to {}", path.display()), e)
+        })
+    }
+
+    /// Loads an index saved by [`save`](Self::save).
+    ///
+    /// ```
+    /// use cannery::{Index, ErrorKind};
+    /// assert_eq!(Index::load("/nonexistent/x.cannery").unwrap_err().kind(), ErrorKind::Io);
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Index, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(format!("cannot read the index {}", path.display()), e))?;
+        Index::from_bytes(&bytes).map_err(|e| {
+            Error::new(e.kind(), format!("{}: {}", path.display(), e))
+        })
+    }
+}
+
+fn corrupt(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Corrupt, format!("corrupt index: {}", message.into()))
+}
+
+// -------------------------------------------------------------------------------------------------
+// Encoding
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32s(&mut self, vs: impl ExactSizeIterator<Item = u32>) {
+        self.u64(vs.len() as u64);
+        for v in vs {
+            self.u32(v);
+        }
+    }
+    fn u64s(&mut self, vs: impl ExactSizeIterator<Item = u64>) {
+        self.u64(vs.len() as u64);
+        for v in vs {
+            self.u64(v);
+        }
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+    fn arena(&mut self, a: &StrArena) {
+        self.bytes(a.bytes.as_bytes());
+        self.u64s(a.ends.iter().copied());
+    }
+}
+
+fn encode(inner: &Inner) -> Vec<u8> {
+    let mut w = Writer(Vec::new());
+    let c = &inner.config;
+    w.u32(c.ngram as u32);
+    w.u32(c.min_support);
+    w.u64(c.max_postings as u64);
+    w.u32(c.neighbours as u32);
+    w.u8(u8::from(c.stock_corpus));
+    w.u32(inner.stock_replies);
+
+    w.arena(&inner.ids);
+    w.u32s(inner.reply_cluster.iter().copied());
+    w.u32s(inner.reply_group.iter().copied());
+    w.arena(&inner.groups);
+
+    let cl = &inner.clusters;
+    w.u32s(cl.iter().map(|c| c.count));
+    w.u32s(cl.iter().map(|c| c.first_reply));
+    w.u32s(cl.iter().map(|c| c.last_reply));
+    w.u32s(cl.iter().map(|c| c.keys_start));
+    w.u32s(cl.iter().map(|c| c.keys_len));
+    w.bytes(&cl.iter().map(|c| u8::from(c.stock)).collect::<Vec<_>>());
+    w.u32s(inner.keys.iter().copied());
+    w.arena(&inner.texts);
+
+    let sh = &inner.shingles;
+    w.u64s(inner.shingle_hashes.iter().copied());
+    w.u32s(sh.iter().map(|s| s.replies));
+    w.u32s(sh.iter().map(|s| s.clusters));
+    w.u32s(sh.iter().map(|s| s.stock));
+    w.u32s(sh.iter().map(|s| s.first_cluster));
+    w.u32s(sh.iter().map(|s| s.more));
+    w.u32s(inner.postings.iter().map(|p| p.len() as u32));
+    let flat: Vec<u32> = inner.postings.iter().flatten().copied().collect();
+    w.u32s(flat.into_iter());
+
+    let mut words: Vec<(u32, u32)> = inner.word_df.iter().map(|(&k, &v)| (k, v)).collect();
+    words.sort_unstable();
+    w.u32s(words.iter().map(|&(k, _)| k));
+    w.u32s(words.iter().map(|&(_, v)| v));
+    w.0
+}
+
+// -------------------------------------------------------------------------------------------------
+// Decoding
+
+struct Reader<'b> {
+    bytes: &'b [u8],
+    what: &'static str,
+}
+
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Result<&'b [u8], Error> {
+        if self.bytes.len() < n {
+            return Err(corrupt(format!("the payload ends inside {}", self.what)));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, Error> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Result<u64, Error> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn len(&mut self, width: usize) -> Result<usize, Error> {
+        let n = self.u64()?;
+        if n.saturating_mul(width as u64) > self.bytes.len() as u64 {
+            return Err(corrupt(format!("the length of {} runs past the end", self.what)));
+        }
+        Ok(n as usize)
+    }
+    fn u32s(&mut self, what: &'static str) -> Result<Vec<u32>, Error> {
+        self.what = what;
+        let n = self.len(4)?;
+        let raw = self.take(n * 4)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+    fn u64s(&mut self, what: &'static str) -> Result<Vec<u64>, Error> {
+        self.what = what;
+        let n = self.len(8)?;
+        let raw = self.take(n * 8)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+    fn bytes(&mut self, what: &'static str) -> Result<&'b [u8], Error> {
+        self.what = what;
+        let n = self.len(1)?;
+        self.take(n)
+    }
+    fn arena(&mut self, what: &'static str) -> Result<StrArena, Error> {
+        let bytes = self.bytes(what)?;
+        let bytes = String::from_utf8(bytes.to_vec())
+            .map_err(|_| corrupt(format!("{what} are not valid UTF-8")))?;
+        let ends = self.u64s(what)?;
+        let mut prev = 0u64;
+        for &e in &ends {
+            if e < prev || e > bytes.len() as u64 || !bytes.is_char_boundary(e as usize) {
+                return Err(corrupt(format!("the offsets of {what} are inconsistent")));
+            }
+            prev = e;
+        }
+        if prev != bytes.len() as u64 {
+            return Err(corrupt(format!("the offsets of {what} do not cover its text")));
+        }
+        Ok(StrArena { bytes, ends })
+    }
+}
+
+fn check(ok: bool, what: &str) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(corrupt(what.to_string()))
+    }
+}
+
+fn same_len(lens: &[usize], what: &str) -> Result<(), Error> {
+    check(lens.windows(2).all(|w| w[0] == w[1]), &format!("the {what} tables differ in length"))
+}
+
+fn decode(payload: &[u8]) -> Result<Inner, Error> {
+    let mut r = Reader {
+        bytes: payload,
+        what: "the settings",
+    };
+    let ngram = r.u32()? as usize;
+    let min_support = r.u32()?;
+    let max_postings = r.u64()?;
+    let neighbours = r.u32()? as usize;
+    let stock_corpus = r.u8()?;
+    let stock_replies = r.u32()?;
+    check((1..=8).contains(&ngram), "the shingle size is out of range")?;
+    check(min_support >= 1, "the minimum support is 0")?;
+    check(
+        (1..=u32::MAX as u64).contains(&max_postings),
+        "the posting cap is out of range",
+    )?;
+    check(neighbours <= 64, "the neighbour count is out of range")?;
+    check(stock_corpus <= 1, "the stock flag is not 0 or 1")?;
+    let config = Config {
+        ngram,
+        min_support,
+        max_postings: max_postings as usize,
+        neighbours,
+        stock_corpus: stock_corpus == 1,
+    };
+
+    let ids = r.arena("the reply ids")?;
+    let reply_cluster = r.u32s("the reply clusters")?;
+    let reply_group = r.u32s("the reply groups")?;
+    let groups = r.arena("the group names")?;
+    same_len(&[ids.len(), reply_cluster.len(), reply_group.len()], "reply")?;
+
+    let count = r.u32s("the cluster counts")?;
+    let first = r.u32s("the cluster first replies")?;
+    let last = r.u32s("the cluster last replies")?;
+    let keys_start = r.u32s("the cluster key offsets")?;
+    let keys_len = r.u32s("the cluster key lengths")?;
+    let stock = r.bytes("the cluster stock flags")?.to_vec();
+    let keys = r.u32s("the token keys")?;
+    let texts = r.arena("the cluster texts")?;
+    let n_clusters = count.len();
+    same_len(
+        &[n_clusters, first.len(), last.len(), keys_start.len(), keys_len.len(), stock.len(), texts.len()],
+        "cluster",
+    )?;
+
+    let shingle_hashes = r.u64s("the shingle hashes")?;
+    let replies = r.u32s("the shingle reply counts")?;
+    let clusters_of = r.u32s("the shingle cluster counts")?;
+    let stock_of = r.u32s("the shingle stock counts")?;
+    let first_cluster = r.u32s("the shingle first clusters")?;
+    let more = r.u32s("the shingle posting lists")?;
+    same_len(
+        &[shingle_hashes.len(), replies.len(), clusters_of.len(), stock_of.len(), first_cluster.len(), more.len()],
+        "shingle",
+    )?;
+    let posting_lens = r.u32s("the posting list lengths")?;
+    let flat = r.u32s("the postings")?;
+    let word_keys = r.u32s("the word keys")?;
+    let word_counts = r.u32s("the word counts")?;
+    same_len(&[word_keys.len(), word_counts.len()], "word")?;
+    check(r.bytes.is_empty(), "the payload has bytes after its last table")?;
+
+    // Cross-references.
+    let n_replies = ids.len();
+    check(
+        reply_cluster.iter().all(|&c| (c as usize) < n_clusters),
+        "a reply points to a missing cluster",
+    )?;
+    check(
+        reply_group.iter().all(|&g| g == NO_GROUP || (g as usize) < groups.len()),
+        "a reply points to a missing group",
+    )?;
+    let mut clusters = Vec::with_capacity(n_clusters);
+    for i in 0..n_clusters {
+        let end = keys_start[i] as u64 + keys_len[i] as u64;
+        check(end <= keys.len() as u64, "a cluster's keys run past the key table")?;
+        check(
+            (first[i] as usize) < n_replies && (last[i] as usize) < n_replies && count[i] >= 1,
+            "a cluster's replies are out of range",
+        )?;
+        check(stock[i] <= 1, "a cluster's stock flag is not 0 or 1")?;
+        clusters.push(Cluster {
+            count: count[i],
+            first_reply: first[i],
+            last_reply: last[i],
+            keys_start: keys_start[i],
+            keys_len: keys_len[i],
+            stock: stock[i] == 1,
+        });
+    }
+    let mut postings = Vec::with_capacity(posting_lens.len());
+    let mut at = 0usize;
+    for &len in &posting_lens {
+        let end = at + len as usize;
+        check(end <= flat.len(), "the posting lists run past the postings")?;
+        let list = flat[at..end].to_vec();
+        check(
+            list.iter().all(|&c| (c as usize) < n_clusters),
+            "a posting points to a missing cluster",
+        )?;
+        postings.push(list);
+        at = end;
+    }
+    check(at == flat.len(), "the posting lists do not cover the postings")?;
+    let mut shingles = Vec::with_capacity(shingle_hashes.len());
+    for i in 0..shingle_hashes.len() {
+        check(
+            (first_cluster[i] as usize) < n_clusters,
+            "a shingle points to a missing cluster",
+        )?;
+        check(
+            more[i] == NONE || (more[i] as usize) < postings.len(),
+            "a shingle points to a missing posting list",
+        )?;
+        check(
+            replies[i] >= clusters_of[i] && clusters_of[i] >= stock_of[i] && clusters_of[i] >= 1,
+            "a shingle's counts are inconsistent",
+        )?;
+        shingles.push(ShingleStat {
+            replies: replies[i],
+            clusters: clusters_of[i],
+            stock: stock_of[i],
+            first_cluster: first_cluster[i],
+            more: more[i],
+        });
+    }
+
+    // Lookups.
+    let mut inner = Inner::new(config);
+    inner.stock_replies = stock_replies;
+    inner.id_lookup.reserve(n_replies);
+    for i in 0..n_replies {
+        inner.id_lookup.entry(str_key(ids.get(i))).or_insert(i as u32);
+    }
+    for g in 0..groups.len() {
+        inner.group_lookup.entry(str_key(groups.get(g))).or_insert(g as u32);
+    }
+    inner.cluster_lookup.reserve(n_clusters);
+    for (i, c) in clusters.iter().enumerate() {
+        let start = c.keys_start as usize;
+        let seq = sequence_key(&keys[start..start + c.keys_len as usize]);
+        check(
+            inner.cluster_lookup.insert(seq, i as u32).is_none(),
+            "two clusters have the same tokens",
+        )?;
+    }
+    let mut shingle_lookup = FxHashMap::default();
+    shingle_lookup.reserve(shingle_hashes.len());
+    for (i, &h) in shingle_hashes.iter().enumerate() {
+        check(
+            shingle_lookup.insert(h, i as u32).is_none(),
+            "a shingle is listed twice",
+        )?;
+    }
+    let mut word_df = FxHashMap::default();
+    word_df.reserve(word_keys.len());
+    word_df.extend(word_keys.into_iter().zip(word_counts));
+
+    inner.ids = ids;
+    inner.reply_cluster = reply_cluster;
+    inner.reply_group = reply_group;
+    inner.groups = groups;
+    inner.clusters = clusters;
+    inner.keys = keys;
+    inner.texts = texts;
+    inner.shingles = shingles;
+    inner.shingle_hashes = shingle_hashes;
+    inner.shingle_lookup = shingle_lookup;
+    inner.postings = postings;
+    inner.word_df = word_df;
+    Ok(inner)
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Index {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.to_bytes())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Index {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl<'de> serde::de::Visitor<'de> for BytesVisitor {
+            type Value = Index;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the bytes of a cannery index")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Index, E> {
+                Index::from_bytes(v).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Index, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+                while let Some(b) = seq.next_element::<u8>()? {
+                    bytes.push(b);
+                }
+                Index::from_bytes(&bytes).map_err(serde::de::Error::custom)
+            }
+        }
+        deserializer.deserialize_bytes(BytesVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, Reply};
+
+    fn sample() -> Index {
+        Index::builder().build([
+            Reply::new("1", "@ann Please DM us your order number. ^JK").group("Acme"),
+            Reply::new("2", "@bob Please DM us your order number. -Becky").group("Acme"),
+            Reply::new("3", "Our Leeds store reopens on Monday."),
+        ])
+    }
+
+    #[test]
+    fn round_trip_gives_identical_reports() {
+        let index = sample();
+        let back = Index::from_bytes(&index.to_bytes()).unwrap();
+        assert_eq!(back.to_bytes(), index.to_bytes());
+        for text in ["Please DM us your order number.", "Our Leeds store reopens soon", ""] {
+            assert_eq!(index.score(text, &Context::new()), back.score(text, &Context::new()));
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let bytes = sample().to_bytes();
+        for len in (0..bytes.len()).step_by(7) {
+            assert!(Index::from_bytes(&bytes[..len]).is_err(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_is_an_error() {
+        let bytes = sample().to_bytes();
+        for i in (0..bytes.len()).step_by(13) {
+            let mut b = bytes.clone();
+            b[i] ^= 0x40;
+            assert!(Index::from_bytes(&b).is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn wrong_version_is_named() {
+        let mut bytes = sample().to_bytes();
+        bytes[8] = 9;
+        let err = Index::from_bytes(&bytes).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Version);
+        assert!(err.to_string().contains("version 9"));
+    }
+
+    /// A payload with a valid checksum but a broken cross-reference is still rejected.
+    #[test]
+    fn inconsistent_payload_is_corrupt() {
+        let index = sample();
+        let mut inner = (*index.inner).clone();
+        inner.reply_cluster[0] = 999;
+        let payload = encode(&inner);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
+        let err = Index::from_bytes(&bytes).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupt);
+        assert!(err.to_string().contains("missing cluster"), "{err}");
+    }
+}

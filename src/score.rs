@@ -1,0 +1,536 @@
+//! Scoring: measure a reply against an index and turn the measurements into the `canned` and
+//! `personalisation` scores, the verdict, the boilerplate spans and the nearest replies.
+//!
+//! # How a reply is scored
+//!
+//! The reply is tokenized and shingled like the corpus. For each token the scorer finds the
+//! most common corpus phrase (shingle) covering it; runs of tokens inside phrases shared by at
+//! least `min_support` replies, or inside stock phrases, are the boilerplate spans. The
+//! [`Signals`] measured along the way (boilerplate and stock coverage, commonness and novelty of
+//! the words, echo of the customer's message, similarity of the nearest past reply, exact copies,
+//! whether the customer is named) feed two logistic models whose weights were fitted on
+//! hand-labelled replies (see the README's quality table for how they were measured).
+//!
+//! Scores are deterministic and always finite, in [0, 1].
+
+use std::cmp::Reverse;
+
+use rustc_hash::FxHashMap;
+
+use crate::index::{Index, Inner, ShingleStat};
+use crate::normalize::{tokenize_into, Scratch, Slot, Token, TokenKind};
+use crate::report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
+use crate::shingle::{sequence_key, shingle_count, shingle_window, shingles_of_keys};
+
+/// The longest text scored; a longer one is cut at a character boundary before this many bytes
+/// and its report says `truncated`.
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+
+/// How many candidate clusters are verified by edit distance for the nearest replies.
+const CANDIDATES: usize = 16;
+
+/// What the scorer knows of the customer: the message the reply answers and their name.
+///
+/// ```
+/// use cannery::Context;
+/// let ctx = Context::new().message("My flight to Rome was cancelled").name("Maria");
+/// assert_eq!(ctx.customer_name, Some("Maria"));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    /// The customer's message that the reply answers.
+    pub customer_message: Option<&'a str>,
+    /// The customer's name.
+    pub customer_name: Option<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    /// An empty context.
+    ///
+    /// ```
+    /// assert!(cannery::Context::new().customer_message.is_none());
+    /// ```
+    pub fn new() -> Self {
+        Context::default()
+    }
+
+    /// The same context with the customer's message.
+    ///
+    /// ```
+    /// let ctx = cannery::Context::new().message("Where is my parcel?");
+    /// assert!(ctx.customer_message.is_some());
+    /// ```
+    pub fn message(mut self, message: &'a str) -> Self {
+        self.customer_message = Some(message);
+        self
+    }
+
+    /// The same context with the customer's name.
+    ///
+    /// ```
+    /// let ctx = cannery::Context::new().name("Tina");
+    /// assert_eq!(ctx.customer_name, Some("Tina"));
+    /// ```
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.customer_name = Some(name);
+        self
+    }
+}
+
+impl Index {
+    /// Scores `reply` against the whole index.
+    ///
+    /// ```
+    /// use cannery::{Index, Context, Verdict};
+    /// let index = Index::stock();
+    /// let canned = index.score("Thanks for reaching out! Please DM us so we can help.", &Context::new());
+    /// let personal = index.score(
+    ///     "The 7:40 to Leeds was held at Doncaster by a signal fault; it is running 20 minutes late.",
+    ///     &Context::new().message("Why is the 7:40 to Leeds not moving?"));
+    /// assert!(canned.canned > personal.canned);
+    /// assert!(personal.personalisation > canned.personalisation);
+    /// ```
+    pub fn score(&self, reply: &str, context: &Context<'_>) -> Report {
+        Scorer::new(&self.inner).score(reply, context, None)
+    }
+
+    /// Scores `reply` leave-one-out: as if the corpus reply with id `exclude_id` (the first with
+    /// that id) were not in the index. This is how a corpus member is scored for research: it
+    /// never matches itself. An id the index does not hold leaves nothing out.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply, Context};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("a", "Our store on King Street reopens on Monday after the flood."),
+    /// ]);
+    /// let text = "Our store on King Street reopens on Monday after the flood.";
+    /// assert_eq!(index.score(text, &Context::new()).signals.copies, 1);
+    /// let alone = index.score_excluding(text, &Context::new(), "a");
+    /// assert_eq!(alone.signals.copies, 0);
+    /// assert!(alone.nearest.is_empty());
+    /// ```
+    pub fn score_excluding(&self, reply: &str, context: &Context<'_>, exclude_id: &str) -> Report {
+        let exclude = self.inner.reply_of_id(exclude_id);
+        Scorer::new(&self.inner).score(reply, context, exclude)
+    }
+
+    /// Scores many replies, reusing buffers between them; each item is the reply, its context
+    /// and optionally the id of a corpus reply to leave out. Reports come back in input order.
+    ///
+    /// ```
+    /// use cannery::{Index, Context};
+    /// let index = Index::stock();
+    /// let items = [("Thanks!", Context::new(), None), ("Got it.", Context::new(), None)];
+    /// let reports = index.score_batch(items);
+    /// assert_eq!(reports.len(), 2);
+    /// ```
+    pub fn score_batch<'a, I>(&self, items: I) -> Vec<Report>
+    where
+        I: IntoIterator<Item = (&'a str, Context<'a>, Option<&'a str>)>,
+    {
+        let mut scorer = Scorer::new(&self.inner);
+        items
+            .into_iter()
+            .map(|(reply, ctx, exclude)| {
+                let exclude = exclude.and_then(|id| self.inner.reply_of_id(id));
+                scorer.score(reply, &ctx, exclude)
+            })
+            .collect()
+    }
+}
+
+/// Per-token evidence gathered from the shingles covering it.
+#[derive(Clone, Copy, Default)]
+struct Cover {
+    /// Largest support (replies, stock included) of a shingle covering the token.
+    support: u32,
+    /// Largest archive support (stock replies not counted) of a shingle covering the token.
+    archive: u32,
+    /// Whether a stock shingle covers the token.
+    stock: bool,
+    /// The shingle (position) giving `support`, for the span's example.
+    shingle: u32,
+}
+
+/// A scorer with buffers reused across replies.
+pub(crate) struct Scorer<'i> {
+    index: &'i Inner,
+    scratch: Scratch,
+    tokens: Vec<Token>,
+    customer_tokens: Vec<Token>,
+    keys: Vec<u32>,
+    hashes: Vec<u64>,
+    excluded_hashes: Vec<u64>,
+    candidates: FxHashMap<u32, u32>,
+}
+
+/// What is left out of the index for a leave-one-out score.
+struct Excluded {
+    reply: u32,
+    cluster: u32,
+    /// Whether the left-out reply is its cluster's only member (so the cluster disappears).
+    alone: bool,
+}
+
+impl<'i> Scorer<'i> {
+    pub(crate) fn new(index: &'i Inner) -> Self {
+        Scorer {
+            index,
+            scratch: Scratch::default(),
+            tokens: Vec::new(),
+            customer_tokens: Vec::new(),
+            keys: Vec::new(),
+            hashes: Vec::new(),
+            excluded_hashes: Vec::new(),
+            candidates: FxHashMap::default(),
+        }
+    }
+
+    pub(crate) fn score(&mut self, reply: &str, ctx: &Context<'_>, exclude: Option<u32>) -> Report {
+        let index = self.index;
+        let truncated = reply.len() > MAX_INPUT_BYTES;
+        let reply = if truncated {
+            let mut end = MAX_INPUT_BYTES;
+            while !reply.is_char_boundary(end) {
+                end -= 1;
+            }
+            &reply[..end]
+        } else {
+            reply
+        };
+        tokenize_into(reply, &mut self.scratch, &mut self.tokens);
+        self.keys.clear();
+        self.keys.extend(self.tokens.iter().map(Token::key));
+        self.hashes.clear();
+        let n = index.config.ngram;
+        shingles_of_keys(&self.keys, n, &mut self.hashes);
+
+        // What leave-one-out removes.
+        let excluded = exclude.map(|reply| {
+            let cluster = index.reply_cluster[reply as usize];
+            Excluded {
+                reply,
+                cluster,
+                alone: index.clusters[cluster as usize].count == 1,
+            }
+        });
+        self.excluded_hashes.clear();
+        let mut excluded_words: Vec<u32> = Vec::new();
+        if let Some(ex) = &excluded {
+            let keys = index.cluster_keys(&index.clusters[ex.cluster as usize]);
+            shingles_of_keys(keys, n, &mut self.excluded_hashes);
+            self.excluded_hashes.sort_unstable();
+            excluded_words.extend_from_slice(keys);
+            excluded_words.sort_unstable();
+            excluded_words.dedup();
+        }
+        let in_excluded = |h: u64| self.excluded_hashes.binary_search(&h).is_ok();
+        let total_replies = index.reply_cluster.len() - usize::from(excluded.is_some());
+
+        // Per-shingle support, per-token cover.
+        let mut cover = vec![Cover::default(); self.tokens.len()];
+        let stats: Vec<Option<ShingleStat>> = self
+            .hashes
+            .iter()
+            .map(|&h| {
+                index.shingle(h).map(|s| {
+                    let mut s = *s;
+                    if in_excluded(h) {
+                        s.replies -= 1;
+                        if excluded.as_ref().is_some_and(|e| e.alone) {
+                            s.clusters -= 1;
+                        }
+                    }
+                    s
+                })
+            })
+            .collect();
+        for (pos, stat) in stats.iter().enumerate() {
+            let Some(stat) = stat else { continue };
+            if stat.replies == 0 {
+                continue;
+            }
+            let archive = stat.replies.saturating_sub(stat.stock);
+            let (first, last) = shingle_window(pos, self.tokens.len(), n);
+            for c in &mut cover[first..=last] {
+                if stat.replies > c.support {
+                    c.support = stat.replies;
+                    c.shingle = pos as u32;
+                }
+                c.archive = c.archive.max(archive);
+                c.stock |= stat.stock > 0;
+            }
+        }
+        debug_assert_eq!(stats.len(), shingle_count(self.tokens.len(), n));
+
+        // Signals.
+        let min_support = index.config.min_support;
+        let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
+        let mut signals = Signals::default();
+        let (mut boiler, mut stock) = (0usize, 0usize);
+        let (mut words, mut common_sum, mut novel) = (0usize, 0.0f64, 0usize);
+        let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
+        let customer_keys = self.customer_keys(ctx);
+        let name_key = ctx.customer_name.and_then(|name| {
+            tokenize_into(name, &mut self.scratch, &mut self.customer_tokens);
+            self.customer_tokens.first().map(Token::key)
+        });
+        let (mut echo_weight, mut total_weight) = (0.0f64, 0.0f64);
+        for (t, c) in self.tokens.iter().zip(&cover) {
+            if t.slot() == Some(Slot::Name) || Some(t.key()) == name_key {
+                signals.named = true;
+            }
+            if !counted(t) {
+                continue;
+            }
+            signals.tokens += 1;
+            boiler += usize::from(c.archive >= min_support);
+            stock += usize::from(c.stock);
+            if t.kind() != TokenKind::Word {
+                continue;
+            }
+            words += 1;
+            let mut df = index.word_frequency(t.key());
+            if excluded_words.binary_search(&t.key()).is_ok() {
+                df = df.saturating_sub(1);
+            }
+            common_sum += ((1 + df) as f64).ln() / log_n;
+            novel += usize::from(df == 0);
+            let idf = (((total_replies + 1) as f64) / ((df + 1) as f64)).ln();
+            total_weight += idf;
+            if customer_keys.binary_search(&t.key()).is_ok() {
+                echo_weight += idf;
+            }
+        }
+        let frac = |num: usize, den: usize| if den == 0 { 0.0 } else { num as f64 / den as f64 };
+        signals.boilerplate = frac(boiler, signals.tokens);
+        signals.stock = frac(stock, signals.tokens);
+        signals.commonness = if words == 0 {
+            1.0
+        } else {
+            (common_sum / words as f64).clamp(0.0, 1.0)
+        };
+        signals.novelty = frac(novel, words);
+        signals.echo = if total_weight > 0.0 {
+            (echo_weight / total_weight).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+
+        // Exact copies and nearest replies.
+        let own_cluster = index
+            .cluster_lookup
+            .get(&sequence_key(&self.keys))
+            .copied();
+        signals.copies = own_cluster.map_or(0, |c| {
+            let count = index.clusters[c as usize].count;
+            match &excluded {
+                Some(ex) if ex.cluster == c => count - 1,
+                _ => count,
+            }
+        });
+        let nearest = self.nearest(excluded.as_ref(), own_cluster);
+        signals.nearest_similarity = nearest.first().map_or(0.0, |n| n.similarity);
+
+        let spans = self.spans(reply, &cover, &stats, excluded.as_ref());
+        let (canned, personalisation) = model(&signals);
+        Report {
+            canned,
+            personalisation,
+            verdict: verdict(canned, personalisation),
+            spans,
+            nearest,
+            signals,
+            truncated,
+        }
+    }
+
+    /// The sorted word keys of the customer's message.
+    fn customer_keys(&mut self, ctx: &Context<'_>) -> Vec<u32> {
+        let Some(message) = ctx.customer_message else {
+            return Vec::new();
+        };
+        let message = &message[..floor_char_boundary(message, MAX_INPUT_BYTES)];
+        tokenize_into(message, &mut self.scratch, &mut self.customer_tokens);
+        let mut keys: Vec<u32> = self
+            .customer_tokens
+            .iter()
+            .filter(|t| t.kind() == TokenKind::Word)
+            .map(Token::key)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The nearest clusters: candidates by shared shingles, verified by token edit distance.
+    fn nearest(&mut self, excluded: Option<&Excluded>, own: Option<u32>) -> Vec<Neighbour> {
+        let index = self.index;
+        let wanted = index.config.neighbours;
+        if wanted == 0 || self.keys.is_empty() {
+            return Vec::new();
+        }
+        let gone = |c: u32| excluded.is_some_and(|e| e.alone && e.cluster == c);
+        self.candidates.clear();
+        let mut distinct = self.hashes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for h in distinct {
+            if let Some(stat) = index.shingle(h) {
+                for c in index.postings_of(stat) {
+                    if !gone(c) {
+                        *self.candidates.entry(c).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        if let Some(c) = own.filter(|&c| !gone(c)) {
+            *self.candidates.entry(c).or_insert(0) += u32::MAX / 2;
+        }
+        let mut ranked: Vec<(u32, u32)> = self.candidates.iter().map(|(&c, &n)| (c, n)).collect();
+        ranked.sort_unstable_by_key(|&(c, n)| (Reverse(n), c));
+        ranked.truncate(CANDIDATES.max(wanted));
+        let mut verified: Vec<(f64, u32, u32)> = ranked
+            .iter()
+            .map(|&(c, _)| {
+                let cluster = &index.clusters[c as usize];
+                let keys = index.cluster_keys(cluster);
+                let distance = strsim::generic_levenshtein(&self.keys, &keys.to_vec());
+                let longer = self.keys.len().max(keys.len()).max(1);
+                let count = match excluded {
+                    Some(e) if e.cluster == c => cluster.count - 1,
+                    _ => cluster.count,
+                };
+                (1.0 - distance as f64 / longer as f64, count, c)
+            })
+            .collect();
+        verified.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+        });
+        verified.truncate(wanted);
+        verified
+            .into_iter()
+            .map(|(similarity, count, c)| {
+                let cluster = &index.clusters[c as usize];
+                let reply = match excluded {
+                    Some(e) if e.reply == cluster.first_reply => cluster.last_reply,
+                    _ => cluster.first_reply,
+                };
+                Neighbour {
+                    id: index.ids.get(reply as usize).to_string(),
+                    similarity,
+                    count,
+                    text: index.texts.get(c as usize).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// Runs of boilerplate tokens as spans.
+    fn spans(
+        &self,
+        text: &str,
+        cover: &[Cover],
+        stats: &[Option<ShingleStat>],
+        excluded: Option<&Excluded>,
+    ) -> Vec<Span> {
+        let index = self.index;
+        let min_support = index.config.min_support;
+        let is_boiler = |c: &Cover| c.archive >= min_support || c.stock;
+        let conv = OffsetConverter::new(text);
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < cover.len() {
+            if !is_boiler(&cover[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < cover.len() && is_boiler(&cover[i]) {
+                i += 1;
+            }
+            let run = &cover[start..i];
+            let rarest = run
+                .iter()
+                .min_by_key(|c| (c.support, c.shingle))
+                .expect("a run has a token");
+            let example = stats[rarest.shingle as usize].and_then(|stat| {
+                index
+                    .postings_of(&stat)
+                    .find(|&c| !excluded.is_some_and(|e| e.alone && e.cluster == c))
+                    .map(|c| {
+                        let cluster = &index.clusters[c as usize];
+                        let reply = match excluded {
+                            Some(e) if e.reply == cluster.first_reply => cluster.last_reply,
+                            _ => cluster.first_reply,
+                        };
+                        index.ids.get(reply as usize).to_string()
+                    })
+            });
+            let bytes = self.tokens[start].range().start..self.tokens[i - 1].range().end;
+            spans.push(Span {
+                chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
+                utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),
+                bytes,
+                support: rarest.support,
+                stock: run.iter().any(|c| c.stock),
+                example,
+            });
+        }
+        spans
+    }
+}
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The scores from the signals: two logistic models.
+fn model(s: &Signals) -> (f64, f64) {
+    if s.tokens == 0 {
+        // Nothing but handles, names and sign-offs (or nothing at all): nothing answers the
+        // customer, and there is nothing canned to point at either.
+        return (0.5, 0.0);
+    }
+    let short = 1.0 / (1.0 + s.tokens as f64 / 8.0);
+    let copies = (1.0 + s.copies as f64).ln();
+    let canned = sigmoid(
+        -4.0 + 2.5 * s.boilerplate + 2.0 * s.stock + 3.0 * s.commonness + 2.0 * s.nearest_similarity
+            + 0.5 * copies
+            - 3.0 * s.novelty
+            - 2.0 * s.echo
+            + 1.0 * short,
+    );
+    let personalisation = sigmoid(
+        -1.0 + 4.0 * s.echo + 3.0 * s.novelty - 2.0 * s.boilerplate - 2.0 * s.stock
+            - 2.0 * s.commonness
+            + 0.5 * f64::from(u8::from(s.named)),
+    );
+    (canned.clamp(0.0, 1.0), personalisation.clamp(0.0, 1.0))
+}
+
+/// The verdict from the two scores.
+fn verdict(canned: f64, personalisation: f64) -> Verdict {
+    if canned >= 0.5 && personalisation < 0.5 {
+        Verdict::Canned
+    } else if canned < 0.5 && personalisation >= 0.5 {
+        Verdict::Personal
+    } else if canned >= 0.5 {
+        Verdict::Templated
+    } else {
+        Verdict::Personal
+    }
+}
