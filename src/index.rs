@@ -126,6 +126,7 @@ impl Default for Config {
 /// let index = IndexBuilder::new()
 ///     .ngram(3)
 ///     .min_support(2)
+///     .stock_corpus(false)
 ///     .build([Reply::new("1", "Please DM us your order number."),
 ///             Reply::new("2", "Please DM us your order number. ^AB")]);
 /// assert_eq!(index.len(), 2);
@@ -412,7 +413,8 @@ impl Index {
         let stock_group = o.group_of_name(STOCK_GROUP);
         for reply in 0..o.reply_cluster.len() {
             let group = o.reply_group[reply];
-            if skip_stock && group != NO_GROUP && Some(group) == stock_group {
+            let is_stock = group != NO_GROUP && Some(group) == stock_group;
+            if skip_stock && is_stock {
                 continue;
             }
             let cluster = &o.clusters[o.reply_cluster[reply] as usize];
@@ -422,7 +424,7 @@ impl Index {
                 o.texts.get(o.reply_cluster[reply] as usize),
                 group_name,
                 o.cluster_keys(cluster),
-                cluster.stock,
+                is_stock,
             );
         }
         Ok(())
@@ -500,6 +502,35 @@ pub(crate) struct ShingleStat {
     pub(crate) more: u32,
 }
 
+/// What the index knows of one word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WordStat {
+    /// Replies containing the word.
+    pub(crate) replies: u32,
+    /// Stock-corpus replies containing the word.
+    pub(crate) stock: u32,
+    /// One bit per group (by hash, 64 buckets) of the archive replies containing the word: an
+    /// estimate of how many brands or agents use it. Replies without a group count as one group.
+    pub(crate) groups: u64,
+}
+
+impl WordStat {
+    /// Estimated number of distinct archive groups using the word (linear counting over the
+    /// 64-bucket mask).
+    pub(crate) fn group_estimate(&self) -> f64 {
+        group_estimate(self.groups)
+    }
+}
+
+/// Estimated number of distinct groups behind a 64-bucket group mask (linear counting).
+pub(crate) fn group_estimate(mask: u64) -> f64 {
+    let set = mask.count_ones() as f64;
+    if set >= 64.0 {
+        return 64.0 * 64f64.ln();
+    }
+    -64.0 * (1.0 - set / 64.0).ln()
+}
+
 /// The index's tables. Everything a report needs is here; `Index` is an `Arc` of it.
 #[derive(Clone, Debug)]
 pub(crate) struct Inner {
@@ -523,8 +554,10 @@ pub(crate) struct Inner {
     pub(crate) shingle_hashes: Vec<u64>,
     pub(crate) shingle_lookup: FxHashMap<u64, u32>,
     pub(crate) postings: Vec<Vec<u32>>,
-    // Words: replies containing each word key.
-    pub(crate) word_df: FxHashMap<u32, u32>,
+    // Words.
+    pub(crate) words: FxHashMap<u32, WordStat>,
+    /// The union of the group bits of all archive replies (how many group buckets are in use).
+    pub(crate) group_bits: u64,
     /// Replies of the stock corpus.
     pub(crate) stock_replies: u32,
 }
@@ -551,7 +584,8 @@ impl Inner {
             shingle_hashes: Vec::new(),
             shingle_lookup: FxHashMap::default(),
             postings: Vec::new(),
-            word_df: FxHashMap::default(),
+            words: FxHashMap::default(),
+            group_bits: 0,
             stock_replies: 0,
         }
     }
@@ -579,9 +613,9 @@ impl Inner {
             .map(|&i| &self.shingles[i as usize])
     }
 
-    /// Replies containing the word key.
-    pub(crate) fn word_frequency(&self, key: u32) -> u32 {
-        self.word_df.get(&key).copied().unwrap_or(0)
+    /// What the index knows of a word key (all zero for an unseen word).
+    pub(crate) fn word(&self, key: u32) -> WordStat {
+        self.words.get(&key).copied().unwrap_or_default()
     }
 
     /// The clusters listed for a shingle: the first, then the capped list of the others.
@@ -688,11 +722,21 @@ impl Inner {
             }
         }
         // Words.
+        let group_bit = if stock {
+            0
+        } else {
+            let name = if group == NO_GROUP { "" } else { self.groups.get(group as usize) };
+            1u64 << (str_key(name) % 64)
+        };
+        self.group_bits |= group_bit;
         let mut words: Vec<u32> = keys.iter().copied().filter(|k| !is_slot_key(*k)).collect();
         words.sort_unstable();
         words.dedup();
         for w in words {
-            *self.word_df.entry(w).or_insert(0) += 1;
+            let stat = self.words.entry(w).or_default();
+            stat.replies += 1;
+            stat.stock += u32::from(stock);
+            stat.groups |= group_bit;
         }
     }
 }
@@ -736,6 +780,7 @@ mod tests {
             ("2", "Please DM us your order number."),
             ("3", "We're sorry to hear that."),
             ("4", "Sorry to hear that, please DM us."),
+            ("5", "We're sorry to hear that."),
         ];
         let whole = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
         let mut a = Index::builder().build(rows[..2].iter().map(|(i, t)| Reply::new(i, t)));
@@ -744,7 +789,7 @@ mod tests {
         assert_eq!(a.inner.ids, whole.inner.ids);
         assert_eq!(a.inner.clusters, whole.inner.clusters);
         assert_eq!(a.inner.shingles, whole.inner.shingles);
-        assert_eq!(a.inner.word_df, whole.inner.word_df);
+        assert_eq!(a.inner.words, whole.inner.words);
     }
 
     #[test]
@@ -756,7 +801,8 @@ mod tests {
 
     #[test]
     fn postings_are_capped_but_counts_exact() {
-        let texts: Vec<String> = (0..50).map(|i| format!("please dm us word{i}x")).collect();
+        let letters = |i: usize| format!("{}{}", (b'a' + (i % 26) as u8) as char, (b'a' + (i / 26) as u8) as char);
+        let texts: Vec<String> = (0..50).map(|i| format!("please dm us word{}", letters(i))).collect();
         let index = Index::builder()
             .stock_corpus(false)
             .max_postings(10)

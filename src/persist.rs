@@ -32,7 +32,9 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind};
-use crate::index::{str_key, Cluster, Config, Index, Inner, ShingleStat, StrArena, NONE, NO_GROUP};
+use crate::index::{
+    str_key, Cluster, Config, Index, Inner, ShingleStat, StrArena, WordStat, NONE, NO_GROUP,
+};
 use crate::shingle::sequence_key;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
@@ -233,10 +235,13 @@ fn encode(inner: &Inner) -> Vec<u8> {
     let flat: Vec<u32> = inner.postings.iter().flatten().copied().collect();
     w.u32s(flat.into_iter());
 
-    let mut words: Vec<(u32, u32)> = inner.word_df.iter().map(|(&k, &v)| (k, v)).collect();
-    words.sort_unstable();
+    let mut words: Vec<(u32, WordStat)> = inner.words.iter().map(|(&k, &v)| (k, v)).collect();
+    words.sort_unstable_by_key(|&(k, _)| k);
     w.u32s(words.iter().map(|&(k, _)| k));
-    w.u32s(words.iter().map(|&(_, v)| v));
+    w.u32s(words.iter().map(|(_, v)| v.replies));
+    w.u32s(words.iter().map(|(_, v)| v.stock));
+    w.u64s(words.iter().map(|(_, v)| v.groups));
+    w.u64(inner.group_bits);
     w.0
 }
 
@@ -388,7 +393,11 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let flat = r.u32s("the postings")?;
     let word_keys = r.u32s("the word keys")?;
     let word_counts = r.u32s("the word counts")?;
-    same_len(&[word_keys.len(), word_counts.len()], "word")?;
+    let word_stock = r.u32s("the word stock counts")?;
+    let word_groups = r.u64s("the word groups")?;
+    r.what = "the group bits";
+    let group_bits = r.u64()?;
+    same_len(&[word_keys.len(), word_counts.len(), word_stock.len(), word_groups.len()], "word")?;
     check(r.bytes.is_empty(), "the payload has bytes after its last table")?;
 
     // Cross-references.
@@ -483,9 +492,13 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
             "a shingle is listed twice",
         )?;
     }
-    let mut word_df = FxHashMap::default();
-    word_df.reserve(word_keys.len());
-    word_df.extend(word_keys.into_iter().zip(word_counts));
+    let mut words = FxHashMap::default();
+    words.reserve(word_keys.len());
+    for (i, key) in word_keys.into_iter().enumerate() {
+        check(word_stock[i] <= word_counts[i], "a word's counts are inconsistent")?;
+        let stat = WordStat { replies: word_counts[i], stock: word_stock[i], groups: word_groups[i] };
+        check(words.insert(key, stat).is_none(), "a word is listed twice")?;
+    }
 
     inner.ids = ids;
     inner.reply_cluster = reply_cluster;
@@ -498,7 +511,8 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     inner.shingle_hashes = shingle_hashes;
     inner.shingle_lookup = shingle_lookup;
     inner.postings = postings;
-    inner.word_df = word_df;
+    inner.words = words;
+    inner.group_bits = group_bits;
     Ok(inner)
 }
 

@@ -120,10 +120,24 @@ pub struct Signals {
     /// Mean commonness of the words, in [0, 1]: `ln(1 + df) / ln(1 + N)` for a word in `df` of
     /// `N` replies.
     pub commonness: f64,
+    /// Mean spread of the words across the corpus's groups (brands, agents), in [0, 1]: words
+    /// that many brands use are generic customer-service wording.
+    pub spread: f64,
+    /// Fraction of words that the built-in stock corpus uses.
+    pub generic: f64,
     /// Fraction of words the corpus has never seen.
     pub novelty: f64,
+    /// Fraction of words seen in at most two other replies.
+    pub rare: f64,
+    /// Fraction of tokens that are concrete details: proper nouns and acronyms outside the stock
+    /// vocabulary, numbers, dates and times, e-mail addresses.
+    pub specific: f64,
     /// Rarity-weighted fraction of the reply's words that also occur in the customer's message.
     pub echo: f64,
+    /// How much of the customer's message the reply takes up, in units of a word the corpus has
+    /// never seen: the sum over echoed words of `ln((N + 1) / (df + 1)) / ln(1 + N)`, each number,
+    /// date or e-mail address echoed counting 1.
+    pub echoed: f64,
     /// Similarity of the nearest past reply (0 when there is none).
     pub nearest_similarity: f64,
     /// Corpus replies identical to this one after slot masking.

@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, ShingleStat};
+use crate::index::{group_estimate, Index, Inner, ShingleStat};
 use crate::normalize::{tokenize_into, Scratch, Slot, Token, TokenKind};
 use crate::report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
 use crate::shingle::{sequence_key, shingle_count, shingle_window, shingles_of_keys};
@@ -137,6 +137,27 @@ impl Index {
             })
             .collect()
     }
+}
+
+/// A word seen in at most this many other replies counts as rare.
+const RARE: u32 = 2;
+
+/// Running sums for the signals.
+#[derive(Default)]
+struct Counts {
+    tokens: usize,
+    boiler: usize,
+    stock: usize,
+    words: usize,
+    common: f64,
+    spread: f64,
+    novel: usize,
+    rare: usize,
+    generic: usize,
+    specific: usize,
+    weight: f64,
+    echo: f64,
+    echo_sum: f64,
 }
 
 /// Per-token evidence gathered from the shingles covering it.
@@ -267,15 +288,14 @@ impl<'i> Scorer<'i> {
         let min_support = index.config.min_support;
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
         let mut signals = Signals::default();
-        let (mut boiler, mut stock) = (0usize, 0usize);
-        let (mut words, mut common_sum, mut novel) = (0usize, 0.0f64, 0usize);
+        let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
-        let customer_keys = self.customer_keys(ctx);
+        let log_groups = (1.0 + group_estimate(index.group_bits)).ln().max(f64::MIN_POSITIVE);
+        let customer_stems = self.customer_stems(ctx);
         let name_key = ctx.customer_name.and_then(|name| {
             tokenize_into(name, &mut self.scratch, &mut self.customer_tokens);
             self.customer_tokens.first().map(Token::key)
         });
-        let (mut echo_weight, mut total_weight) = (0.0f64, 0.0f64);
         for (t, c) in self.tokens.iter().zip(&cover) {
             if t.slot() == Some(Slot::Name) || Some(t.key()) == name_key {
                 signals.named = true;
@@ -283,39 +303,55 @@ impl<'i> Scorer<'i> {
             if !counted(t) {
                 continue;
             }
-            signals.tokens += 1;
-            boiler += usize::from(c.archive >= min_support);
-            stock += usize::from(c.stock);
-            if t.kind() != TokenKind::Word {
-                continue;
-            }
-            words += 1;
-            let mut df = index.word_frequency(t.key());
-            if excluded_words.binary_search(&t.key()).is_ok() {
-                df = df.saturating_sub(1);
-            }
-            common_sum += ((1 + df) as f64).ln() / log_n;
-            novel += usize::from(df == 0);
-            let idf = (((total_replies + 1) as f64) / ((df + 1) as f64)).ln();
-            total_weight += idf;
-            if customer_keys.binary_search(&t.key()).is_ok() {
-                echo_weight += idf;
+            n.tokens += 1;
+            n.boiler += usize::from(c.archive >= min_support);
+            n.stock += usize::from(c.stock);
+            match t.kind() {
+                TokenKind::Slot(Slot::Number | Slot::Date | Slot::Email) => {
+                    n.specific += 1;
+                    if customer_stems.binary_search(&t.stem()).is_ok() {
+                        n.echo_sum += log_n;
+                    }
+                }
+                TokenKind::Slot(_) => {}
+                TokenKind::Word => {
+                    let mut word = index.word(t.key());
+                    if excluded_words.binary_search(&t.key()).is_ok() {
+                        word.replies = word.replies.saturating_sub(1);
+                    }
+                    if word.replies == word.stock {
+                        // Only stock replies (or none) use the word: no archive group does.
+                        word.groups = 0;
+                    }
+                    n.words += 1;
+                    n.common += ((1 + word.replies) as f64).ln() / log_n;
+                    n.spread += (1.0 + word.group_estimate()).ln() / log_groups;
+                    n.novel += usize::from(word.replies == 0);
+                    n.rare += usize::from(word.replies <= RARE);
+                    n.generic += usize::from(word.stock > 0);
+                    n.specific += usize::from(t.is_proper() && word.stock == 0);
+                    let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
+                    n.weight += idf;
+                    if customer_stems.binary_search(&t.stem()).is_ok() {
+                        n.echo += idf;
+                        n.echo_sum += idf;
+                    }
+                }
             }
         }
         let frac = |num: usize, den: usize| if den == 0 { 0.0 } else { num as f64 / den as f64 };
-        signals.boilerplate = frac(boiler, signals.tokens);
-        signals.stock = frac(stock, signals.tokens);
-        signals.commonness = if words == 0 {
-            1.0
-        } else {
-            (common_sum / words as f64).clamp(0.0, 1.0)
-        };
-        signals.novelty = frac(novel, words);
-        signals.echo = if total_weight > 0.0 {
-            (echo_weight / total_weight).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let mean = |sum: f64, den: usize| if den == 0 { 1.0 } else { (sum / den as f64).clamp(0.0, 1.0) };
+        signals.tokens = n.tokens;
+        signals.boilerplate = frac(n.boiler, n.tokens);
+        signals.stock = frac(n.stock, n.tokens);
+        signals.commonness = mean(n.common, n.words);
+        signals.spread = mean(n.spread, n.words);
+        signals.generic = frac(n.generic, n.words);
+        signals.novelty = frac(n.novel, n.words);
+        signals.rare = frac(n.rare, n.words);
+        signals.specific = frac(n.specific, n.tokens);
+        signals.echoed = n.echo_sum / log_n;
+        signals.echo = if n.weight > 0.0 { (n.echo / n.weight).clamp(0.0, 1.0) } else { 0.0 };
 
         // Exact copies and nearest replies.
         let own_cluster = index
@@ -345,8 +381,8 @@ impl<'i> Scorer<'i> {
         }
     }
 
-    /// The sorted word keys of the customer's message.
-    fn customer_keys(&mut self, ctx: &Context<'_>) -> Vec<u32> {
+    /// The sorted word stems of the customer's message.
+    fn customer_stems(&mut self, ctx: &Context<'_>) -> Vec<u32> {
         let Some(message) = ctx.customer_message else {
             return Vec::new();
         };
@@ -355,8 +391,8 @@ impl<'i> Scorer<'i> {
         let mut keys: Vec<u32> = self
             .customer_tokens
             .iter()
-            .filter(|t| t.kind() == TokenKind::Word)
-            .map(Token::key)
+            .filter(|t| !matches!(t.slot(), Some(Slot::User | Slot::Url | Slot::Signature)))
+            .map(Token::stem)
             .collect();
         keys.sort_unstable();
         keys.dedup();
@@ -498,28 +534,84 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// A logistic model over [`features`].
+struct Model {
+    intercept: f64,
+    weights: [f64; FEATURES],
+}
+
+impl Model {
+    fn predict(&self, x: &[f64; FEATURES]) -> f64 {
+        let z: f64 = self.intercept + self.weights.iter().zip(x).map(|(w, v)| w * v).sum::<f64>();
+        sigmoid(z)
+    }
+}
+
+const FEATURES: usize = 15;
+
+/// The model inputs, in the order of the weights: boilerplate, stock, commonness, novelty, echo,
+/// nearest similarity, ln(1 + copies), named, shortness, ln(tokens), spread, generic, rare,
+/// specific, ln(1 + echoed).
+fn features(s: &Signals) -> [f64; FEATURES] {
+    let tokens = s.tokens as f64;
+    [
+        s.boilerplate,
+        s.stock,
+        s.commonness,
+        s.novelty,
+        s.echo,
+        s.nearest_similarity,
+        (1.0 + s.copies as f64).ln(),
+        f64::from(u8::from(s.named)),
+        1.0 / (1.0 + tokens / 8.0),
+        tokens.ln_1p(),
+        s.spread,
+        s.generic,
+        s.rare,
+        s.specific,
+        s.echoed.ln_1p(),
+    ]
+}
+
+// Fitted by L2-regularised logistic regression (C = 0.3) on the signals of the 200 hand-labelled
+// development replies, scored leave-one-out against the 12,740-reply corpus: `canned` predicts a
+// label of 1 or 2 (templated or canned), `personalisation` predicts `specific`. The README gives
+// cross-validated figures, and how to refit.
+const CANNED_MODEL: Model = Model {
+    intercept: -2.5216,
+    weights: [
+        1.4352, 1.1820, 0.2670, -0.1067, -0.1800, 0.7382, 0.4824, -0.2588, -0.1006, 0.4641, 0.2858,
+        0.8216, -0.2569, -0.0733, -0.6370,
+    ],
+};
+const PERSONAL_MODEL: Model = Model {
+    intercept: 0.7166,
+    weights: [
+        -0.8967, -0.4863, -0.2064, 0.0262, 0.4375, -0.2759, -0.1439, 0.9861, 0.0058, -0.0000,
+        -0.1811, -0.4150, 0.2185, -0.1056, 1.5313,
+    ],
+};
+
 /// The scores from the signals: two logistic models.
 fn model(s: &Signals) -> (f64, f64) {
     if s.tokens == 0 {
         // Nothing but handles, names and sign-offs (or nothing at all): nothing answers the
         // customer, and there is nothing canned to point at either.
-        return (0.5, 0.0);
+        return (0.0, 0.0);
     }
-    let short = 1.0 / (1.0 + s.tokens as f64 / 8.0);
-    let copies = (1.0 + s.copies as f64).ln();
-    let canned = sigmoid(
-        -4.0 + 2.5 * s.boilerplate + 2.0 * s.stock + 3.0 * s.commonness + 2.0 * s.nearest_similarity
-            + 0.5 * copies
-            - 3.0 * s.novelty
-            - 2.0 * s.echo
-            + 1.0 * short,
-    );
-    let personalisation = sigmoid(
-        -1.0 + 4.0 * s.echo + 3.0 * s.novelty - 2.0 * s.boilerplate - 2.0 * s.stock
-            - 2.0 * s.commonness
-            + 0.5 * f64::from(u8::from(s.named)),
-    );
-    (canned.clamp(0.0, 1.0), personalisation.clamp(0.0, 1.0))
+    let x = features(s);
+    let canned = CANNED_MODEL.predict(&x);
+    let personalisation = PERSONAL_MODEL.predict(&x);
+    (sanitise(canned), sanitise(personalisation))
+}
+
+/// A score clamped to [0, 1], with NaN (impossible from finite signals, but never reported) as 0.
+fn sanitise(x: f64) -> f64 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(0.0, 1.0)
+    }
 }
 
 /// The verdict from the two scores.

@@ -1,0 +1,171 @@
+//! Behaviour of the public API on the built-in corpus and small archives: tables of cases.
+
+use cannery::{Context, Index, Reply, Verdict};
+
+fn stock() -> &'static Index {
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(Index::stock)
+}
+
+#[test]
+fn stock_phrasing_is_canned_and_specific_replies_are_not() {
+    let canned = [
+        "Thank you for your message. You can find our policies by clicking this link.",
+        "We're sorry to hear that. Please DM us so we can help.",
+        "Thanks for reaching out! We've shared your feedback with the team.",
+        "Hi, this link should help: https://t.co/abc123",
+        "@115712 Sorry for the trouble. Please DM us your order number and we'll look into this. ^JK",
+        "We apologise for the inconvenience. Our team is looking into this.",
+        "Happy to help! Have a great day!",
+    ];
+    let personal = [
+        ("Nope! Still just the $3 for the large fries at the Leeds store.", "Is it still $3 for large fries in Leeds?"),
+        ("The 7:40 from Leeds was held at Doncaster by a signal fault; take the 8:10, your ticket is valid on it.", "Why is the 7:40 from Leeds stuck at Doncaster?"),
+        ("Your blue trainers in size 9 are back in stock at our Oxford Street store from Friday.", "When will the blue trainers in size 9 be back at Oxford Street?"),
+    ];
+    for text in canned {
+        let r = stock().score(text, &Context::new());
+        assert!(r.canned >= 0.5, "{text:?} scored canned {}", r.canned);
+        assert_eq!(r.verdict, Verdict::Canned, "{text:?}");
+        assert!(!r.spans.is_empty(), "{text:?} has no span");
+    }
+    for (text, customer) in personal {
+        let r = stock().score(text, &Context::new().message(customer));
+        assert!(r.canned < 0.5, "{text:?} scored canned {}", r.canned);
+        assert!(r.personalisation >= 0.5, "{text:?} scored personal {}", r.personalisation);
+        assert_eq!(r.verdict, Verdict::Personal, "{text:?}");
+    }
+}
+
+/// Disguises of a stock phrase keep its canned score within 0.1 of the plain phrase.
+#[test]
+fn disguises_do_not_hide_a_stock_phrase() {
+    let plain = "Please DM us your order number and we'll look into this.";
+    let disguised = [
+        ("look-alike letters", "Plеasе DM us yоur оrder number and we'll lооk into this."),
+        ("Greek capitals", "ΡLΕΑSΕ DM US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
+        ("zero-width characters", "Ple\u{200B}ase D\u{200C}M us your or\u{200D}der number and we'll look in\u{2060}to this."),
+        ("spaced-out letters", "p l e a s e  d m  u s your order number and we'll look into this."),
+        ("doubled punctuation", "Please!! DM... us your order number,, and we'll look into this!!!"),
+        ("emoji between words", "Please 🙏 DM 📩 us your 📦 order number and we'll 👀 look into this."),
+        ("case games", "pLeAsE dM uS yOuR oRdEr NuMbEr AnD wE'lL lOoK iNtO tHiS."),
+        ("full-width forms", "Ｐｌｅａｓｅ ＤＭ ｕｓ ｙｏｕｒ ｏｒｄｅｒ ｎｕｍｂｅｒ ａｎｄ ｗｅ'ｌｌ ｌｏｏｋ ｉｎｔｏ ｔｈｉｓ."),
+        ("combining accents", "Pléäse DM ús yóur órder númber and wé'll lóók íntó thís."),
+        ("dotted letters", "P.l.e.a.s.e DM us your order number and we'll look into this."),
+        ("bidi marks", "Please\u{200F} DM\u{202A} us your order number and we'll look into this."),
+    ];
+    let base = stock().score(plain, &Context::new()).canned;
+    for (name, text) in disguised {
+        let score = stock().score(text, &Context::new()).canned;
+        assert!((score - base).abs() <= 0.1, "{name}: {score:.3} vs plain {base:.3}");
+    }
+}
+
+#[test]
+fn leave_one_out_never_matches_itself() {
+    let rows = [
+        ("a", "Our Leeds store reopens on Monday after the flood."),
+        ("b", "@1 Please DM us. ^JK"),
+        ("c", "@2 Please DM us. -Becky"),
+    ];
+    let index = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
+    for (id, text) in rows {
+        let r = index.score_excluding(text, &Context::new(), id);
+        assert!(r.nearest.iter().all(|n| n.id != id), "{id} matched itself");
+        for span in &r.spans {
+            assert_ne!(span.example.as_deref(), Some(id));
+        }
+    }
+    let a = index.score_excluding(rows[0].1, &Context::new(), "a");
+    assert_eq!(a.signals.copies, 0);
+    let b = index.score_excluding(rows[1].1, &Context::new(), "b");
+    assert_eq!(b.signals.copies, 1);
+    assert_eq!(b.nearest[0].id, "c");
+    assert_eq!(b.nearest[0].count, 1);
+}
+
+#[test]
+fn an_archive_makes_its_own_templates_canned() {
+    let template = |n: usize| format!("@{n} Your Acme Rewards points post within 3 working days of your visit. ^AB");
+    let rows: Vec<(String, String)> = (0..20).map(|n| (format!("r{n}"), template(n))).collect();
+    let index = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
+    let draft = "@999 Your Acme Rewards points post within 5 working days of your visit. -Zed";
+    let with_archive = index.score(draft, &Context::new());
+    let without = stock().score(draft, &Context::new());
+    assert!(with_archive.canned > without.canned + 0.2, "{} vs {}", with_archive.canned, without.canned);
+    assert_eq!(with_archive.signals.copies, 20);
+    assert_eq!(with_archive.spans.len(), 1);
+    assert_eq!(with_archive.spans[0].support, 20);
+}
+
+#[test]
+fn context_name_counts_as_named() {
+    let text = "Thanks Priya, the refund went out this morning.";
+    let r = stock().score(text, &Context::new().name("Priya"));
+    assert!(r.signals.named);
+}
+
+#[test]
+fn degenerate_inputs_have_defined_scores() {
+    let long_word = "hello ".repeat(200_000);
+    let cases = ["", "   ", "\u{0}\u{1}\u{7f}", "🙂", "@someone", "^JK", "\u{200B}\u{200B}", long_word.as_str()];
+    for text in cases {
+        let r = stock().score(text, &Context::new().message(text).name(text));
+        assert!(r.canned.is_finite() && r.personalisation.is_finite());
+        assert!((0.0..=1.0).contains(&r.canned) && (0.0..=1.0).contains(&r.personalisation));
+    }
+    let r = stock().score(&long_word, &Context::new());
+    assert!(r.truncated);
+    assert!(r.spans.iter().all(|s| s.bytes.end <= cannery::MAX_INPUT_BYTES));
+}
+
+/// One index shared across threads scoring while a clone takes inserts: results identical to
+/// single-threaded scoring of the original.
+#[test]
+fn shared_index_scores_identically_across_threads() {
+    let index = Index::builder().build([
+        Reply::new("1", "Please DM us your order number."),
+        Reply::new("2", "Your parcel left our Leeds depot this morning."),
+    ]);
+    let texts = ["Please DM us your order number!", "Your parcel left Leeds today.", "Hi"];
+    let expected: Vec<_> = texts.iter().map(|t| index.score(t, &Context::new())).collect();
+    std::thread::scope(|s| {
+        let mut writer = index.clone();
+        let before = index.len();
+        s.spawn(move || {
+            for i in 0..200 {
+                writer.insert(Reply::new(&format!("w{i}"), "Please DM us your order number."));
+            }
+            assert_eq!(writer.len(), before + 200);
+        });
+        for _ in 0..2 {
+            let reader = index.clone();
+            let expected = &expected;
+            s.spawn(move || {
+                for _ in 0..50 {
+                    for (t, e) in texts.iter().zip(expected) {
+                        assert_eq!(&reader.score(t, &Context::new()), e);
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn batch_equals_one_by_one() {
+    let index = Index::builder().build([Reply::new("a", "Please DM us."), Reply::new("b", "Thanks!")]);
+    let items = [
+        ("Please DM us.", Context::new(), Some("a")),
+        ("Thanks!", Context::new().message("thanks"), None),
+        ("Other", Context::new(), Some("missing")),
+    ];
+    let batch = index.score_batch(items);
+    for ((text, ctx, ex), got) in items.iter().zip(&batch) {
+        let one = match ex {
+            Some(id) => index.score_excluding(text, ctx, id),
+            None => index.score(text, ctx),
+        };
+        assert_eq!(&one, got);
+    }
+}
