@@ -1,1 +1,106 @@
-fn main() {}
+//! Criterion benches: index build and scoring by corpus size, over real replies, with a naive
+//! baseline (brute-force best match by normalised Levenshtein, what a user of strsim would write)
+//! beside.
+//!
+//! ```text
+//! cargo bench --bench score
+//! CANNERY_BENCH_CORPUS=/tmp/corpus-1m.jsonl CANNERY_BENCH_SIZES=10000,100000,1000000 cargo bench --bench score
+//! ```
+//!
+//! The corpus is `CANNERY_BENCH_CORPUS` (JSONL with a `text` field; `../shared/bench/gen_corpus.py`
+//! scales the real corpus to millions), else `../shared/data/replies.jsonl`, else the built-in
+//! stock corpus (printed). Sizes default to 1,000 and 10,000 replies (capped at the corpus size).
+//! The baseline runs only up to 10,000 replies: it scans the whole corpus per query.
+
+use std::hint::black_box;
+use std::io::BufRead;
+
+use cannery::{Context, Index, Reply};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+fn corpus() -> Vec<String> {
+    let path = std::env::var("CANNERY_BENCH_CORPUS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/replies.jsonl").to_string()
+    });
+    let max: usize = sizes().into_iter().max().unwrap_or(0);
+    match std::fs::File::open(&path) {
+        Ok(file) => std::io::BufReader::new(file)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+            .filter_map(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_string))
+            .take(max)
+            .collect(),
+        Err(e) => {
+            eprintln!("bench corpus {path} unavailable ({e}); using the built-in stock corpus");
+            cannery::stock_replies().map(str::to_string).collect()
+        }
+    }
+}
+
+fn sizes() -> Vec<usize> {
+    std::env::var("CANNERY_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000])
+}
+
+fn build(texts: &[String]) -> Index {
+    let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
+    Index::builder().build(ids.iter().zip(texts).map(|(id, t)| Reply::new(id, t)))
+}
+
+/// Query replies: short and long, canned (re-sent corpus replies) and personal (written here).
+fn queries(texts: &[String]) -> Vec<(&'static str, String)> {
+    let mut by_len: Vec<&String> = texts.iter().collect();
+    by_len.sort_by_key(|t| t.len());
+    let short = by_len[by_len.len() / 10].clone();
+    let long = by_len[by_len.len() * 95 / 100].clone();
+    vec![
+        ("canned-short", short),
+        ("canned-long", long),
+        ("stock", "We're sorry to hear that. Please DM us your order number and we'll look into this.".into()),
+        ("personal", "Hi Maria, the 7:40 from Leeds was held at Doncaster by a signal fault; your ticket is valid on the 8:10 instead.".into()),
+    ]
+}
+
+fn benches(c: &mut Criterion) {
+    let all = corpus();
+    for size in sizes() {
+        let size = size.min(all.len());
+        let texts = &all[..size];
+        let mut group = c.benchmark_group(format!("corpus-{size}"));
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_function("build", |b| b.iter(|| black_box(build(texts))));
+        let index = build(texts);
+        let bytes = index.to_bytes();
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function("load", |b| {
+            b.iter(|| black_box(Index::from_bytes(&bytes).unwrap()))
+        });
+        group.throughput(Throughput::Elements(1));
+        group.sample_size(50);
+        for (name, q) in queries(texts) {
+            group.bench_with_input(BenchmarkId::new("score", name), &q, |b, q| {
+                b.iter(|| black_box(index.score(q, &Context::new())))
+            });
+            if size <= 10_000 {
+                group.bench_with_input(BenchmarkId::new("baseline-strsim", name), &q, |b, q| {
+                    b.iter(|| {
+                        black_box(
+                            texts
+                                .iter()
+                                .map(|t| strsim::normalized_levenshtein(q, t))
+                                .fold(0.0f64, f64::max),
+                        )
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(score, benches);
+criterion_main!(score);

@@ -51,7 +51,13 @@ fn auc(scores: &[(f64, bool)]) -> f64 {
     let mut wins = 0.0;
     for p in &pos {
         for n in &neg {
-            wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     wins / (pos.len() * neg.len()) as f64
@@ -117,7 +123,9 @@ fn run() -> Result<bool, String> {
         let text = field(label, "text").ok_or("a label has no text")?;
         let customer = field(label, "in_reply_to_text");
         let canned = label["canned"].as_u64().ok_or("a label has no canned")?;
-        let spec = label["specific"].as_u64().ok_or("a label has no specific")?;
+        let spec = label["specific"]
+            .as_u64()
+            .ok_or("a label has no specific")?;
         if !index.contains_id(&id) {
             return Err(format!("labelled reply {id} is not in the corpus"));
         }
@@ -151,7 +159,11 @@ fn run() -> Result<bool, String> {
         score
     );
     println!("{:<28} {:>8}", "figure", "ROC-AUC");
-    let names = ["canned, 2 vs 0", "canned, >=1 vs 0", "personalisation, specific"];
+    let names = [
+        "canned, 2 vs 0",
+        "canned, >=1 vs 0",
+        "personalisation, specific",
+    ];
     let mut ok = true;
     for ((name, figure), floor) in names.iter().zip(figures).zip(floors) {
         let verdict = match floor {

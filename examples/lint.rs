@@ -6,12 +6,12 @@
 //! cargo run --example lint -- --customer "My parcel to Leeds is two days late" "Sorry! Please DM us."
 //! ```
 //!
-//! With no draft it lints a few sample replies. Exit code 0 when every draft scores below 0.5
-//! canned, 1 otherwise.
+//! With no draft it lints a few sample replies. Exit code 0 when every draft's verdict is
+//! personal, 1 when one is canned or templated.
 
 use std::process::ExitCode;
 
-use cannery::{Context, Index, OffsetConverter, Report};
+use cannery::{Context, Index, OffsetConverter, Report, Verdict};
 
 const SAMPLES: &[(&str, Option<&str>)] = &[
     (
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
             None => Context::new(),
         };
         let report = index.score(draft, &ctx);
-        any_canned |= report.canned >= 0.5;
+        any_canned |= report.verdict != Verdict::Personal;
         print_report(draft, customer.as_deref(), &report);
     }
     if any_canned {
@@ -78,7 +78,10 @@ fn print_report(draft: &str, customer: Option<&str>, report: &Report) {
     let conv = OffsetConverter::new(draft);
     let mut marks = String::new();
     for span in &report.spans {
-        let (start, end) = (conv.char_offset(span.bytes.start), conv.char_offset(span.bytes.end));
+        let (start, end) = (
+            conv.char_offset(span.bytes.start),
+            conv.char_offset(span.bytes.end),
+        );
         while marks.chars().count() < start {
             marks.push(' ');
         }
@@ -92,7 +95,11 @@ fn print_report(draft: &str, customer: Option<&str>, report: &Report) {
             "  = boilerplate {:?}: shared by {} corpus {}{}",
             &draft[span.bytes.clone()],
             span.support,
-            if span.support == 1 { "reply" } else { "replies" },
+            if span.support == 1 {
+                "reply"
+            } else {
+                "replies"
+            },
             span.example
                 .as_deref()
                 .map(|id| format!(", e.g. {id}"))
@@ -100,7 +107,10 @@ fn print_report(draft: &str, customer: Option<&str>, report: &Report) {
         );
     }
     if let Some(n) = report.nearest.first() {
-        println!("  = nearest past reply ({:.2} similar): {} {:?}", n.similarity, n.id, n.text);
+        println!(
+            "  = nearest past reply ({:.2} similar): {} {:?}",
+            n.similarity, n.id, n.text
+        );
     }
     println!();
 }

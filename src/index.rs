@@ -725,7 +725,11 @@ impl Inner {
         let group_bit = if stock {
             0
         } else {
-            let name = if group == NO_GROUP { "" } else { self.groups.get(group as usize) };
+            let name = if group == NO_GROUP {
+                ""
+            } else {
+                self.groups.get(group as usize)
+            };
             1u64 << (str_key(name) % 64)
         };
         self.group_bits |= group_bit;
@@ -796,19 +800,36 @@ mod tests {
     fn merge_rejects_other_ngram() {
         let mut a = Index::builder().ngram(3).build([]);
         let b = Index::builder().ngram(2).build([]);
-        assert_eq!(a.merge(&b).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(
+            a.merge(&b).unwrap_err().kind(),
+            crate::ErrorKind::InvalidInput
+        );
     }
 
     #[test]
     fn postings_are_capped_but_counts_exact() {
-        let letters = |i: usize| format!("{}{}", (b'a' + (i % 26) as u8) as char, (b'a' + (i / 26) as u8) as char);
-        let texts: Vec<String> = (0..50).map(|i| format!("please dm us word{}", letters(i))).collect();
-        let index = Index::builder()
-            .stock_corpus(false)
-            .max_postings(10)
-            .build(texts.iter().enumerate().map(|(i, t)| Reply::new(["a", "b"][i % 2], t)));
+        let letters = |i: usize| {
+            format!(
+                "{}{}",
+                (b'a' + (i % 26) as u8) as char,
+                (b'a' + (i / 26) as u8) as char
+            )
+        };
+        let texts: Vec<String> = (0..50)
+            .map(|i| format!("please dm us word{}", letters(i)))
+            .collect();
+        let index = Index::builder().stock_corpus(false).max_postings(10).build(
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Reply::new(["a", "b"][i % 2], t)),
+        );
         let mut hashes = Vec::new();
-        shingles_of_keys(&index.inner.cluster_keys(&index.inner.clusters[0])[..3], 3, &mut hashes);
+        shingles_of_keys(
+            &index.inner.cluster_keys(&index.inner.clusters[0])[..3],
+            3,
+            &mut hashes,
+        );
         let stat = index.inner.shingle(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);

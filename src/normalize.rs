@@ -210,6 +210,10 @@ impl Token {
     pub(crate) fn stem(&self) -> u32 {
         self.stem
     }
+
+    pub(crate) fn starts_sentence(&self) -> bool {
+        self.flags & SENTENCE_START != 0
+    }
 }
 
 /// A word token of `text[start..end]` whose folded letters are in `key_buf`.
@@ -219,7 +223,11 @@ fn word_token(text: &str, start: u32, end: u32, key_buf: &[u8]) -> Token {
         .ok()
         .and_then(|s| s.char_indices().nth(5).map(|(i, _)| i))
         .unwrap_or(key_buf.len());
-    let stem = if stem_len == key_buf.len() { key } else { word_key(&key_buf[..stem_len]) };
+    let stem = if stem_len == key_buf.len() {
+        key
+    } else {
+        word_key(&key_buf[..stem_len])
+    };
     let original = &text[start as usize..end as usize];
     let mut flags = 0;
     if original.chars().next().is_some_and(char::is_uppercase) {
@@ -229,7 +237,14 @@ fn word_token(text: &str, start: u32, end: u32, key_buf: &[u8]) -> Token {
             flags |= ALL_CAPS;
         }
     }
-    Token { start, end, key, stem, kind: TokenKind::Word, flags }
+    Token {
+        start,
+        end,
+        key,
+        stem,
+        kind: TokenKind::Word,
+        flags,
+    }
 }
 
 /// Marks the tokens that start a sentence: the first token after leading @handles, and every
@@ -367,7 +382,14 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         if w.single_letter {
             let run_end = spaced_run_end(folded, words, i);
             if run_end - i >= 3 {
-                emit_spaced_run(text, folded, origin, &words[i..run_end], &mut scratch.key_buf, out);
+                emit_spaced_run(
+                    text,
+                    folded,
+                    origin,
+                    &words[i..run_end],
+                    &mut scratch.key_buf,
+                    out,
+                );
                 i = run_end;
                 continue;
             }
@@ -540,8 +562,8 @@ fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
                 push_char(folded, origin, latin, offset);
                 return;
             }
-            base_is_alphabetic = d.is_alphabetic() && (d as u32) < 0x0530
-                || (0x1E00..=0x1FFF).contains(&(d as u32));
+            base_is_alphabetic =
+                d.is_alphabetic() && (d as u32) < 0x0530 || (0x1E00..=0x1FFF).contains(&(d as u32));
             if d == 'ß' || d == 'ẞ' {
                 push_char(folded, origin, 's', offset);
                 push_char(folded, origin, 's', offset);
@@ -702,7 +724,10 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
             if !m.as_str().chars().any(char::is_alphanumeric) {
                 continue;
             }
-            if found.iter().any(|(r, _)| r.start < m.end() && m.start() < r.end) {
+            if found
+                .iter()
+                .any(|(r, _)| r.start < m.end() && m.start() < r.end)
+            {
                 continue;
             }
             found.push((m.range(), *slot));
@@ -731,7 +756,10 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     }
     for (range, slot) in original_slots {
         if let Some(r) = to_folded(range) {
-            if !found.iter().any(|(f, _)| f.start < r.end && r.start < f.end) {
+            if !found
+                .iter()
+                .any(|(f, _)| f.start < r.end && r.start < f.end)
+            {
                 found.push((r, slot));
             }
         }
@@ -743,11 +771,11 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
 /// Capitalised words that follow a greeting or a dash without being a name or a sign-off.
 fn is_common_capitalised(word: &str) -> bool {
     const COMMON: &[&str] = &[
-        "There", "All", "Again", "Everyone", "Team", "Sir", "Madam", "Please", "We", "You", "Thanks",
-        "Thank", "The", "This", "That", "It", "If", "In", "On", "Our", "Your", "For", "And", "But",
-        "So", "Yes", "No", "Ok", "Okay", "Sorry", "Hello", "Hi", "Hey", "Let", "Can", "Could",
-        "Would", "Will", "Do", "Did", "Is", "Are", "What", "When", "Where", "How", "Why", "Just",
-        "Have", "Has", "Here", "Good", "Great", "Happy", "Glad", "Folks", "Friend", "Guys",
+        "There", "All", "Again", "Everyone", "Team", "Sir", "Madam", "Please", "We", "You",
+        "Thanks", "Thank", "The", "This", "That", "It", "If", "In", "On", "Our", "Your", "For",
+        "And", "But", "So", "Yes", "No", "Ok", "Okay", "Sorry", "Hello", "Hi", "Hey", "Let", "Can",
+        "Could", "Would", "Will", "Do", "Did", "Is", "Are", "What", "When", "Where", "How", "Why",
+        "Just", "Have", "Has", "Here", "Good", "Great", "Happy", "Glad", "Folks", "Friend", "Guys",
         "Customer", "Mate",
     ];
     COMMON.contains(&word)
@@ -777,7 +805,10 @@ mod tests {
             ("@115712 I understand", &["<user>", "I", "understand"]),
             ("see https://t.co/abc123 now", &["see", "<url>", "now"]),
             ("visit amazon.com/help today", &["visit", "<url>", "today"]),
-            ("mail help@brand.co.uk please", &["mail", "<email>", "please"]),
+            (
+                "mail help@brand.co.uk please",
+                &["mail", "<email>", "please"],
+            ),
             ("order 123-456 arrived", &["order", "<num>", "arrived"]),
             ("case #A1B2 open", &["case", "<num>", "open"]),
             ("open 8am-9pm ET", &["open", "<date>", "<date>", "ET"]),
@@ -789,11 +820,17 @@ mod tests {
             ("Please DM us *SR", &["Please", "DM", "us", "<sig>"]),
             ("Please DM us /AB", &["Please", "DM", "us", "<sig>"]),
             ("Please DM us ~Tom", &["Please", "DM", "us", "<sig>"]),
-            ("Have a great day-Mariya", &["Have", "a", "great", "day", "<sig>"]),
+            (
+                "Have a great day-Mariya",
+                &["Have", "a", "great", "day", "<sig>"],
+            ),
             ("Kind regards - Rhys", &["Kind", "regards", "<sig>"]),
             ("Thanks! - Martin 4/4", &["Thanks", "<sig>", "<date>"]),
             ("Hi Tina, sorry", &["Hi", "<name>", "sorry"]),
-            ("Oh no, Henry? Tell us", &["Oh", "no", "<name>", "Tell", "us"]),
+            (
+                "Oh no, Henry? Tell us",
+                &["Oh", "no", "<name>", "Tell", "us"],
+            ),
             ("Hi there, sorry", &["Hi", "there", "sorry"]),
             ("well-known", &["well", "known"]),
         ];
@@ -805,18 +842,18 @@ mod tests {
     #[test]
     fn folding_table() {
         let same: &[(&str, &str)] = &[
-            ("please dm us", "plеase dm us"),             // Cyrillic е
-            ("please dm us", "ple\u{200B}ase dm us"),     // zero-width space
-            ("please dm us", "PLEASE DM US"),             // case
-            ("please dm us", "ｐｌｅａｓｅ ｄｍ ｕｓ"),   // full-width
-            ("please dm us", "please 🙏 dm 🙏 us"),       // emoji between words
-            ("please dm us", "please!! dm... us??"),      // doubled punctuation
-            ("please dm us", "p l e a s e  d m  u s"),    // spaced out
-            ("please dm us", "p.l.e.a.s.e dm us"),        // dotted
-            ("please dm us", "pléase dm us"),             // accents
-            ("please dm us", "p\u{0308}lease dm us"),     // combining diaeresis
-            ("please dm us", "ΡLΕΑSΕ DM US"),             // Greek capitals
-            ("please dm us", "please\u{202E} dm us"),     // bidi override
+            ("please dm us", "plеase dm us"),           // Cyrillic е
+            ("please dm us", "ple\u{200B}ase dm us"),   // zero-width space
+            ("please dm us", "PLEASE DM US"),           // case
+            ("please dm us", "ｐｌｅａｓｅ ｄｍ ｕｓ"), // full-width
+            ("please dm us", "please 🙏 dm 🙏 us"),     // emoji between words
+            ("please dm us", "please!! dm... us??"),    // doubled punctuation
+            ("please dm us", "p l e a s e  d m  u s"),  // spaced out
+            ("please dm us", "p.l.e.a.s.e dm us"),      // dotted
+            ("please dm us", "pléase dm us"),           // accents
+            ("please dm us", "p\u{0308}lease dm us"),   // combining diaeresis
+            ("please dm us", "ΡLΕΑSΕ DM US"),           // Greek capitals
+            ("please dm us", "please\u{202E} dm us"),   // bidi override
             ("strasse", "Straße"),
         ];
         for (a, b) in same {
@@ -840,7 +877,10 @@ mod tests {
     #[test]
     fn scripts_tokenize() {
         assert_eq!(tokenize("您好，请私信我们").len(), 7);
-        assert_eq!(words("مرحبا بك في خدمة العملاء"), ["مرحبا", "بك", "في", "خدمة", "العملاء"]);
+        assert_eq!(
+            words("مرحبا بك في خدمة العملاء"),
+            ["مرحبا", "بك", "في", "خدمة", "العملاء"]
+        );
         assert_eq!(words("🙏🙏🙏"), Vec::<String>::new());
         assert_eq!(words("안녕하세요 고객님"), ["안녕하세요", "고객님"]);
         assert!(tokenize("").is_empty());

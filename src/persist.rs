@@ -103,7 +103,9 @@ impl Index {
         let (payload, checksum) = rest.split_at(len);
         let expected = u64::from_le_bytes(checksum.try_into().expect("8 bytes"));
         if xxhash_rust::xxh3::xxh3_64(payload) != expected {
-            return Err(corrupt("the checksum does not match: the file is corrupted"));
+            return Err(corrupt(
+                "the checksum does not match: the file is corrupted",
+            ));
         }
         let inner = decode(payload)?;
         Ok(Index {
@@ -125,7 +127,10 @@ impl Index {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         let file_name = path.file_name().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, format!("{} is not a file path", path.display()))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("{} is not a file path", path.display()),
+            )
         })?;
         let mut tmp_name = file_name.to_os_string();
         tmp_name.push(format!(".tmp-{}", std::process::id()));
@@ -152,14 +157,16 @@ impl Index {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
             .map_err(|e| Error::io(format!("cannot read the index {}", path.display()), e))?;
-        Index::from_bytes(&bytes).map_err(|e| {
-            Error::new(e.kind(), format!("{}: {}", path.display(), e))
-        })
+        Index::from_bytes(&bytes)
+            .map_err(|e| Error::new(e.kind(), format!("{}: {}", path.display(), e)))
     }
 }
 
 fn corrupt(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::Corrupt, format!("corrupt index: {}", message.into()))
+    Error::new(
+        ErrorKind::Corrupt,
+        format!("corrupt index: {}", message.into()),
+    )
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -266,15 +273,22 @@ impl<'b> Reader<'b> {
         Ok(self.take(1)?[0])
     }
     fn u32(&mut self) -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, Error> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn len(&mut self, width: usize) -> Result<usize, Error> {
         let n = self.u64()?;
         if n.saturating_mul(width as u64) > self.bytes.len() as u64 {
-            return Err(corrupt(format!("the length of {} runs past the end", self.what)));
+            return Err(corrupt(format!(
+                "the length of {} runs past the end",
+                self.what
+            )));
         }
         Ok(n as usize)
     }
@@ -314,7 +328,9 @@ impl<'b> Reader<'b> {
             prev = e;
         }
         if prev != bytes.len() as u64 {
-            return Err(corrupt(format!("the offsets of {what} do not cover its text")));
+            return Err(corrupt(format!(
+                "the offsets of {what} do not cover its text"
+            )));
         }
         Ok(StrArena { bytes, ends })
     }
@@ -329,7 +345,10 @@ fn check(ok: bool, what: &str) -> Result<(), Error> {
 }
 
 fn same_len(lens: &[usize], what: &str) -> Result<(), Error> {
-    check(lens.windows(2).all(|w| w[0] == w[1]), &format!("the {what} tables differ in length"))
+    check(
+        lens.windows(2).all(|w| w[0] == w[1]),
+        &format!("the {what} tables differ in length"),
+    )
 }
 
 fn decode(payload: &[u8]) -> Result<Inner, Error> {
@@ -363,7 +382,10 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let reply_cluster = r.u32s("the reply clusters")?;
     let reply_group = r.u32s("the reply groups")?;
     let groups = r.arena("the group names")?;
-    same_len(&[ids.len(), reply_cluster.len(), reply_group.len()], "reply")?;
+    same_len(
+        &[ids.len(), reply_cluster.len(), reply_group.len()],
+        "reply",
+    )?;
 
     let count = r.u32s("the cluster counts")?;
     let first = r.u32s("the cluster first replies")?;
@@ -375,7 +397,15 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let texts = r.arena("the cluster texts")?;
     let n_clusters = count.len();
     same_len(
-        &[n_clusters, first.len(), last.len(), keys_start.len(), keys_len.len(), stock.len(), texts.len()],
+        &[
+            n_clusters,
+            first.len(),
+            last.len(),
+            keys_start.len(),
+            keys_len.len(),
+            stock.len(),
+            texts.len(),
+        ],
         "cluster",
     )?;
 
@@ -386,7 +416,14 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let first_cluster = r.u32s("the shingle first clusters")?;
     let more = r.u32s("the shingle posting lists")?;
     same_len(
-        &[shingle_hashes.len(), replies.len(), clusters_of.len(), stock_of.len(), first_cluster.len(), more.len()],
+        &[
+            shingle_hashes.len(),
+            replies.len(),
+            clusters_of.len(),
+            stock_of.len(),
+            first_cluster.len(),
+            more.len(),
+        ],
         "shingle",
     )?;
     let posting_lens = r.u32s("the posting list lengths")?;
@@ -397,8 +434,19 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let word_groups = r.u64s("the word groups")?;
     r.what = "the group bits";
     let group_bits = r.u64()?;
-    same_len(&[word_keys.len(), word_counts.len(), word_stock.len(), word_groups.len()], "word")?;
-    check(r.bytes.is_empty(), "the payload has bytes after its last table")?;
+    same_len(
+        &[
+            word_keys.len(),
+            word_counts.len(),
+            word_stock.len(),
+            word_groups.len(),
+        ],
+        "word",
+    )?;
+    check(
+        r.bytes.is_empty(),
+        "the payload has bytes after its last table",
+    )?;
 
     // Cross-references.
     let n_replies = ids.len();
@@ -407,13 +455,18 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
         "a reply points to a missing cluster",
     )?;
     check(
-        reply_group.iter().all(|&g| g == NO_GROUP || (g as usize) < groups.len()),
+        reply_group
+            .iter()
+            .all(|&g| g == NO_GROUP || (g as usize) < groups.len()),
         "a reply points to a missing group",
     )?;
     let mut clusters = Vec::with_capacity(n_clusters);
     for i in 0..n_clusters {
         let end = keys_start[i] as u64 + keys_len[i] as u64;
-        check(end <= keys.len() as u64, "a cluster's keys run past the key table")?;
+        check(
+            end <= keys.len() as u64,
+            "a cluster's keys run past the key table",
+        )?;
         check(
             (first[i] as usize) < n_replies && (last[i] as usize) < n_replies && count[i] >= 1,
             "a cluster's replies are out of range",
@@ -441,7 +494,10 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
         postings.push(list);
         at = end;
     }
-    check(at == flat.len(), "the posting lists do not cover the postings")?;
+    check(
+        at == flat.len(),
+        "the posting lists do not cover the postings",
+    )?;
     let mut shingles = Vec::with_capacity(shingle_hashes.len());
     for i in 0..shingle_hashes.len() {
         check(
@@ -470,10 +526,16 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     inner.stock_replies = stock_replies;
     inner.id_lookup.reserve(n_replies);
     for i in 0..n_replies {
-        inner.id_lookup.entry(str_key(ids.get(i))).or_insert(i as u32);
+        inner
+            .id_lookup
+            .entry(str_key(ids.get(i)))
+            .or_insert(i as u32);
     }
     for g in 0..groups.len() {
-        inner.group_lookup.entry(str_key(groups.get(g))).or_insert(g as u32);
+        inner
+            .group_lookup
+            .entry(str_key(groups.get(g)))
+            .or_insert(g as u32);
     }
     inner.cluster_lookup.reserve(n_clusters);
     for (i, c) in clusters.iter().enumerate() {
@@ -495,8 +557,15 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let mut words = FxHashMap::default();
     words.reserve(word_keys.len());
     for (i, key) in word_keys.into_iter().enumerate() {
-        check(word_stock[i] <= word_counts[i], "a word's counts are inconsistent")?;
-        let stat = WordStat { replies: word_counts[i], stock: word_stock[i], groups: word_groups[i] };
+        check(
+            word_stock[i] <= word_counts[i],
+            "a word's counts are inconsistent",
+        )?;
+        let stat = WordStat {
+            replies: word_counts[i],
+            stock: word_stock[i],
+            groups: word_groups[i],
+        };
         check(words.insert(key, stat).is_none(), "a word is listed twice")?;
     }
 
@@ -535,7 +604,10 @@ impl<'de> serde::Deserialize<'de> for Index {
             fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Index, E> {
                 Index::from_bytes(v).map_err(E::custom)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Index, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Index, A::Error> {
                 let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
                 while let Some(b) = seq.next_element::<u8>()? {
                     bytes.push(b);
@@ -565,8 +637,15 @@ mod tests {
         let index = sample();
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert_eq!(back.to_bytes(), index.to_bytes());
-        for text in ["Please DM us your order number.", "Our Leeds store reopens soon", ""] {
-            assert_eq!(index.score(text, &Context::new()), back.score(text, &Context::new()));
+        for text in [
+            "Please DM us your order number.",
+            "Our Leeds store reopens soon",
+            "",
+        ] {
+            assert_eq!(
+                index.score(text, &Context::new()),
+                back.score(text, &Context::new())
+            );
         }
     }
 

@@ -138,6 +138,15 @@ pub struct Signals {
     /// never seen: the sum over echoed words of `ln((N + 1) / (df + 1)) / ln(1 + N)`, each number,
     /// date or e-mail address echoed counting 1.
     pub echoed: f64,
+    /// Rarity-weighted fraction of the customer's message that the reply takes up.
+    pub answered: f64,
+    /// Mean over tokens of how common the most common corpus phrase covering each is:
+    /// `ln(1 + support) / ln(1 + N)`, stock replies not counted.
+    pub support: f64,
+    /// Boilerplate fraction of the reply's least generic sentence.
+    pub weakest_sentence: f64,
+    /// Boilerplate fraction of the reply's most generic sentence.
+    pub strongest_sentence: f64,
     /// Similarity of the nearest past reply (0 when there is none).
     pub nearest_similarity: f64,
     /// Corpus replies identical to this one after slot masking.
@@ -257,7 +266,14 @@ mod tests {
 
     #[test]
     fn offsets_agree_with_std() {
-        let texts = ["", "plain ascii", "héllo wörld", "中文回复，谢谢", "emoji 😀👍🏽 mix", "مرحبا"];
+        let texts = [
+            "",
+            "plain ascii",
+            "héllo wörld",
+            "中文回复，谢谢",
+            "emoji 😀👍🏽 mix",
+            "مرحبا",
+        ];
         for text in texts {
             let conv = OffsetConverter::new(text);
             for (b, _) in text.char_indices().chain([(text.len(), ' ')]) {

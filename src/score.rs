@@ -158,6 +158,7 @@ struct Counts {
     weight: f64,
     echo: f64,
     echo_sum: f64,
+    support: f64,
 }
 
 /// Per-token evidence gathered from the shingles covering it.
@@ -290,12 +291,13 @@ impl<'i> Scorer<'i> {
         let mut signals = Signals::default();
         let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
-        let log_groups = (1.0 + group_estimate(index.group_bits)).ln().max(f64::MIN_POSITIVE);
+        let log_groups = (1.0 + group_estimate(index.group_bits))
+            .ln()
+            .max(f64::MIN_POSITIVE);
         let customer_stems = self.customer_stems(ctx);
-        let name_key = ctx.customer_name.and_then(|name| {
-            tokenize_into(name, &mut self.scratch, &mut self.customer_tokens);
-            self.customer_tokens.first().map(Token::key)
-        });
+        let name_key = ctx
+            .customer_name
+            .and_then(|name| crate::normalize::tokenize(name).first().map(Token::key));
         for (t, c) in self.tokens.iter().zip(&cover) {
             if t.slot() == Some(Slot::Name) || Some(t.key()) == name_key {
                 signals.named = true;
@@ -305,6 +307,7 @@ impl<'i> Scorer<'i> {
             }
             n.tokens += 1;
             n.boiler += usize::from(c.archive >= min_support);
+            n.support += (1.0 + c.archive as f64).ln() / log_n;
             n.stock += usize::from(c.stock);
             match t.kind() {
                 TokenKind::Slot(Slot::Number | Slot::Date | Slot::Email) => {
@@ -339,8 +342,23 @@ impl<'i> Scorer<'i> {
                 }
             }
         }
-        let frac = |num: usize, den: usize| if den == 0 { 0.0 } else { num as f64 / den as f64 };
-        let mean = |sum: f64, den: usize| if den == 0 { 1.0 } else { (sum / den as f64).clamp(0.0, 1.0) };
+        let frac = |num: usize, den: usize| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        let mean = |sum: f64, den: usize| {
+            if den == 0 {
+                1.0
+            } else {
+                (sum / den as f64).clamp(0.0, 1.0)
+            }
+        };
+        let (weakest, strongest) = self.sentence_genericness(&cover, min_support);
+        signals.weakest_sentence = weakest;
+        signals.strongest_sentence = strongest;
         signals.tokens = n.tokens;
         signals.boilerplate = frac(n.boiler, n.tokens);
         signals.stock = frac(n.stock, n.tokens);
@@ -351,13 +369,16 @@ impl<'i> Scorer<'i> {
         signals.rare = frac(n.rare, n.words);
         signals.specific = frac(n.specific, n.tokens);
         signals.echoed = n.echo_sum / log_n;
-        signals.echo = if n.weight > 0.0 { (n.echo / n.weight).clamp(0.0, 1.0) } else { 0.0 };
+        signals.support = mean(n.support, n.tokens);
+        signals.answered = self.answered(total_replies);
+        signals.echo = if n.weight > 0.0 {
+            (n.echo / n.weight).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
 
         // Exact copies and nearest replies.
-        let own_cluster = index
-            .cluster_lookup
-            .get(&sequence_key(&self.keys))
-            .copied();
+        let own_cluster = index.cluster_lookup.get(&sequence_key(&self.keys)).copied();
         signals.copies = own_cluster.map_or(0, |c| {
             let count = index.clusters[c as usize].count;
             match &excluded {
@@ -383,6 +404,7 @@ impl<'i> Scorer<'i> {
 
     /// The sorted word stems of the customer's message.
     fn customer_stems(&mut self, ctx: &Context<'_>) -> Vec<u32> {
+        self.customer_tokens.clear();
         let Some(message) = ctx.customer_message else {
             return Vec::new();
         };
@@ -397,6 +419,62 @@ impl<'i> Scorer<'i> {
         keys.sort_unstable();
         keys.dedup();
         keys
+    }
+
+    /// The boilerplate fraction of the least and of the most generic sentence (sentences of
+    /// handles, names and sign-offs alone are skipped).
+    fn sentence_genericness(&self, cover: &[Cover], min_support: u32) -> (f64, f64) {
+        let (mut weakest, mut strongest) = (f64::INFINITY, 0.0f64);
+        let (mut boiler, mut total) = (0usize, 0usize);
+        let mut close = |boiler: usize, total: usize| {
+            if total > 0 {
+                let g = boiler as f64 / total as f64;
+                weakest = weakest.min(g);
+                strongest = strongest.max(g);
+            }
+        };
+        for (t, c) in self.tokens.iter().zip(cover) {
+            if t.starts_sentence() {
+                close(boiler, total);
+                (boiler, total) = (0, 0);
+            }
+            if matches!(t.slot(), Some(s) if s.is_mechanics()) {
+                continue;
+            }
+            total += 1;
+            boiler += usize::from(c.archive >= min_support || c.stock);
+        }
+        close(boiler, total);
+        if weakest.is_infinite() {
+            (0.0, 0.0)
+        } else {
+            (weakest, strongest)
+        }
+    }
+
+    /// The rarity-weighted fraction of the customer's words (by stem) that the reply takes up.
+    fn answered(&self, total_replies: usize) -> f64 {
+        let mut reply_stems: Vec<u32> = self.tokens.iter().map(Token::stem).collect();
+        reply_stems.sort_unstable();
+        let (mut hit, mut all) = (0.0, 0.0);
+        let mut seen: Vec<u32> = Vec::new();
+        for t in &self.customer_tokens {
+            if t.kind() != TokenKind::Word || seen.contains(&t.stem()) {
+                continue;
+            }
+            seen.push(t.stem());
+            let df = self.index.word(t.key()).replies;
+            let idf = (((total_replies + 1) as f64) / ((df + 1) as f64)).ln();
+            all += idf;
+            if reply_stems.binary_search(&t.stem()).is_ok() {
+                hit += idf;
+            }
+        }
+        if all > 0.0 {
+            (hit / all).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
     }
 
     /// The nearest clusters: candidates by shared shingles, verified by token edit distance.
@@ -440,11 +518,7 @@ impl<'i> Scorer<'i> {
                 (1.0 - distance as f64 / longer as f64, count, c)
             })
             .collect();
-        verified.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.cmp(&a.1))
-                .then(a.2.cmp(&b.2))
-        });
+        verified.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         verified.truncate(wanted);
         verified
             .into_iter()
@@ -547,11 +621,11 @@ impl Model {
     }
 }
 
-const FEATURES: usize = 15;
+const FEATURES: usize = 19;
 
 /// The model inputs, in the order of the weights: boilerplate, stock, commonness, novelty, echo,
 /// nearest similarity, ln(1 + copies), named, shortness, ln(tokens), spread, generic, rare,
-/// specific, ln(1 + echoed).
+/// specific, ln(1 + echoed), answered, support, weakest sentence, strongest sentence.
 fn features(s: &Signals) -> [f64; FEATURES] {
     let tokens = s.tokens as f64;
     [
@@ -570,25 +644,29 @@ fn features(s: &Signals) -> [f64; FEATURES] {
         s.rare,
         s.specific,
         s.echoed.ln_1p(),
+        s.answered,
+        s.support,
+        s.weakest_sentence,
+        s.strongest_sentence,
     ]
 }
 
-// Fitted by L2-regularised logistic regression (C = 0.3) on the signals of the 200 hand-labelled
-// development replies, scored leave-one-out against the 12,740-reply corpus: `canned` predicts a
-// label of 1 or 2 (templated or canned), `personalisation` predicts `specific`. The README gives
-// cross-validated figures, and how to refit.
+// Fitted by L2-regularised logistic regression on the signals of the 200 hand-labelled
+// development replies, each scored leave-one-out against the 12,740-reply corpus: `canned`
+// predicts a label of 1 or 2 (templated or canned; C = 1), `personalisation` predicts `specific`
+// (C = 0.3). The README gives the cross-validated figures and how to refit.
 const CANNED_MODEL: Model = Model {
-    intercept: -2.5216,
+    intercept: -4.2011,
     weights: [
-        1.4352, 1.1820, 0.2670, -0.1067, -0.1800, 0.7382, 0.4824, -0.2588, -0.1006, 0.4641, 0.2858,
-        0.8216, -0.2569, -0.0733, -0.6370,
+        1.9165, 1.9831, 0.2229, -0.1375, -0.2887, 0.8178, 0.7743, -0.4142, -0.0606, 0.4535, 0.3206,
+        1.2551, -0.4480, 0.0890, -0.7587, -0.5394, 1.2750, -0.7148, 1.3678,
     ],
 };
 const PERSONAL_MODEL: Model = Model {
-    intercept: 0.7166,
+    intercept: 0.7935,
     weights: [
-        -0.8967, -0.4863, -0.2064, 0.0262, 0.4375, -0.2759, -0.1439, 0.9861, 0.0058, -0.0000,
-        -0.1811, -0.4150, 0.2185, -0.1056, 1.5313,
+        -0.6921, -0.4369, -0.1696, 0.0143, 0.4311, -0.1975, -0.1140, 0.9906, -0.0057, 0.0400,
+        -0.1495, -0.3498, 0.1975, -0.1181, 1.5029, 0.3434, -0.1907, -0.1981, -0.4258,
     ],
 };
 
@@ -614,15 +692,18 @@ fn sanitise(x: f64) -> f64 {
     }
 }
 
-/// The verdict from the two scores.
+/// `canned` at or above this is a canned or templated verdict.
+pub(crate) const CANNED_AT: f64 = 0.6;
+/// `personalisation` at or above this turns a canned verdict into a templated one.
+pub(crate) const PERSONAL_AT: f64 = 0.5;
+
+/// The verdict from the two scores: canned when the reply is canned and nothing in it answers
+/// this customer, templated when it is canned but something does, personal otherwise. (The
+/// thresholds agree best with the three-way hand labels of the development set: 72% of them.)
 fn verdict(canned: f64, personalisation: f64) -> Verdict {
-    if canned >= 0.5 && personalisation < 0.5 {
-        Verdict::Canned
-    } else if canned < 0.5 && personalisation >= 0.5 {
-        Verdict::Personal
-    } else if canned >= 0.5 {
-        Verdict::Templated
-    } else {
-        Verdict::Personal
+    match (canned >= CANNED_AT, personalisation >= PERSONAL_AT) {
+        (true, false) => Verdict::Canned,
+        (true, true) => Verdict::Templated,
+        (false, _) => Verdict::Personal,
     }
 }

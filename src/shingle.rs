@@ -69,7 +69,9 @@ pub(crate) fn shingle_window(s: usize, len: usize, n: usize) -> (usize, usize) {
 fn hash_window(window: &[u32]) -> u64 {
     let mut h: u64 = 0x9E37_79B9_7F4A_7C15 ^ window.len() as u64;
     for &k in window {
-        h = (h ^ k as u64).wrapping_mul(0x1000_0000_01B3).rotate_left(29);
+        h = (h ^ k as u64)
+            .wrapping_mul(0x1000_0000_01B3)
+            .rotate_left(29);
     }
     mix64(h)
 }
@@ -104,7 +106,15 @@ mod tests {
 
     #[test]
     fn counts_and_windows() {
-        let table = [(0, 3, 0), (1, 3, 1), (2, 3, 1), (3, 3, 1), (7, 3, 5), (4, 1, 4), (4, 0, 4)];
+        let table = [
+            (0, 3, 0),
+            (1, 3, 1),
+            (2, 3, 1),
+            (3, 3, 1),
+            (7, 3, 5),
+            (4, 1, 4),
+            (4, 0, 4),
+        ];
         for (len, n, count) in table {
             assert_eq!(shingle_count(len, n), count, "len {len} n {n}");
             let keys: Vec<u32> = (0..len as u32).collect();

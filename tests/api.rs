@@ -32,7 +32,11 @@ fn stock_phrasing_is_canned_and_specific_replies_are_not() {
     for (text, customer) in personal {
         let r = stock().score(text, &Context::new().message(customer));
         assert!(r.canned < 0.5, "{text:?} scored canned {}", r.canned);
-        assert!(r.personalisation >= 0.5, "{text:?} scored personal {}", r.personalisation);
+        assert!(
+            r.personalisation >= 0.5,
+            "{text:?} scored personal {}",
+            r.personalisation
+        );
         assert_eq!(r.verdict, Verdict::Personal, "{text:?}");
     }
 }
@@ -57,7 +61,10 @@ fn disguises_do_not_hide_a_stock_phrase() {
     let base = stock().score(plain, &Context::new()).canned;
     for (name, text) in disguised {
         let score = stock().score(text, &Context::new()).canned;
-        assert!((score - base).abs() <= 0.1, "{name}: {score:.3} vs plain {base:.3}");
+        assert!(
+            (score - base).abs() <= 0.1,
+            "{name}: {score:.3} vs plain {base:.3}"
+        );
     }
 }
 
@@ -86,13 +93,20 @@ fn leave_one_out_never_matches_itself() {
 
 #[test]
 fn an_archive_makes_its_own_templates_canned() {
-    let template = |n: usize| format!("@{n} Your Acme Rewards points post within 3 working days of your visit. ^AB");
+    let template = |n: usize| {
+        format!("@{n} Your Acme Rewards points post within 3 working days of your visit. ^AB")
+    };
     let rows: Vec<(String, String)> = (0..20).map(|n| (format!("r{n}"), template(n))).collect();
     let index = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
     let draft = "@999 Your Acme Rewards points post within 5 working days of your visit. -Zed";
     let with_archive = index.score(draft, &Context::new());
     let without = stock().score(draft, &Context::new());
-    assert!(with_archive.canned > without.canned + 0.2, "{} vs {}", with_archive.canned, without.canned);
+    assert!(
+        with_archive.canned > without.canned + 0.2,
+        "{} vs {}",
+        with_archive.canned,
+        without.canned
+    );
     assert_eq!(with_archive.signals.copies, 20);
     assert_eq!(with_archive.spans.len(), 1);
     assert_eq!(with_archive.spans[0].support, 20);
@@ -108,7 +122,16 @@ fn context_name_counts_as_named() {
 #[test]
 fn degenerate_inputs_have_defined_scores() {
     let long_word = "hello ".repeat(200_000);
-    let cases = ["", "   ", "\u{0}\u{1}\u{7f}", "🙂", "@someone", "^JK", "\u{200B}\u{200B}", long_word.as_str()];
+    let cases = [
+        "",
+        "   ",
+        "\u{0}\u{1}\u{7f}",
+        "🙂",
+        "@someone",
+        "^JK",
+        "\u{200B}\u{200B}",
+        long_word.as_str(),
+    ];
     for text in cases {
         let r = stock().score(text, &Context::new().message(text).name(text));
         assert!(r.canned.is_finite() && r.personalisation.is_finite());
@@ -116,7 +139,10 @@ fn degenerate_inputs_have_defined_scores() {
     }
     let r = stock().score(&long_word, &Context::new());
     assert!(r.truncated);
-    assert!(r.spans.iter().all(|s| s.bytes.end <= cannery::MAX_INPUT_BYTES));
+    assert!(r
+        .spans
+        .iter()
+        .all(|s| s.bytes.end <= cannery::MAX_INPUT_BYTES));
 }
 
 /// One index shared across threads scoring while a clone takes inserts: results identical to
@@ -127,14 +153,24 @@ fn shared_index_scores_identically_across_threads() {
         Reply::new("1", "Please DM us your order number."),
         Reply::new("2", "Your parcel left our Leeds depot this morning."),
     ]);
-    let texts = ["Please DM us your order number!", "Your parcel left Leeds today.", "Hi"];
-    let expected: Vec<_> = texts.iter().map(|t| index.score(t, &Context::new())).collect();
+    let texts = [
+        "Please DM us your order number!",
+        "Your parcel left Leeds today.",
+        "Hi",
+    ];
+    let expected: Vec<_> = texts
+        .iter()
+        .map(|t| index.score(t, &Context::new()))
+        .collect();
     std::thread::scope(|s| {
         let mut writer = index.clone();
         let before = index.len();
         s.spawn(move || {
             for i in 0..200 {
-                writer.insert(Reply::new(&format!("w{i}"), "Please DM us your order number."));
+                writer.insert(Reply::new(
+                    &format!("w{i}"),
+                    "Please DM us your order number.",
+                ));
             }
             assert_eq!(writer.len(), before + 200);
         });
@@ -154,7 +190,8 @@ fn shared_index_scores_identically_across_threads() {
 
 #[test]
 fn batch_equals_one_by_one() {
-    let index = Index::builder().build([Reply::new("a", "Please DM us."), Reply::new("b", "Thanks!")]);
+    let index =
+        Index::builder().build([Reply::new("a", "Please DM us."), Reply::new("b", "Thanks!")]);
     let items = [
         ("Please DM us.", Context::new(), Some("a")),
         ("Thanks!", Context::new().message("thanks"), None),

@@ -7,9 +7,18 @@ fn index() -> &'static Index {
     static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
         Index::builder().build([
-            Reply::new("a", "@1 Please DM us your order number and we'll look into this. ^JK"),
-            Reply::new("b", "@2 Please DM us your order number and we'll look into this. -Becky"),
-            Reply::new("c", "Your parcel left our Leeds depot at 7:40 this morning."),
+            Reply::new(
+                "a",
+                "@1 Please DM us your order number and we'll look into this. ^JK",
+            ),
+            Reply::new(
+                "b",
+                "@2 Please DM us your order number and we'll look into this. -Becky",
+            ),
+            Reply::new(
+                "c",
+                "Your parcel left our Leeds depot at 7:40 this morning.",
+            ),
             Reply::new("d", "您好，请私信我们您的订单号。"),
         ])
     })
@@ -18,9 +27,37 @@ fn index() -> &'static Index {
 /// Text that mixes the scripts, slots and disguises the pipeline handles.
 fn text() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "Please", "DM", "us", "your", "order", "number", "@ann", "^JK", "-Becky", "https://t.co/x",
-        "12345", "8am", "Hi Tina,", "sorry", "订单", "مرحبا", "🙂", "\u{200B}", "\u{202E}", "е",
-        "ｆｕｌｌ", "e\u{301}", " ", "  ", "\n", ".", "!!", "p l e a s e", "\u{0}", "ß", "İ",
+        "Please",
+        "DM",
+        "us",
+        "your",
+        "order",
+        "number",
+        "@ann",
+        "^JK",
+        "-Becky",
+        "https://t.co/x",
+        "12345",
+        "8am",
+        "Hi Tina,",
+        "sorry",
+        "订单",
+        "مرحبا",
+        "🙂",
+        "\u{200B}",
+        "\u{202E}",
+        "е",
+        "ｆｕｌｌ",
+        "e\u{301}",
+        " ",
+        "  ",
+        "\n",
+        ".",
+        "!!",
+        "p l e a s e",
+        "\u{0}",
+        "ß",
+        "İ",
     ]);
     prop_oneof![
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.join(" ")),

@@ -7,9 +7,16 @@ use cannery::{tokenize, Context, Index};
 #[test]
 fn regression_inputs_keep_the_invariants() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
-    assert!(!entries.is_empty(), "no regression inputs in {}", dir.display());
+    assert!(
+        !entries.is_empty(),
+        "no regression inputs in {}",
+        dir.display()
+    );
     let index = Index::stock();
     for path in entries {
         let bytes = std::fs::read(&path).unwrap();
@@ -17,7 +24,11 @@ fn regression_inputs_keep_the_invariants() {
         let mut prev = 0;
         for t in tokenize(&text) {
             let r = t.range();
-            assert!(r.start >= prev && r.start < r.end && r.end <= text.len(), "{}", path.display());
+            assert!(
+                r.start >= prev && r.start < r.end && r.end <= text.len(),
+                "{}",
+                path.display()
+            );
             assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
             prev = r.end;
         }
