@@ -104,6 +104,11 @@ pub use score::{Context, MAX_INPUT_BYTES};
 pub use shingle::shingles;
 pub use stock::stock_replies;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -557,16 +557,38 @@ impl<'i> Scorer<'i> {
                 i += 1;
                 continue;
             }
-            let start = i;
+            let mut start = i;
             while i < cover.len() && is_boiler(&cover[i]) {
                 i += 1;
             }
-            let run = &cover[start..i];
-            let rarest = run
-                .iter()
-                .min_by_key(|c| (c.support, c.shingle))
+            // Handles, names and sign-offs at the ends of a run are slots, not wording.
+            let is_mechanics = |t: &Token| matches!(t.slot(), Some(s) if s.is_mechanics());
+            let mut end = i;
+            while start < end && is_mechanics(&self.tokens[start]) {
+                start += 1;
+            }
+            while end > start && is_mechanics(&self.tokens[end - 1]) {
+                end -= 1;
+            }
+            if start == end {
+                continue;
+            }
+            let run = &cover[start..end];
+            // The rarest phrase (shingle) lying inside the span; a span shorter than a shingle
+            // takes the most common shingle over its rarest token.
+            let n = index.config.ngram;
+            let inside = (0..stats.len()).filter(|&pos| {
+                let (first, last) = shingle_window(pos, self.tokens.len(), n);
+                first >= start && last < end
+            });
+            let rarest = inside
+                .filter_map(|pos| stats[pos].map(|stat| (stat.replies, pos as u32)))
+                .filter(|&(replies, _)| replies > 0)
+                .min()
+                .or_else(|| run.iter().map(|c| (c.support, c.shingle)).min())
                 .expect("a run has a token");
-            let example = stats[rarest.shingle as usize].and_then(|stat| {
+            let (support, shingle) = rarest;
+            let example = stats[shingle as usize].and_then(|stat| {
                 index
                     .postings_of(&stat)
                     .find(|&c| !excluded.is_some_and(|e| e.alone && e.cluster == c))
@@ -579,12 +601,12 @@ impl<'i> Scorer<'i> {
                         index.ids.get(reply as usize).to_string()
                     })
             });
-            let bytes = self.tokens[start].range().start..self.tokens[i - 1].range().end;
+            let bytes = self.tokens[start].range().start..self.tokens[end - 1].range().end;
             spans.push(Span {
                 chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
                 utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),
                 bytes,
-                support: rarest.support,
+                support,
                 stock: run.iter().any(|c| c.stock),
                 example,
             });
