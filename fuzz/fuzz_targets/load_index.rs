@@ -1,0 +1,31 @@
+//! Index loading: arbitrary bytes are an error or an index that scores without panicking; a valid
+//! index with bytes mutated (the fuzzer's input XORed over it) is never silently accepted.
+#![no_main]
+use cannery::{Context, Index, Reply};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn valid() -> &'static Vec<u8> {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        Index::builder()
+            .stock_corpus(false)
+            .build([Reply::new("a", "Please DM us."), Reply::new("b", "Thanks!")])
+            .to_bytes()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(index) = Index::from_bytes(data) {
+        let _ = index.score("Please DM us your order number.", &Context::new());
+    }
+    let mut mutated = valid().clone();
+    let mut changed = false;
+    for (i, b) in data.iter().enumerate().take(mutated.len()) {
+        mutated[i] ^= b;
+        changed |= *b != 0;
+    }
+    if changed {
+        assert!(Index::from_bytes(&mutated).is_err());
+    }
+});
