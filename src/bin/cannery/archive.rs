@@ -1,0 +1,306 @@
+//! `cannery score`: score an archive, streamed in chunks, in parallel, one output row per input
+//! row in input order, with a summary.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use cannery::{Context, Index, Report, Verdict};
+use clap::ValueEnum;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::records::Row;
+
+/// How many rows are scored in parallel between writes.
+const CHUNK: usize = 4096;
+
+/// The output format of `cannery score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object a line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// The result of one input row.
+pub struct Scored {
+    line: u64,
+    id: Option<String>,
+    group: Option<String>,
+    result: Result<Report, String>,
+    left_out: bool,
+}
+
+fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
+    match &row.item {
+        Err(e) => Scored {
+            line: row.line,
+            id: e.id.clone(),
+            group: None,
+            result: Err(e.reason.clone()),
+            left_out: false,
+        },
+        Ok(item) => {
+            let ctx = match &item.context {
+                Some(c) => Context::new().message(c),
+                None => Context::new(),
+            };
+            let left_out = exclude_self && index.contains_id(&item.id);
+            let report = if left_out {
+                index.score_excluding(&item.text, &ctx, &item.id)
+            } else {
+                index.score(&item.text, &ctx)
+            };
+            Scored {
+                line: row.line,
+                id: Some(item.id.clone()),
+                group: item.group.clone(),
+                result: Ok(report),
+                left_out,
+            }
+        }
+    }
+}
+
+/// Writes rows in one of the output formats.
+pub struct RowWriter<W: Write> {
+    format: OutputFormat,
+    csv: Option<csv::Writer<W>>,
+    json: Option<W>,
+}
+
+const CSV_HEADER: [&str; 11] = [
+    "line",
+    "id",
+    "canned",
+    "personalisation",
+    "verdict",
+    "template",
+    "nearest_id",
+    "nearest_similarity",
+    "boilerplate_spans",
+    "left_out",
+    "error",
+];
+
+impl<W: Write> RowWriter<W> {
+    pub fn new(format: OutputFormat, out: W) -> std::io::Result<Self> {
+        Ok(match format {
+            OutputFormat::Jsonl => RowWriter {
+                format,
+                csv: None,
+                json: Some(out),
+            },
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(CSV_HEADER)?;
+                RowWriter {
+                    format,
+                    csv: Some(w),
+                    json: None,
+                }
+            }
+        })
+    }
+
+    fn write(&mut self, s: &Scored) -> std::io::Result<()> {
+        let report = s.result.as_ref().ok();
+        let nearest = report.and_then(|r| r.nearest.first());
+        match self.format {
+            OutputFormat::Jsonl => {
+                let spans: Option<Vec<[usize; 2]>> = report.map(|r| {
+                    r.spans
+                        .iter()
+                        .map(|sp| [sp.bytes.start, sp.bytes.end])
+                        .collect()
+                });
+                let value = json!({
+                    "line": s.line,
+                    "id": s.id,
+                    "canned": report.map(|r| r.canned),
+                    "personalisation": report.map(|r| r.personalisation),
+                    "verdict": report.map(|r| r.verdict.as_str()),
+                    "template": Value::Null,
+                    "nearest_id": nearest.map(|n| n.id.as_str()),
+                    "nearest_similarity": nearest.map(|n| n.similarity),
+                    "boilerplate_spans": spans,
+                    "left_out": s.left_out,
+                    "error": s.result.as_ref().err(),
+                });
+                let out = self.json.as_mut().expect("a JSON writer");
+                serde_json::to_writer(&mut *out, &value)?;
+                out.write_all(b"\n")
+            }
+            OutputFormat::Csv => {
+                let spans = report
+                    .map(|r| {
+                        r.spans
+                            .iter()
+                            .map(|sp| format!("{}-{}", sp.bytes.start, sp.bytes.end))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default();
+                let num = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
+                let record = [
+                    s.line.to_string(),
+                    s.id.clone().unwrap_or_default(),
+                    num(report.map(|r| r.canned)),
+                    num(report.map(|r| r.personalisation)),
+                    report
+                        .map(|r| r.verdict.as_str().to_string())
+                        .unwrap_or_default(),
+                    String::new(),
+                    nearest.map(|n| n.id.clone()).unwrap_or_default(),
+                    num(nearest.map(|n| n.similarity)),
+                    spans,
+                    s.left_out.to_string(),
+                    s.result.as_ref().err().cloned().unwrap_or_default(),
+                ];
+                self.csv
+                    .as_mut()
+                    .expect("a CSV writer")
+                    .write_record(&record)?;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn finish(self) -> std::io::Result<()> {
+        if let Some(mut w) = self.csv {
+            w.flush()?;
+        }
+        if let Some(mut w) = self.json {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Running totals for `--summary`.
+#[derive(Default)]
+pub struct Summary {
+    rows: u64,
+    errors: u64,
+    left_out: u64,
+    first_error: Option<(u64, String)>,
+    verdicts: BTreeMap<&'static str, u64>,
+    canned: Vec<f64>,
+    personalisation: Vec<f64>,
+    groups: BTreeMap<String, (u64, u64, f64)>,
+}
+
+impl Summary {
+    fn add(&mut self, s: &Scored) {
+        self.rows += 1;
+        match &s.result {
+            Err(e) => {
+                self.errors += 1;
+                if self.first_error.is_none() {
+                    self.first_error = Some((s.line, e.clone()));
+                }
+            }
+            Ok(r) => {
+                self.left_out += u64::from(s.left_out);
+                *self.verdicts.entry(r.verdict.as_str()).or_insert(0) += 1;
+                self.canned.push(r.canned);
+                self.personalisation.push(r.personalisation);
+                if let Some(g) = &s.group {
+                    let e = self.groups.entry(g.clone()).or_insert((0, 0, 0.0));
+                    e.0 += 1;
+                    e.1 += u64::from(r.verdict == Verdict::Canned);
+                    e.2 += r.canned;
+                }
+            }
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+
+    pub fn first_error(&self) -> Option<&(u64, String)> {
+        self.first_error.as_ref()
+    }
+
+    /// The summary as JSON, with the settings the run used.
+    pub fn finish(&mut self, config: Value) -> Value {
+        fn distribution(values: &mut [f64]) -> Value {
+            values.sort_by(f64::total_cmp);
+            let q = |p: f64| -> Option<f64> {
+                if values.is_empty() {
+                    return None;
+                }
+                let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+                Some(values[rank - 1])
+            };
+            let mut histogram = [0u64; 10];
+            for v in values.iter() {
+                histogram[((v * 10.0) as usize).min(9)] += 1;
+            }
+            let mean = if values.is_empty() {
+                None
+            } else {
+                Some(values.iter().sum::<f64>() / values.len() as f64)
+            };
+            json!({
+                "mean": mean,
+                "quantiles": {"p05": q(0.05), "p25": q(0.25), "p50": q(0.5), "p75": q(0.75), "p95": q(0.95)},
+                "histogram": {"bins": "ten equal bins over [0, 1]", "counts": histogram},
+            })
+        }
+        let scored = self.rows - self.errors;
+        let groups: BTreeMap<&String, Value> = self
+            .groups
+            .iter()
+            .map(|(g, &(n, canned, sum))| {
+                (g, json!({"rows": n, "canned_rate": canned as f64 / n as f64, "mean_canned": sum / n as f64}))
+            })
+            .collect();
+        json!({
+            "cannery_version": env!("CARGO_PKG_VERSION"),
+            "config": config,
+            "rows": self.rows,
+            "scored": scored,
+            "errors": self.errors,
+            "left_out": self.left_out,
+            "verdicts": self.verdicts,
+            "canned_rate": if scored == 0 { None } else { Some(*self.verdicts.get("canned").unwrap_or(&0) as f64 / scored as f64) },
+            "canned": distribution(&mut self.canned),
+            "personalisation": distribution(&mut self.personalisation),
+            "groups": groups,
+        })
+    }
+}
+
+/// Scores every row of `rows`, writing one output row per input row in order.
+pub fn run<W: Write>(
+    index: &Index,
+    rows: impl Iterator<Item = Row>,
+    exclude_self: bool,
+    writer: &mut RowWriter<W>,
+    progress: &indicatif::ProgressBar,
+) -> std::io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        chunk.clear();
+        chunk.extend(rows.by_ref().take(CHUNK));
+        let scored: Vec<Scored> = chunk
+            .par_iter()
+            .map(|row| score_row(index, row, exclude_self))
+            .collect();
+        for s in &scored {
+            writer.write(s)?;
+            summary.add(s);
+        }
+        progress.inc(scored.len() as u64);
+    }
+    Ok(summary)
+}

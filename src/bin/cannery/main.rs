@@ -1,0 +1,438 @@
+//! The `cannery` command: lint a draft reply, score an archive, build and reuse an index.
+//!
+//! Results go to standard output, operational errors to standard error. Exit codes: `lint` 0 when
+//! the draft scores below `--fail-at`, 1 at or above it; `score` 0 when every row was scored, 1
+//! when some rows were malformed (each has an error row in its place); `index` 0; every command 2
+//! when nothing could be done (a bad flag, an unreadable corpus or index).
+
+mod archive;
+mod lint;
+mod records;
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cannery::{Context, Index, Reply};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::records::{FieldNames, Format, Row};
+
+/// Tell whether a customer-service reply is canned.
+///
+/// cannery scores a reply for boilerplate (phrases that recur in a brand's past replies or in
+/// stock customer-service wording) and for personalisation (how much of it answers this
+/// customer). With no corpus it uses a built-in corpus of stock phrasing.
+#[derive(Parser)]
+#[command(name = "cannery", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a draft reply before it is sent (exit 1 when it is canned).
+    #[command(
+        after_help = "Examples:\n  cannery lint \"Thank you for your message. You can find our policies by clicking this link.\"\n  echo \"Sorry! Please DM us.\" | cannery lint --format sarif\n  cannery lint --index acme.cannery --customer \"my order 4417 never came\" draft.txt\n\nExit codes: 0 canned below --fail-at, 1 at or above it, 2 on an error."
+    )]
+    Lint(LintArgs),
+    /// Score every reply of an archive (CSV or JSONL), one output row per input row, in order.
+    #[command(
+        after_help = "Examples:\n  cannery score --corpus replies.jsonl --input replies.jsonl --exclude-self --summary summary.json\n  cannery score --index acme.cannery --input twcs.csv --id-field tweet_id --format csv --output scores.csv\n\nExit codes: 0 every row scored, 1 some rows malformed (each has an error row in its place), 2 on an error."
+    )]
+    Score(ScoreArgs),
+    /// Build an index of a corpus and save it, for --index.
+    #[command(
+        after_help = "Example:\n  cannery index --corpus replies.jsonl --group-field brand --output acme.cannery"
+    )]
+    Index(IndexArgs),
+}
+
+/// Where the past replies come from.
+#[derive(Args)]
+struct CorpusArgs {
+    /// Past replies to index: CSV or JSONL, told apart by extension (or --corpus-format); `-` reads
+    /// standard input. Without --corpus or --index the built-in stock corpus alone is used.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    corpus: Option<String>,
+    /// A saved index (from `cannery index`) to use instead of building one.
+    #[arg(long, value_name = "FILE")]
+    index: Option<String>,
+    /// The corpus's format, when its extension does not tell.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    corpus_format: Option<Format>,
+    /// Leave the built-in stock corpus out of an index built from --corpus.
+    #[arg(long)]
+    no_stock_corpus: bool,
+}
+
+/// Which fields of a record hold what (for the corpus and the input alike).
+#[derive(Args, Clone)]
+struct FieldArgs {
+    /// The field with a reply's id.
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    id_field: String,
+    /// The field with a reply's text.
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    text_field: String,
+    /// The field with the customer message a reply answers [default: in_reply_to_text, when the
+    /// file has it].
+    #[arg(long, value_name = "NAME")]
+    context_field: Option<String>,
+    /// The field with a reply's group (brand, agent) [default: brand, when the file has it].
+    #[arg(long, value_name = "NAME")]
+    group_field: Option<String>,
+}
+
+impl FieldArgs {
+    fn names(&self) -> FieldNames {
+        FieldNames {
+            id: self.id_field.clone(),
+            text: self.text_field.clone(),
+            context: Some(
+                self.context_field
+                    .clone()
+                    .unwrap_or_else(|| "in_reply_to_text".into()),
+            ),
+            context_required: self.context_field.is_some(),
+            group: Some(self.group_field.clone().unwrap_or_else(|| "brand".into())),
+            group_required: self.group_field.is_some(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LintFormat {
+    /// The verdict, the scores and the draft with its boilerplate underlined.
+    Human,
+    /// One JSON object.
+    Json,
+    /// A SARIF 2.1.0 log, for CI systems and editors.
+    Sarif,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// The draft reply; `-` or nothing reads it from standard input.
+    text: Option<String>,
+    /// Read the draft from this file instead (its path also names it in the output).
+    #[arg(long, value_name = "PATH", conflicts_with = "text")]
+    file: Option<String>,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// The customer's message the draft answers.
+    #[arg(long, value_name = "TEXT")]
+    customer: Option<String>,
+    /// The customer's name.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: LintFormat,
+    /// Fail (exit 1) when the canned score is at or above this.
+    #[arg(long, value_name = "SCORE", default_value_t = 0.6, value_parser = parse_unit)]
+    fail_at: f64,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// The replies to score: CSV or JSONL (by extension, or --input-format); `-` reads standard
+    /// input.
+    #[arg(long, value_name = "FILE")]
+    input: String,
+    /// The input's format, when its extension does not tell.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<Format>,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Score a row whose id is in the corpus with that corpus reply left out (leave-one-out).
+    #[arg(long)]
+    exclude_self: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: archive::OutputFormat,
+    /// Write the rows here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<String>,
+    /// Write a JSON summary here: counts, score quantiles and histograms, canned rate per group,
+    /// the version and the settings.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<String>,
+    /// Worker threads (0: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// No progress bar and no closing line on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// Past replies to index: CSV or JSONL (by extension, or --corpus-format); `-` reads standard
+    /// input.
+    #[arg(long, value_name = "FILE")]
+    corpus: String,
+    /// The corpus's format, when its extension does not tell.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    corpus_format: Option<Format>,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Leave the built-in stock corpus out of the index.
+    #[arg(long)]
+    no_stock_corpus: bool,
+    /// Where to save the index.
+    #[arg(long, value_name = "FILE")]
+    output: String,
+    /// No progress bar and no closing line on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_unit(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside [0, 1]"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lint(args) => run_lint(args),
+        Command::Score(args) => run_score(args),
+        Command::Index(args) => run_index(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannery: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn progress(quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {{human_pos}} {what} ({{per_sec}}, {{elapsed}})"
+        ))
+        .expect("a valid progress template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Builds an index from a corpus file, reporting malformed rows on standard error.
+fn build_index(
+    path: &str,
+    format: Option<Format>,
+    fields: &FieldArgs,
+    stock: bool,
+    quiet: bool,
+) -> Result<Index, String> {
+    let rows = records::open(path, format, &fields.names())?;
+    let mut index = Index::builder().stock_corpus(stock).build([]);
+    let bar = progress(quiet, "corpus replies indexed");
+    let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
+    let mut chunk: Vec<Row> = Vec::with_capacity(8192);
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        chunk.clear();
+        chunk.extend(rows.by_ref().take(8192));
+        index.extend(chunk.iter().filter_map(|row| match &row.item {
+            Ok(item) => {
+                let reply = Reply::new(&item.id, &item.text);
+                Some(match &item.group {
+                    Some(g) => reply.group(g),
+                    None => reply,
+                })
+            }
+            Err(_) => None,
+        }));
+        for row in &chunk {
+            if let Err(e) = &row.item {
+                bad += 1;
+                first_bad.get_or_insert((row.line, e.reason.clone()));
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    if let Some((line, reason)) = first_bad {
+        eprintln!("cannery: warning: {path}: {bad} malformed corpus rows left out (the first, line {line}: {reason})");
+    }
+    Ok(index)
+}
+
+fn load_or_build(corpus: &CorpusArgs, fields: &FieldArgs, quiet: bool) -> Result<Index, String> {
+    match (&corpus.index, &corpus.corpus) {
+        (Some(path), _) => Index::load(path).map_err(|e| e.to_string()),
+        (None, Some(path)) => build_index(
+            path,
+            corpus.corpus_format,
+            fields,
+            !corpus.no_stock_corpus,
+            quiet,
+        ),
+        (None, None) => Ok(Index::stock()),
+    }
+}
+
+fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
+    let (draft, path) = match (&args.file, args.text.as_deref()) {
+        (Some(file), _) => (
+            std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?,
+            file.clone(),
+        ),
+        (None, Some(text)) if text != "-" => (text.to_string(), "draft".to_string()),
+        (None, _) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read the draft from standard input: {e}"))?;
+            (text, "stdin".to_string())
+        }
+    };
+    let index = load_or_build(&args.corpus, &args.fields, true)?;
+    let mut ctx = Context::new();
+    if let Some(c) = &args.customer {
+        ctx = ctx.message(c);
+    }
+    if let Some(n) = &args.name {
+        ctx = ctx.name(n);
+    }
+    let report = index.score(&draft, &ctx);
+    let out = match args.format {
+        LintFormat::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            lint::human(&draft, &path, &report, args.fail_at, color)
+        }
+        LintFormat::Json => {
+            serde_json::to_string_pretty(&lint::json(&draft, &report, args.fail_at))
+                .map_err(|e| e.to_string())?
+        }
+        LintFormat::Sarif => {
+            serde_json::to_string_pretty(&lint::sarif(&draft, &path, &report, args.fail_at))
+                .map_err(|e| e.to_string())?
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{out}").map_err(|e| e.to_string())?;
+    Ok(if report.canned >= args.fail_at {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
+    let start = Instant::now();
+    if args.corpus.corpus.as_deref() == Some("-") && args.input == "-" {
+        return Err("--corpus and --input cannot both read standard input".into());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
+    let index = load_or_build(&args.corpus, &args.fields, args.quiet)?;
+    let rows = records::open(&args.input, args.input_format, &args.fields.names())?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => {
+            Box::new(std::fs::File::create(path).map_err(|e| format!("cannot create {path}: {e}"))?)
+        }
+        None => Box::new(std::io::stdout()),
+    };
+    let out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut writer = archive::RowWriter::new(args.format, out).map_err(|e| e.to_string())?;
+    let bar = progress(args.quiet, "replies scored");
+    let mut summary = pool
+        .install(|| archive::run(&index, rows, args.exclude_self, &mut writer, &bar))
+        .map_err(|e| format!("cannot write the output: {e}"))?;
+    writer
+        .finish()
+        .map_err(|e| format!("cannot write the output: {e}"))?;
+    bar.finish_and_clear();
+    let elapsed = start.elapsed();
+    if let Some(path) = &args.summary {
+        let config = serde_json::json!({
+            "corpus": args.corpus.corpus, "index": args.corpus.index,
+            "stock_corpus": !args.corpus.no_stock_corpus || args.corpus.index.is_some(),
+            "input": args.input, "exclude_self": args.exclude_self,
+            "id_field": args.fields.id_field, "text_field": args.fields.text_field,
+            "context_field": args.fields.names().context, "group_field": args.fields.names().group,
+            "index_config": index.config(), "index_replies": index.len(),
+            "threads": pool.current_num_threads(), "seconds": elapsed.as_secs_f64(),
+        });
+        let text =
+            serde_json::to_string_pretty(&summary.finish(config)).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {path}: {e}"))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "cannery: {} rows scored, {} malformed, in {:.1?} ({:.0} rows/s)",
+            summary.rows() - summary.errors(),
+            summary.errors(),
+            elapsed,
+            summary.rows() as f64 / elapsed.as_secs_f64().max(1e-9)
+        );
+        if let Some((line, reason)) = summary.first_error() {
+            eprintln!("cannery: the first malformed row, line {line}: {reason}");
+        }
+    }
+    Ok(if summary.errors() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
+    let start = Instant::now();
+    let index = build_index(
+        &args.corpus,
+        args.corpus_format,
+        &args.fields,
+        !args.no_stock_corpus,
+        args.quiet,
+    )?;
+    index.save(&args.output).map_err(|e| e.to_string())?;
+    if !args.quiet {
+        eprintln!(
+            "cannery: indexed {} replies ({} distinct after masking) into {} in {:.1?}",
+            index.len(),
+            index.distinct_len(),
+            args.output,
+            start.elapsed()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

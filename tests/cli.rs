@@ -1,0 +1,442 @@
+//! The `cannery` binary, run as a user runs it: each command, format and exit code, bad input
+//! included.
+#![cfg(feature = "cli")]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const CANNED: &str = "Thank you for your message. You can find our policies by clicking this link.";
+const PERSONAL: &str = "Hi Maria, the 7:40 from Leeds was held at Doncaster by a signal fault; your ticket is valid on the 8:10.";
+
+fn cannery(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cannery"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the cannery binary runs");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A fresh temporary folder for one test.
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cannery-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn lint_human_exit_codes_and_underlines() {
+    let o = cannery(&["lint", "--color", "never", CANNED], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("canned reply: canned"), "{out}");
+    assert!(out.contains("^^^^"), "{out}");
+    assert!(out.contains("nearest past reply"), "{out}");
+
+    let o = cannery(&["lint", PERSONAL], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("personal reply"));
+
+    // --fail-at moves the line.
+    let o = cannery(&["lint", "--fail-at", "1", CANNED], None);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn lint_reads_stdin_and_files() {
+    for args in [&["lint"][..], &["lint", "-"][..]] {
+        let o = cannery(args, Some(CANNED.as_bytes()));
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+    }
+    let dir = tmp("lint-file");
+    let file = dir.join("draft.txt");
+    std::fs::write(&file, PERSONAL).unwrap();
+    let o = cannery(&["lint", "--file", path(&file), "--format", "sarif"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let sarif: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["artifacts"][0]["location"]["uri"],
+        path(&file)
+    );
+}
+
+#[test]
+fn lint_json_offsets_agree_with_the_text() {
+    let draft = "Héllo 😀! We're sorry to hear that. Please DM us your order number.";
+    let o = cannery(&["lint", "--format", "json", draft], None);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for key in [
+        "canned",
+        "personalisation",
+        "verdict",
+        "spans",
+        "nearest",
+        "template",
+        "signals",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let spans = v["spans"].as_array().unwrap();
+    assert!(!spans.is_empty());
+    for s in spans {
+        let (b0, b1) = (
+            s["byte_start"].as_u64().unwrap() as usize,
+            s["byte_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            s["char_start"].as_u64().unwrap() as usize,
+            draft[..b0].chars().count()
+        );
+        assert_eq!(
+            s["char_end"].as_u64().unwrap() as usize,
+            draft[..b1].chars().count()
+        );
+        assert_eq!(
+            s["utf16_start"].as_u64().unwrap() as usize,
+            draft[..b0].encode_utf16().count()
+        );
+        assert_eq!(
+            s["utf16_end"].as_u64().unwrap() as usize,
+            draft[..b1].encode_utf16().count()
+        );
+        assert_eq!(s["text"], &draft[b0..b1]);
+        assert!(s["support"].as_u64().unwrap() >= 1);
+    }
+    assert!(v["nearest"]["id"].is_string() && v["nearest"]["similarity"].is_number());
+    assert!(v["template"].is_null());
+}
+
+#[test]
+fn lint_sarif_has_stable_rules_and_regions() {
+    let o = cannery(
+        &[
+            "lint",
+            "--format",
+            "sarif",
+            "Line one.\nPlease DM us 😀 your order number.",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["cannery/canned-reply", "cannery/boilerplate-span"]);
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results[0]["ruleId"], "cannery/canned-reply");
+    let span = results
+        .iter()
+        .find(|r| r["ruleId"] == "cannery/boilerplate-span")
+        .unwrap();
+    let region = &span["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 2);
+    assert_eq!(region["startColumn"], 1);
+}
+
+#[test]
+fn bad_flags_and_unreadable_inputs_exit_2() {
+    let cases: &[&[&str]] = &[
+        &["lint", "--fail-at", "2", "x"],
+        &["lint", "--format", "xml", "x"],
+        &["lint", "--corpus", "/no/such/corpus.jsonl", "x"],
+        &["lint", "--index", "/no/such/index.cannery", "x"],
+        &["lint", "--corpus", "/no/such/corpus.txt", "x"],
+        &["score", "--input", "/no/such/input.jsonl"],
+        &["score", "--input", "-"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let o = cannery(args, Some(b""));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?} printed no reason");
+        assert!(stdout(&o).is_empty(), "{args:?} printed results");
+    }
+    let dir = tmp("bad-index");
+    let idx = dir.join("broken.cannery");
+    std::fs::write(&idx, b"CANNERY\x1a\x01\x00\x00\x00garbage").unwrap();
+    let o = cannery(&["lint", "--index", path(&idx), "x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.cannery"), "{}", stderr(&o));
+}
+
+#[test]
+fn score_jsonl_keeps_one_row_per_input_row_in_order() {
+    let dir = tmp("score-jsonl");
+    let corpus = dir.join("corpus.jsonl");
+    std::fs::write(
+        &corpus,
+        "{\"id\":\"c1\",\"text\":\"@1 Please DM us your order number. ^JK\",\"brand\":\"Acme\"}\n\
+         {\"id\":\"c2\",\"text\":\"@2 Please DM us your order number. -Becky\",\"brand\":\"Acme\"}\n\
+         {\"id\":\"c3\",\"text\":\"Our Leeds store reopens on Monday after the flood.\",\"brand\":\"Other\"}\n",
+    )
+    .unwrap();
+    let input = dir.join("input.jsonl");
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"\xEF\xBB\xBF{\"id\":\"c1\",\"text\":\"@1 Please DM us your order number. ^JK\",\"brand\":\"Acme\"}\r\n");
+    bytes.extend_from_slice(b"not json at all\n");
+    bytes.extend_from_slice(b"[1, 2, 3]\n");
+    bytes.extend_from_slice(b"{\"id\":\"x\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"bad-utf8\",\"text\":\"\xff\xfe\"}\n");
+    bytes.extend_from_slice(b"\n");
+    bytes.extend_from_slice(b"{\"id\":\"c3\",\"text\":\"Our Leeds store reopens on Monday after the flood.\",\"in_reply_to_text\":\"Is the Leeds store open?\",\"brand\":\"Other\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"c1\",\"text\":\"\"}\n");
+    std::fs::write(&input, &bytes).unwrap();
+    let summary = dir.join("summary.json");
+    let o = cannery(
+        &[
+            "score",
+            "--corpus",
+            path(&corpus),
+            "--input",
+            path(&input),
+            "--exclude-self",
+            "--summary",
+            path(&summary),
+            "--threads",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        7,
+        "one row per input record (the blank line is not a record)"
+    );
+    let lines: Vec<u64> = rows.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 2, 3, 4, 5, 7, 8]);
+    assert_eq!(rows[0]["id"], "c1");
+    assert_eq!(rows[0]["left_out"], true);
+    assert_eq!(
+        rows[0]["nearest_id"], "c2",
+        "leave-one-out finds the other copy, not itself"
+    );
+    assert!(rows[0]["error"].is_null());
+    for (i, needle) in [
+        (1, "invalid JSON"),
+        (2, "not an object"),
+        (3, "missing field"),
+        (4, "UTF-8"),
+    ] {
+        let err = rows[i]["error"].as_str().unwrap();
+        assert!(err.contains(needle), "row {i}: {err}");
+        assert!(rows[i]["canned"].is_null());
+    }
+    assert_eq!(rows[3]["id"], "x");
+    assert_eq!(rows[5]["id"], "c3");
+    assert_ne!(rows[5]["nearest_id"], "c3");
+    assert!(
+        rows[6]["canned"].is_number(),
+        "an empty text is scored, not an error"
+    );
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(s["rows"], 7);
+    assert_eq!(s["errors"], 4);
+    assert_eq!(s["scored"], 3);
+    assert!(s["groups"]["Acme"]["rows"].as_u64().unwrap() >= 1);
+    assert!(s["canned"]["quantiles"]["p50"].is_number());
+    assert_eq!(s["config"]["exclude_self"], true);
+    assert!(
+        stderr(&o).contains("the first malformed row, line 2"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn score_csv_in_the_customer_support_on_twitter_layout() {
+    let dir = tmp("score-csv");
+    let twcs = dir.join("twcs.csv");
+    std::fs::write(
+        &twcs,
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\r\n\
+         1,sprintcare,False,Tue Oct 31 22:10:47 +0000 2017,\"@115712 I understand. I would like to assist you. Please DM us, so we can help.\",,2\r\n\
+         2,115712,True,Tue Oct 31 22:11:45 +0000 2017,\"@sprintcare and how do you propose we do that\",1,\r\n\
+         3,sprintcare,False,Tue Oct 31 22:12:00 +0000 2017,\"broken, row\"\r\n",
+    )
+    .unwrap();
+    let out = dir.join("scores.csv");
+    let o = cannery(
+        &[
+            "score",
+            "--corpus",
+            path(&twcs),
+            "--input",
+            path(&twcs),
+            "--id-field",
+            "tweet_id",
+            "--group-field",
+            "author_id",
+            "--format",
+            "csv",
+            "--output",
+            path(&out),
+            "--quiet",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("malformed corpus rows"),
+        "corpus errors are reported: {}",
+        stderr(&o)
+    );
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    for col in [
+        "id",
+        "canned",
+        "personalisation",
+        "verdict",
+        "template",
+        "nearest_id",
+        "nearest_similarity",
+        "error",
+    ] {
+        assert!(header.iter().any(|h| h == col), "missing column {col}");
+    }
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][1], "1");
+    assert!(rows[0][2].parse::<f64>().is_ok());
+    assert!(rows[2][10].contains("expected 7 fields"), "{:?}", rows[2]);
+}
+
+#[test]
+fn score_reads_stdin_with_its_format_and_handles_empty_input() {
+    let o = cannery(
+        &[
+            "score",
+            "--input",
+            "-",
+            "--input-format",
+            "jsonl",
+            "--quiet",
+        ],
+        Some(b"{\"id\":\"a\",\"text\":\"Please DM us.\"}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1);
+    let dir = tmp("empty");
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let o = cannery(&["score", "--input", path(&empty), "--quiet"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).is_empty());
+    let empty_csv = dir.join("empty.csv");
+    std::fs::write(&empty_csv, "").unwrap();
+    let o = cannery(&["score", "--input", path(&empty_csv)], None);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a CSV without a header cannot be read"
+    );
+}
+
+#[test]
+fn index_then_reuse_gives_the_same_report() {
+    let dir = tmp("index");
+    let corpus = dir.join("corpus.jsonl");
+    std::fs::write(
+        &corpus,
+        "{\"id\":\"a\",\"text\":\"Your Acme points post within 3 working days of your visit. ^AB\"}\n\
+         {\"id\":\"b\",\"text\":\"Your Acme points post within 3 working days of your visit. -Zed\"}\n",
+    )
+    .unwrap();
+    let idx = dir.join("acme.cannery");
+    let o = cannery(
+        &["index", "--corpus", path(&corpus), "--output", path(&idx)],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("indexed"));
+    let draft = "Your Acme points post within 5 working days of your visit. ~Ann";
+    let from_index = cannery(
+        &["lint", "--format", "json", "--index", path(&idx), draft],
+        None,
+    );
+    let from_corpus = cannery(
+        &["lint", "--format", "json", "--corpus", path(&corpus), draft],
+        None,
+    );
+    assert_eq!(stdout(&from_index), stdout(&from_corpus));
+    let v: Value = serde_json::from_str(&stdout(&from_index)).unwrap();
+    assert_eq!(v["signals"]["copies"], 2);
+}
+
+#[test]
+fn help_reads_well() {
+    let o = cannery(&["--help"], None);
+    assert_eq!(o.status.code(), Some(0));
+    for cmd in ["lint", "score", "index"] {
+        assert!(stdout(&o).contains(cmd));
+    }
+    for (cmd, flags) in [
+        (
+            "lint",
+            &["--corpus", "--index", "--customer", "--format", "--fail-at"][..],
+        ),
+        (
+            "score",
+            &[
+                "--input",
+                "--exclude-self",
+                "--id-field",
+                "--summary",
+                "--threads",
+                "--quiet",
+            ][..],
+        ),
+        ("index", &["--corpus", "--output"][..]),
+    ] {
+        let o = cannery(&[cmd, "--help"], None);
+        assert_eq!(o.status.code(), Some(0));
+        let text = stdout(&o);
+        for flag in flags {
+            assert!(text.contains(flag), "{cmd} --help lacks {flag}");
+        }
+        assert!(
+            text.contains("Exit codes") || cmd == "index",
+            "{cmd} --help lacks exit codes"
+        );
+    }
+}
