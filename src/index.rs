@@ -556,6 +556,8 @@ pub(crate) struct Inner {
     pub(crate) postings: Vec<Vec<u32>>,
     // Words.
     pub(crate) words: FxHashMap<u32, WordStat>,
+    /// Template families, mined on first use and dropped on every change.
+    pub(crate) families: std::sync::OnceLock<Arc<crate::templates::Families>>,
     /// The union of the group bits of all archive replies (how many group buckets are in use).
     pub(crate) group_bits: u64,
     /// Replies of the stock corpus.
@@ -585,6 +587,7 @@ impl Inner {
             shingle_lookup: FxHashMap::default(),
             postings: Vec::new(),
             words: FxHashMap::default(),
+            families: std::sync::OnceLock::new(),
             group_bits: 0,
             stock_replies: 0,
         }
@@ -643,6 +646,7 @@ impl Inner {
         stock: bool,
     ) {
         let reply = self.reply_cluster.len() as u32;
+        self.families = std::sync::OnceLock::new();
         // Group.
         let group = match group {
             None => NO_GROUP,
@@ -748,6 +752,12 @@ impl Inner {
 /// Whether a key is the key of a slot.
 pub(crate) fn is_slot_key(key: u32) -> bool {
     slot_keys().contains(&key)
+}
+
+/// The keys of the slots that are template mechanics: handles, names and sign-offs.
+pub(crate) fn mechanics_keys() -> &'static [u32; 3] {
+    static KEYS: std::sync::OnceLock<[u32; 3]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| [Slot::User, Slot::Name, Slot::Signature].map(slot_key))
 }
 
 pub(crate) fn slot_keys() -> &'static [u32; 7] {

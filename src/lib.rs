@@ -95,6 +95,7 @@ mod report;
 mod score;
 mod shingle;
 mod stock;
+mod templates;
 
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, Reply, STOCK_GROUP};
@@ -103,6 +104,7 @@ pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
 pub use score::{Context, MAX_INPUT_BYTES};
 pub use shingle::shingles;
 pub use stock::stock_replies;
+pub use templates::{Template, TemplateMatch};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
@@ -133,5 +135,7 @@ mod tests {
         assert_send_sync::<Error>();
         assert_send_sync::<ErrorKind>();
         assert_send_sync::<OffsetConverter<'static>>();
+        assert_send_sync::<Template>();
+        assert_send_sync::<TemplateMatch>();
     }
 }

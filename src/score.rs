@@ -386,8 +386,17 @@ impl<'i> Scorer<'i> {
                 _ => count,
             }
         });
-        let nearest = self.nearest(excluded.as_ref(), own_cluster);
+        let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster);
         signals.nearest_similarity = nearest.first().map_or(0.0, |n| n.similarity);
+        let template = best.and_then(|cluster| {
+            let families = index.families();
+            let root = families.root_of[cluster as usize];
+            let left_out = excluded.as_ref().map_or(0, |e| {
+                let same_family = families.root_of[e.cluster as usize] == root;
+                u32::from(same_family && !is_stock_reply(index, e.reply))
+            });
+            index.template_of_cluster(cluster, &self.keys, left_out)
+        });
 
         let spans = self.spans(reply, &cover, &stats, excluded.as_ref());
         let (canned, personalisation) = model(&signals);
@@ -397,6 +406,7 @@ impl<'i> Scorer<'i> {
             verdict: verdict(canned, personalisation),
             spans,
             nearest,
+            template,
             signals,
             truncated,
         }
@@ -478,11 +488,17 @@ impl<'i> Scorer<'i> {
     }
 
     /// The nearest clusters: candidates by shared shingles, verified by token edit distance.
-    fn nearest(&mut self, excluded: Option<&Excluded>, own: Option<u32>) -> Vec<Neighbour> {
+    /// Returns the neighbours and the cluster of the nearest (verified even when the report
+    /// lists no neighbours).
+    fn nearest(
+        &mut self,
+        excluded: Option<&Excluded>,
+        own: Option<u32>,
+    ) -> (Vec<Neighbour>, Option<u32>) {
         let index = self.index;
         let wanted = index.config.neighbours;
-        if wanted == 0 || self.keys.is_empty() {
-            return Vec::new();
+        if self.keys.is_empty() {
+            return (Vec::new(), None);
         }
         let gone = |c: u32| excluded.is_some_and(|e| e.alone && e.cluster == c);
         self.candidates.clear();
@@ -503,7 +519,7 @@ impl<'i> Scorer<'i> {
         }
         let mut ranked: Vec<(u32, u32)> = self.candidates.iter().map(|(&c, &n)| (c, n)).collect();
         ranked.sort_unstable_by_key(|&(c, n)| (Reverse(n), c));
-        ranked.truncate(CANDIDATES.max(wanted));
+        ranked.truncate(CANDIDATES.max(wanted).max(1));
         let mut verified: Vec<(f64, u32, u32)> = ranked
             .iter()
             .map(|&(c, _)| {
@@ -519,8 +535,9 @@ impl<'i> Scorer<'i> {
             })
             .collect();
         verified.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let best = verified.first().map(|v| v.2);
         verified.truncate(wanted);
-        verified
+        let neighbours = verified
             .into_iter()
             .map(|(similarity, count, c)| {
                 let cluster = &index.clusters[c as usize];
@@ -535,7 +552,8 @@ impl<'i> Scorer<'i> {
                     text: index.texts.get(c as usize).to_string(),
                 }
             })
-            .collect()
+            .collect();
+        (neighbours, best)
     }
 
     /// Runs of boilerplate tokens as spans.
@@ -613,6 +631,12 @@ impl<'i> Scorer<'i> {
         }
         spans
     }
+}
+
+/// Whether a reply belongs to the built-in stock corpus.
+fn is_stock_reply(index: &Inner, reply: u32) -> bool {
+    let group = index.reply_group[reply as usize];
+    group != crate::index::NO_GROUP && index.group_of_name(crate::index::STOCK_GROUP) == Some(group)
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {

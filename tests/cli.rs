@@ -338,7 +338,12 @@ fn score_csv_in_the_customer_support_on_twitter_layout() {
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[0][1], "1");
     assert!(rows[0][2].parse::<f64>().is_ok());
-    assert!(rows[2][10].contains("expected 7 fields"), "{:?}", rows[2]);
+    let error = header.iter().position(|h| h == "error").unwrap();
+    assert!(
+        rows[2][error].contains("expected 7 fields"),
+        "{:?}",
+        rows[2]
+    );
 }
 
 #[test]
@@ -404,10 +409,72 @@ fn index_then_reuse_gives_the_same_report() {
 }
 
 #[test]
+fn templates_are_listed_and_named_in_reports() {
+    let dir = tmp("templates");
+    let corpus = dir.join("corpus.jsonl");
+    let mut lines = String::new();
+    for i in 0..6 {
+        lines.push_str(&format!(
+            "{{\"id\":\"t{i}\",\"text\":\"@{i}00 Your refund for order {i}4417 is on its way and should arrive in {i} days. ^A{i}\",\"brand\":\"Acme\"}}\n"
+        ));
+    }
+    lines.push_str("{\"id\":\"p1\",\"text\":\"The Leeds store's bakery closes at 6pm on Sundays.\",\"brand\":\"Acme\"}\n");
+    std::fs::write(&corpus, lines).unwrap();
+    let o = cannery(
+        &["templates", "--corpus", path(&corpus), "--format", "json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let templates: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0]["count"], 6);
+    assert_eq!(templates[0]["groups"][0], serde_json::json!(["Acme", 6]));
+    assert!(templates[0]["text"].as_str().unwrap().contains("<num>"));
+    let o = cannery(&["templates", "--corpus", path(&corpus)], None);
+    assert!(
+        stdout(&o).starts_with("1 templates used by at least 2 replies"),
+        "{}",
+        stdout(&o)
+    );
+    let o = cannery(&["templates"], None);
+    assert_eq!(o.status.code(), Some(2), "templates need a corpus");
+
+    let draft = "@9 Your refund for order 77 is on its way and should arrive in 2 days. ~Zed";
+    let o = cannery(
+        &["lint", "--color", "never", "--corpus", path(&corpus), draft],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(out.contains("template #1"), "{out}");
+    assert!(out.contains("fills <num>"), "{out}");
+    let o = cannery(
+        &[
+            "score",
+            "--corpus",
+            path(&corpus),
+            "--input",
+            path(&corpus),
+            "--exclude-self",
+            "--quiet",
+        ],
+        None,
+    );
+    let rows: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["template"], 1);
+    assert!(rows[6]["template"].is_null());
+}
+
+#[test]
 fn help_reads_well() {
     let o = cannery(&["--help"], None);
     assert_eq!(o.status.code(), Some(0));
-    for cmd in ["lint", "score", "index"] {
+    for cmd in ["lint", "score", "index", "templates"] {
         assert!(stdout(&o).contains(cmd));
     }
     for (cmd, flags) in [
@@ -427,6 +494,10 @@ fn help_reads_well() {
             ][..],
         ),
         ("index", &["--corpus", "--output"][..]),
+        (
+            "templates",
+            &["--corpus", "--index", "--min-support", "--format"][..],
+        ),
     ] {
         let o = cannery(&[cmd, "--help"], None);
         assert_eq!(o.status.code(), Some(0));
@@ -435,7 +506,7 @@ fn help_reads_well() {
             assert!(text.contains(flag), "{cmd} --help lacks {flag}");
         }
         assert!(
-            text.contains("Exit codes") || cmd == "index",
+            text.contains("Exit codes") || matches!(cmd, "index" | "templates"),
             "{cmd} --help lacks exit codes"
         );
     }

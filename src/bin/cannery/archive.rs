@@ -70,13 +70,14 @@ pub struct RowWriter<W: Write> {
     json: Option<W>,
 }
 
-const CSV_HEADER: [&str; 11] = [
+const CSV_HEADER: [&str; 12] = [
     "line",
     "id",
     "canned",
     "personalisation",
     "verdict",
     "template",
+    "template_text",
     "nearest_id",
     "nearest_similarity",
     "boilerplate_spans",
@@ -121,7 +122,8 @@ impl<W: Write> RowWriter<W> {
                     "canned": report.map(|r| r.canned),
                     "personalisation": report.map(|r| r.personalisation),
                     "verdict": report.map(|r| r.verdict.as_str()),
-                    "template": Value::Null,
+                    "template": report.and_then(|r| r.template.as_ref()).map(|t| t.id),
+                    "template_text": report.and_then(|r| r.template.as_ref()).map(|t| t.text.as_str()),
                     "nearest_id": nearest.map(|n| n.id.as_str()),
                     "nearest_similarity": nearest.map(|n| n.similarity),
                     "boilerplate_spans": spans,
@@ -133,6 +135,7 @@ impl<W: Write> RowWriter<W> {
                 out.write_all(b"\n")
             }
             OutputFormat::Csv => {
+                let template = report.and_then(|r| r.template.as_ref());
                 let spans = report
                     .map(|r| {
                         r.spans
@@ -151,7 +154,8 @@ impl<W: Write> RowWriter<W> {
                     report
                         .map(|r| r.verdict.as_str().to_string())
                         .unwrap_or_default(),
-                    String::new(),
+                    template.map(|t| t.id.to_string()).unwrap_or_default(),
+                    template.map(|t| t.text.clone()).unwrap_or_default(),
                     nearest.map(|n| n.id.clone()).unwrap_or_default(),
                     num(nearest.map(|n| n.similarity)),
                     spans,
@@ -189,6 +193,7 @@ pub struct Summary {
     canned: Vec<f64>,
     personalisation: Vec<f64>,
     groups: BTreeMap<String, (u64, u64, f64)>,
+    templates: BTreeMap<usize, (u64, String)>,
 }
 
 impl Summary {
@@ -205,6 +210,9 @@ impl Summary {
                 self.left_out += u64::from(s.left_out);
                 *self.verdicts.entry(r.verdict.as_str()).or_insert(0) += 1;
                 self.canned.push(r.canned);
+                if let Some(t) = &r.template {
+                    self.templates.entry(t.id).or_insert((0, t.text.clone())).0 += 1;
+                }
                 self.personalisation.push(r.personalisation);
                 if let Some(g) = &s.group {
                     let e = self.groups.entry(g.clone()).or_insert((0, 0, 0.0));
@@ -262,6 +270,16 @@ impl Summary {
                 (g, json!({"rows": n, "canned_rate": canned as f64 / n as f64, "mean_canned": sum / n as f64}))
             })
             .collect();
+        let mut templates: Vec<(&usize, &(u64, String))> = self.templates.iter().collect();
+        templates.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        let templates: Vec<_> = templates
+            .iter()
+            .take(20)
+            .map(|(id, (n, text))| {
+                json!({"id": id, "text": text, "rows": n, "share": *n as f64 / scored.max(1) as f64})
+            })
+            .collect();
+        let with_template: u64 = self.templates.values().map(|v| v.0).sum();
         json!({
             "cannery_version": env!("CARGO_PKG_VERSION"),
             "config": config,
@@ -274,6 +292,8 @@ impl Summary {
             "canned": distribution(&mut self.canned),
             "personalisation": distribution(&mut self.personalisation),
             "groups": groups,
+            "template_rate": if scored == 0 { None } else { Some(with_template as f64 / scored as f64) },
+            "top_templates": templates,
         })
     }
 }

@@ -34,7 +34,9 @@ pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
         "spans": spans,
         "nearest": report.nearest.first().map(neighbour),
         "neighbours": report.nearest.iter().map(neighbour).collect::<Vec<_>>(),
-        "template": Value::Null,
+        "template": report.template.as_ref().map(|t| json!({
+            "id": t.id, "text": t.text, "similarity": t.similarity, "count": t.count,
+        })),
         "signals": report.signals,
         "truncated": report.truncated,
     })
@@ -169,7 +171,32 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
                 .label(label),
         );
     }
+    // With a template, show which parts of the draft filled its slots.
+    let slot_labels: Vec<(std::ops::Range<usize>, String)> = if report.template.is_some() {
+        cannery::tokenize(draft)
+            .iter()
+            .filter_map(|t| {
+                t.slot()
+                    .map(|s| (t.range(), format!("fills {}", s.placeholder())))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (range, label) in &slot_labels {
+        snippet = snippet.annotation(AnnotationKind::Context.span(range.clone()).label(label));
+    }
     let mut notes = Vec::new();
+    if let Some(t) = &report.template {
+        notes.push(format!(
+            "template #{} ({} past {}, {:.2} similar): {}",
+            t.id,
+            t.count,
+            if t.count == 1 { "reply" } else { "replies" },
+            t.similarity,
+            t.text
+        ));
+    }
     if let Some(n) = report.nearest.first() {
         notes.push(format!(
             "nearest past reply {} ({:.2} similar; {} {} in the corpus): {:?}",

@@ -43,6 +43,11 @@ enum Command {
         after_help = "Examples:\n  cannery score --corpus replies.jsonl --input replies.jsonl --exclude-self --summary summary.json\n  cannery score --index acme.cannery --input twcs.csv --id-field tweet_id --format csv --output scores.csv\n\nExit codes: 0 every row scored, 1 some rows malformed (each has an error row in its place), 2 on an error."
     )]
     Score(ScoreArgs),
+    /// List the templates mined from a corpus (families of near-identical replies), most used first.
+    #[command(
+        after_help = "Examples:\n  cannery templates --corpus replies.jsonl --min-support 5\n  cannery templates --index acme.cannery --format json --top 100"
+    )]
+    Templates(TemplatesArgs),
     /// Build an index of a corpus and save it, for --index.
     #[command(
         after_help = "Example:\n  cannery index --corpus replies.jsonl --group-field brand --output acme.cannery"
@@ -182,6 +187,34 @@ struct ScoreArgs {
     quiet: bool,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    /// A line per template.
+    Human,
+    /// One JSON object a line, a template each.
+    Json,
+}
+
+#[derive(Args)]
+struct TemplatesArgs {
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// List templates used by at least this many replies.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    min_support: u32,
+    /// List at most this many (0: all).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: ListFormat,
+    /// No progress bar on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Args)]
 struct IndexArgs {
     /// Past replies to index: CSV or JSONL (by extension, or --corpus-format); `-` reads standard
@@ -219,6 +252,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => run_lint(args),
         Command::Score(args) => run_score(args),
         Command::Index(args) => run_index(args),
+        Command::Templates(args) => run_templates(args),
     };
     match result {
         Ok(code) => code,
@@ -413,6 +447,63 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
+    if args.corpus.corpus.is_none() && args.corpus.index.is_none() {
+        return Err("templates are mined from a corpus: give --corpus FILE or --index FILE".into());
+    }
+    let index = load_or_build(&args.corpus, &args.fields, args.quiet)?;
+    let templates = index.templates(args.min_support);
+    let shown = if args.top == 0 {
+        templates.len()
+    } else {
+        args.top.min(templates.len())
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let write =
+        |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
+    if args.format == ListFormat::Human {
+        let covered: u32 = templates.iter().map(|t| t.count).sum();
+        write(
+            &mut out,
+            format!(
+                "{} templates used by at least {} replies, covering {covered} of {} replies",
+                templates.len(),
+                args.min_support,
+                index.len()
+            ),
+        )?;
+    }
+    for t in &templates[..shown] {
+        let line = match args.format {
+            ListFormat::Json => serde_json::to_string(t).map_err(|e| e.to_string())?,
+            ListFormat::Human => {
+                let groups: Vec<String> = t
+                    .groups
+                    .iter()
+                    .take(3)
+                    .map(|(g, n)| format!("{g} {n}"))
+                    .collect();
+                format!(
+                    "#{:<4} {:>6} replies {:>6.2}% {:>4} variants{}  {}",
+                    t.id,
+                    t.count,
+                    100.0 * t.share,
+                    t.variants,
+                    if groups.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", groups.join(", "))
+                    },
+                    t.text
+                )
+            }
+        };
+        write(&mut out, line)?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_index(args: IndexArgs) -> Result<ExitCode, String> {

@@ -1,0 +1,659 @@
+//! Templates: families of near-identical replies mined from an index, each aligned into one text
+//! with typed slots and `<*>` where the members differ.
+//!
+//! # How templates are mined
+//!
+//! The index already holds clusters of replies identical after slot masking. Mining groups those
+//! clusters into **families** of near-duplicates, largest first: the largest cluster not yet in a
+//! family becomes a root, and every unassigned cluster that shares enough shingles with it (from
+//! the posting lists) and passes a token-level check joins it. The check compares the two token
+//! sequences without handles, names and sign-offs (which every reply has) by their longest common
+//! subsequence (LCS). A cluster joins when
+//! - at most one token in ten of the longer differs (at least one may: a word changed, added or
+//!   dropped), or
+//! - the shorter has at least five tokens and 90% of it appears, in order, in the longer from the
+//!   longer's start (words added after the template).
+//!
+//! Replies of fewer than four tokens join only their exact copies. On replies re-sent with small
+//! edits (`../shared/bench/gen_corpus.py`) this groups 85% of 100,000 replies exactly right by the
+//! loghub metric, against drain3's figure in the README.
+//!
+//! Members are then aligned with the root by the same LCS: a root token that a quarter or more of
+//! the family's replies lack becomes `<*>`, and so does a place where a quarter or more insert
+//! words. Slots print as `<user>`, `<url>`, `<email>`, `<num>`, `<date>`, `<name>` and `<sig>`, and
+//! the text between tokens (spaces, punctuation) is the root's own.
+//!
+//! This clusters before it aligns, so it does not fragment short, human-edited replies the way a
+//! position-by-position log parser (drain3) does.
+//!
+//! ```
+//! use cannery::{Index, Reply};
+//! let replies = [
+//!     ("1", "@ann Please send us an email at help@acme.com and we will assist. ^JK"),
+//!     ("2", "@bob Please send us an email at help@acme.com and we will assist! -Becky"),
+//!     ("3", "@cat Please send us an email at help@acme.com and we will gladly assist. *SR"),
+//!     ("4", "Our Leeds store reopens on Monday."),
+//! ];
+//! let index = Index::builder().stock_corpus(false)
+//!     .build(replies.iter().map(|(id, t)| Reply::new(id, t)));
+//! let templates = index.templates(2);
+//! assert_eq!(templates.len(), 1);
+//! assert_eq!(templates[0].count, 3);
+//! // One reply in three adds a word: that place prints as <*>.
+//! assert_eq!(templates[0].text, "<user> Please send us an email at <email> and we will <*> assist. ^<sig>");
+//! ```
+
+use std::sync::Arc;
+
+use crate::index::{Index, Inner, NO_GROUP};
+use crate::normalize::tokenize;
+use crate::shingle::{shingle_count, shingles_of_keys};
+
+/// The share of the longer sequence's tokens that may differ between two members of a template
+/// (words changed, added or dropped), and the number that may always differ.
+const EDITS: f64 = 0.1;
+const EDITS_PER_TOKEN_MIN: usize = 1;
+/// Below this many content tokens, two replies are one template only when identical.
+const SHORT: usize = 4;
+/// Fraction of the shorter sequence that must appear in the longer for the containment rule.
+const CONTAIN: f64 = 0.9;
+/// The shorter sequence's length from which the containment rule applies.
+const CONTAIN_MIN_LEN: usize = 5;
+/// Fraction of a family's replies that must differ at a place for it to print as `<*>`.
+const VARIES: f64 = 0.25;
+/// The longest sequence compared by LCS (longer ones are compared on their first tokens).
+const MAX_ALIGN: usize = 256;
+
+/// A template mined from the index: one family of near-identical replies.
+///
+/// ```
+/// use cannery::{Index, Reply};
+/// let index = Index::builder().stock_corpus(false).build([
+///     Reply::new("a", "Thanks for your patience, we're on it."),
+///     Reply::new("b", "Thanks for your patience, we're on it."),
+/// ]);
+/// let t = &index.templates(2)[0];
+/// assert_eq!((t.id, t.count, t.variants), (1, 2, 1));
+/// assert_eq!(t.examples, ["a", "b"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Template {
+    /// The template's rank, from 1 (the most used), stable for a given index.
+    pub id: usize,
+    /// The template text with slots and `<*>` where members differ.
+    pub text: String,
+    /// Replies that instantiate it.
+    pub count: u32,
+    /// Its share of the index's replies (stock replies not counted).
+    pub share: f64,
+    /// Distinct variants (replies that differ after slot masking).
+    pub variants: u32,
+    /// Up to three example reply ids, first sent first.
+    pub examples: Vec<String>,
+    /// Replies per group (brand, agent), most first; replies with no group are not listed.
+    pub groups: Vec<(String, u32)>,
+}
+
+/// The template a scored reply instantiates.
+///
+/// ```
+/// use cannery::{Index, Reply, Context};
+/// let index = Index::builder().stock_corpus(false).build([
+///     Reply::new("a", "@1 Your refund is on its way and should arrive in 5 days. ^AB"),
+///     Reply::new("b", "@2 Your refund is on its way and should arrive in 3 days. -CD"),
+/// ]);
+/// let r = index.score("@3 Your refund is on its way and should arrive in 7 days. ~EF", &Context::new());
+/// let t = r.template.unwrap();
+/// assert_eq!(t.id, 1);
+/// assert_eq!(t.similarity, 1.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TemplateMatch {
+    /// The template's id (its rank in [`Index::templates`] with the index's `min_support`).
+    pub id: usize,
+    /// The template text.
+    pub text: String,
+    /// Token-level similarity of the reply to the template's root reply, in [0, 1].
+    pub similarity: f64,
+    /// Replies of the corpus that instantiate the template.
+    pub count: u32,
+}
+
+/// The families of an index: a root cluster for every cluster, and the templates' order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Families {
+    /// The root cluster of each cluster's family.
+    pub(crate) root_of: Vec<u32>,
+    /// Root clusters ordered by family size (replies) descending, then by root.
+    pub(crate) ranked: Vec<u32>,
+    /// Replies and clusters per family, indexed by root cluster (stock replies not counted).
+    pub(crate) replies: Vec<u32>,
+    pub(crate) variants: Vec<u32>,
+    /// Archive (non-stock) replies per cluster.
+    pub(crate) archive: Vec<u32>,
+}
+
+impl Families {
+    /// The 1-based rank of a root among families of at least `min_support` replies.
+    pub(crate) fn rank(&self, root: u32, min_support: u32) -> Option<usize> {
+        if self.replies[root as usize] < min_support {
+            return None;
+        }
+        self.ranked
+            .iter()
+            .take_while(|&&r| self.replies[r as usize] >= min_support)
+            .position(|&r| r == root)
+            .map(|p| p + 1)
+    }
+}
+
+/// The LCS length of two sequences (on their first `MAX_ALIGN` tokens), and the matched pairs
+/// when `pairs` is given.
+fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>) -> usize {
+    let a = &a[..a.len().min(MAX_ALIGN)];
+    let b = &b[..b.len().min(MAX_ALIGN)];
+    let (n, m) = (a.len(), b.len());
+    if n == 0 || m == 0 {
+        return 0;
+    }
+    let width = m + 1;
+    let mut table = vec![0u16; (n + 1) * width];
+    for i in 1..=n {
+        for j in 1..=m {
+            table[i * width + j] = if a[i - 1] == b[j - 1] {
+                table[(i - 1) * width + j - 1] + 1
+            } else {
+                table[(i - 1) * width + j].max(table[i * width + j - 1])
+            };
+        }
+    }
+    if let Some(pairs) = pairs {
+        pairs.clear();
+        let (mut i, mut j) = (n, m);
+        while i > 0 && j > 0 {
+            if a[i - 1] == b[j - 1] {
+                pairs.push((i - 1, j - 1));
+                i -= 1;
+                j -= 1;
+            } else if table[(i - 1) * width + j] >= table[i * width + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+        }
+        pairs.reverse();
+    }
+    table[n * width + m] as usize
+}
+
+/// The keys of a sequence without handles, names and sign-offs, which every reply of a helpdesk
+/// has and which would make any two short replies look alike.
+fn content(keys: &[u32]) -> Vec<u32> {
+    let mechanics = crate::index::mechanics_keys();
+    keys.iter()
+        .copied()
+        .filter(|k| !mechanics.contains(k))
+        .collect()
+}
+
+/// Whether the shorter sequence's alignment with the longer starts at the longer's first or
+/// second token: words were added after the template, not a template added after other words.
+fn starts_the_longer(a: &[u32], b: &[u32]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut pairs = Vec::new();
+    lcs(short, long, Some(&mut pairs));
+    pairs.first().is_some_and(|&(_, j)| j <= 1)
+}
+
+/// Whether two token sequences are one template (see the module docs), and their Dice
+/// similarity, both on their content tokens.
+pub(crate) fn same_template(a: &[u32], b: &[u32]) -> (bool, f64) {
+    let (a, b) = (content(a), content(b));
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let l = lcs(a, b, None) as f64;
+    let (la, lb) = (a.len().min(MAX_ALIGN), b.len().min(MAX_ALIGN));
+    if la + lb == 0 {
+        return (true, 1.0);
+    }
+    let dice = 2.0 * l / (la + lb) as f64;
+    let shorter = la.min(lb);
+    if shorter < SHORT {
+        return (a == b, dice);
+    }
+    let longer = la.max(lb);
+    let edits = longer - l as usize;
+    let edited = edits <= EDITS_PER_TOKEN_MIN.max((EDITS * longer as f64) as usize);
+    let contained = !edited
+        && shorter >= CONTAIN_MIN_LEN
+        && l >= CONTAIN * shorter as f64
+        && starts_the_longer(a, b);
+    (edited || contained, dice)
+}
+
+/// Groups the clusters of `inner` into families (see the module docs).
+pub(crate) fn mine(inner: &Inner) -> Families {
+    let n = inner.clusters.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&c| (std::cmp::Reverse(inner.clusters[c as usize].count), c));
+    let mut root_of = vec![u32::MAX; n];
+    let mut overlap = vec![0u32; n];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut hashes = Vec::new();
+    let ngram = inner.config.ngram;
+    for &root in &order {
+        if root_of[root as usize] != u32::MAX {
+            continue;
+        }
+        root_of[root as usize] = root;
+        let root_keys = inner.cluster_keys(&inner.clusters[root as usize]);
+        hashes.clear();
+        shingles_of_keys(root_keys, ngram, &mut hashes);
+        hashes.sort_unstable();
+        hashes.dedup();
+        for &h in &hashes {
+            let Some(stat) = inner.shingle(h) else {
+                continue;
+            };
+            for c in inner.postings_of(stat) {
+                if root_of[c as usize] != u32::MAX {
+                    continue;
+                }
+                if overlap[c as usize] == 0 {
+                    touched.push(c);
+                }
+                overlap[c as usize] += 1;
+            }
+        }
+        let root_shingles = hashes.len();
+        touched.sort_unstable();
+        for &c in &touched {
+            let shared = std::mem::take(&mut overlap[c as usize]) as usize;
+            let keys = inner.cluster_keys(&inner.clusters[c as usize]);
+            let fewest = root_shingles.min(shingle_count(keys.len(), ngram)).max(1);
+            // Near-duplicates share most shingles of the shorter one; skip the rest unverified.
+            if shared * 10 < fewest * 3 {
+                continue;
+            }
+            if same_template(root_keys, keys).0 {
+                root_of[c as usize] = root;
+            }
+        }
+        touched.clear();
+    }
+    let archive = archive_counts(inner);
+    let mut replies = vec![0u32; n];
+    let mut variants = vec![0u32; n];
+    for (c, &root) in root_of.iter().enumerate() {
+        replies[root as usize] += archive[c];
+        variants[root as usize] += u32::from(archive[c] > 0);
+    }
+    // A family whose root has no token (an empty or emoji-only reply) is not a template.
+    let mut ranked: Vec<u32> = (0..n as u32)
+        .filter(|&c| {
+            root_of[c as usize] == c
+                && replies[c as usize] > 0
+                && inner.clusters[c as usize].keys_len > 0
+        })
+        .collect();
+    ranked.sort_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
+    Families {
+        root_of,
+        ranked,
+        replies,
+        variants,
+        archive,
+    }
+}
+
+/// Archive replies per cluster: an archive reply can repeat a stock reply word for word and
+/// join its cluster, and only archive replies count for templates.
+fn archive_counts(inner: &Inner) -> Vec<u32> {
+    let stock_group = inner.group_of_name(crate::index::STOCK_GROUP);
+    let mut archive = vec![0u32; inner.clusters.len()];
+    for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
+        let group = inner.reply_group[reply];
+        if group == NO_GROUP || Some(group) != stock_group {
+            archive[cluster as usize] += 1;
+        }
+    }
+    archive
+}
+
+impl Inner {
+    /// The families of the index, mined once and kept until the next change.
+    pub(crate) fn families(&self) -> Arc<Families> {
+        self.families.get_or_init(|| Arc::new(mine(self))).clone()
+    }
+}
+
+impl Index {
+    /// The id of the template each reply instantiates, in insertion order (the order of
+    /// [`Index::ids`]): the template's `id` in [`templates`](Self::templates) with the same
+    /// `min_support`, or `None` for stock replies and replies of rarer families.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("a", "@1 Your order ships today. ^JK"),
+    ///     Reply::new("b", "Our Leeds store reopens on Monday."),
+    ///     Reply::new("c", "@2 Your order ships today! -Al"),
+    /// ]);
+    /// assert_eq!(index.template_ids(2), [Some(1), None, Some(1)]);
+    /// ```
+    pub fn template_ids(&self, min_support: u32) -> Vec<Option<usize>> {
+        self.inner.reply_template_ids(min_support)
+    }
+
+    /// The templates of the index: families of near-identical replies used by at least
+    /// `min_support` replies (stock replies not counted), most used first. Deterministic: the
+    /// same index always gives the same templates in the same order.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("1", "@a Sorry for the wait, your order 123 ships today. ^JK").group("Acme"),
+    ///     Reply::new("2", "@b Sorry for the wait, your order 456 ships today. -Al").group("Acme"),
+    ///     Reply::new("3", "@c Sorry for the long wait, your order 789 ships today. *SR").group("Zed"),
+    /// ]);
+    /// let t = &index.templates(2)[0];
+    /// assert_eq!(t.count, 3);
+    /// assert_eq!(t.variants, 2);
+    /// assert_eq!(t.groups, [("Acme".to_string(), 2), ("Zed".to_string(), 1)]);
+    /// assert_eq!(t.text, "<user> Sorry for the <*> wait, your order <num> ships today. ^<sig>");
+    /// ```
+    pub fn templates(&self, min_support: u32) -> Vec<Template> {
+        let families = self.inner.families();
+        let inner = &self.inner;
+        let min_support = min_support.max(1);
+        let archive_replies =
+            (inner.reply_cluster.len() as u32).saturating_sub(inner.stock_replies);
+        let chosen: Vec<u32> = families
+            .ranked
+            .iter()
+            .copied()
+            .take_while(|&r| families.replies[r as usize] >= min_support)
+            .collect();
+        // Per family: examples and group counts, in one pass over the replies.
+        let mut slot = vec![usize::MAX; inner.clusters.len()];
+        for (i, &root) in chosen.iter().enumerate() {
+            slot[root as usize] = i;
+        }
+        let stock_group = inner.group_of_name(crate::index::STOCK_GROUP);
+        let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
+        let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
+        for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
+            let g = inner.reply_group[reply];
+            if g != NO_GROUP && Some(g) == stock_group {
+                continue;
+            }
+            let i = slot[families.root_of[cluster as usize] as usize];
+            if i == usize::MAX {
+                continue;
+            }
+            if examples[i].len() < 3 {
+                examples[i].push(inner.ids.get(reply).to_string());
+            }
+            if g != NO_GROUP {
+                match groups[i].iter_mut().find(|(gg, _)| *gg == g) {
+                    Some(e) => e.1 += 1,
+                    None => groups[i].push((g, 1)),
+                }
+            }
+        }
+        chosen
+            .iter()
+            .enumerate()
+            .map(|(i, &root)| {
+                let mut by_group: Vec<(String, u32)> = groups[i]
+                    .iter()
+                    .map(|&(g, n)| (inner.groups.get(g as usize).to_string(), n))
+                    .collect();
+                by_group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                let count = families.replies[root as usize];
+                Template {
+                    id: i + 1,
+                    text: template_text(inner, &families, root),
+                    count,
+                    share: if archive_replies == 0 {
+                        0.0
+                    } else {
+                        count as f64 / archive_replies as f64
+                    },
+                    variants: families.variants[root as usize],
+                    examples: std::mem::take(&mut examples[i]),
+                    groups: by_group,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Inner {
+    /// The template id of each reply, in insertion order: the rank of its family among the
+    /// families of at least `min_support` replies, or `None` (stock replies, replies in smaller
+    /// families, replies with no token). With `min_support` 1 every archive reply with a token
+    /// has one: the ids then partition the archive into families.
+    pub(crate) fn reply_template_ids(&self, min_support: u32) -> Vec<Option<usize>> {
+        let families = self.families();
+        let min_support = min_support.max(1);
+        let mut rank = vec![None; self.clusters.len()];
+        for (i, &root) in families
+            .ranked
+            .iter()
+            .take_while(|&&r| families.replies[r as usize] >= min_support)
+            .enumerate()
+        {
+            rank[root as usize] = Some(i + 1);
+        }
+        let stock_group = self.group_of_name(crate::index::STOCK_GROUP);
+        self.reply_cluster
+            .iter()
+            .zip(&self.reply_group)
+            .map(|(&c, &g)| {
+                if g != NO_GROUP && Some(g) == stock_group {
+                    None
+                } else {
+                    rank[families.root_of[c as usize] as usize]
+                }
+            })
+            .collect()
+    }
+
+    /// The template of the family of `cluster`, if the reply with token keys `keys` is the same
+    /// template as the family's root and the family has at least `min_support` archive replies
+    /// (`left_out` replies of the family not counted).
+    pub(crate) fn template_of_cluster(
+        &self,
+        cluster: u32,
+        keys: &[u32],
+        left_out: u32,
+    ) -> Option<TemplateMatch> {
+        let families = self.families();
+        let root = families.root_of[cluster as usize];
+        let count = families.replies[root as usize].saturating_sub(left_out);
+        if count < self.config.min_support {
+            return None;
+        }
+        let id = families.rank(root, self.config.min_support)?;
+        let root_keys = self.cluster_keys(&self.clusters[root as usize]);
+        let (same, dice) = same_template(keys, root_keys);
+        same.then(|| TemplateMatch {
+            id,
+            text: template_text(self, &families, root),
+            similarity: dice,
+            count,
+        })
+    }
+}
+
+/// The text of a family's template: the root's text with slots as placeholders and the places
+/// where members differ as `<*>`.
+pub(crate) fn template_text(inner: &Inner, families: &Families, root: u32) -> String {
+    let root_cluster = &inner.clusters[root as usize];
+    let root_keys = inner.cluster_keys(root_cluster);
+    let len = root_keys.len();
+    // Replies lacking each root token, and inserting words before each root position.
+    let mut missing = vec![0u64; len];
+    let mut inserted = vec![0u64; len + 1];
+    let mut total = 0u64;
+    let mut pairs = Vec::new();
+    for (c, &r) in families.root_of.iter().enumerate() {
+        if r != root || families.archive[c] == 0 {
+            continue;
+        }
+        let count = families.archive[c] as u64;
+        total += count;
+        if c as u32 == root {
+            continue;
+        }
+        let keys = inner.cluster_keys(&inner.clusters[c]);
+        lcs(root_keys, keys, Some(&mut pairs));
+        let mut matched = vec![false; len];
+        let (mut prev_i, mut prev_j) = (0usize, 0usize);
+        for &(i, j) in &pairs {
+            matched[i] = true;
+            if j > prev_j {
+                inserted[i] += count;
+            }
+            prev_i = i + 1;
+            prev_j = j + 1;
+        }
+        if keys.len().min(MAX_ALIGN) > prev_j {
+            inserted[prev_i.max(pairs.last().map_or(0, |p| p.0 + 1))] += count;
+        }
+        for (i, m) in matched.iter().enumerate() {
+            if !m {
+                missing[i] += count;
+            }
+        }
+    }
+    let varies = |n: u64| total > 0 && n as f64 >= VARIES * total as f64;
+    let text = inner.texts.get(root as usize);
+    let tokens = tokenize(text);
+    let mut out = String::new();
+    let mut prev_end = 0usize;
+    let mut last_was_wild = false;
+    let push_wild = |out: &mut String, last_was_wild: &mut bool| {
+        if !*last_was_wild {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            out.push_str("<*>");
+            *last_was_wild = true;
+        }
+    };
+    for (i, t) in tokens.iter().enumerate().take(len) {
+        let gap = &text[prev_end..t.range().start];
+        if varies(inserted[i]) {
+            push_wild(&mut out, &mut last_was_wild);
+        }
+        if varies(missing[i]) {
+            if !last_was_wild {
+                out.push_str(gap.trim_end());
+            }
+            push_wild(&mut out, &mut last_was_wild);
+        } else {
+            out.push_str(if last_was_wild && gap.trim().is_empty() {
+                " "
+            } else {
+                gap
+            });
+            match t.slot() {
+                Some(slot) => out.push_str(slot.placeholder()),
+                None => out.push_str(&text[t.range()]),
+            }
+            last_was_wild = false;
+        }
+        prev_end = t.range().end;
+    }
+    if varies(inserted[len.min(tokens.len())]) {
+        push_wild(&mut out, &mut last_was_wild);
+    } else if tokens.len() <= len {
+        out.push_str(text[prev_end..].trim_end());
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Reply;
+
+    #[test]
+    fn lcs_table() {
+        let cases: &[(&[u32], &[u32], usize)] = &[
+            (&[], &[1], 0),
+            (&[1, 2, 3], &[1, 2, 3], 3),
+            (&[1, 2, 3], &[1, 9, 3], 2),
+            (&[1, 2, 3, 4, 5], &[0, 1, 2, 3, 4, 5, 6, 7], 5),
+            (&[1, 2, 3], &[3, 2, 1], 1),
+        ];
+        for (a, b, want) in cases {
+            let mut pairs = Vec::new();
+            assert_eq!(lcs(a, b, Some(&mut pairs)), *want, "{a:?} {b:?}");
+            assert_eq!(pairs.len(), *want);
+            assert!(pairs.iter().all(|&(i, j)| a[i] == b[j]));
+        }
+    }
+
+    #[test]
+    fn same_template_table() {
+        let base: Vec<u32> = (0..10).collect();
+        let mut one_word = base.clone();
+        one_word[4] = 99;
+        let mut appended = base.clone();
+        appended.extend(100..110);
+        let other: Vec<u32> = (50..60).collect();
+        assert!(same_template(&base, &base).0);
+        assert!(same_template(&base, &one_word).0);
+        assert!(
+            same_template(&base, &appended).0,
+            "a sentence added keeps the template"
+        );
+        assert!(!same_template(&base, &other).0);
+        assert!(
+            !same_template(&[1, 2], &[1, 2, 3, 4, 5, 6, 7]).0,
+            "short prefixes do not absorb"
+        );
+    }
+
+    #[test]
+    fn families_are_deterministic_and_exclude_stock() {
+        let rows = [
+            (
+                "1",
+                "Please DM us your order number and we'll look into this.",
+            ),
+            (
+                "2",
+                "Please DM us your order number and we'll look into this.",
+            ),
+            (
+                "3",
+                "Please DM us your order number, we'll look into this today.",
+            ),
+            ("4", "The Leeds store's bakery closes at 6pm on Sundays."),
+        ];
+        let index = Index::builder().build(rows.iter().map(|(i, t)| Reply::new(i, t)));
+        let a = index.templates(1);
+        let b = Index::from_bytes(&index.to_bytes()).unwrap().templates(1);
+        assert_eq!(a, b);
+        assert_eq!(a[0].count, 3, "{a:?}");
+        assert!(a
+            .iter()
+            .all(|t| t.examples.iter().all(|e| !e.starts_with("stock:"))));
+        assert_eq!(a.iter().map(|t| t.count).sum::<u32>(), 4);
+    }
+
+    #[test]
+    fn insert_invalidates_mined_families() {
+        let mut index = Index::builder()
+            .stock_corpus(false)
+            .build([Reply::new("1", "Your parcel is with the courier now.")]);
+        assert!(index.templates(2).is_empty());
+        index.insert(Reply::new("2", "Your parcel is with the courier now."));
+        assert_eq!(index.templates(2).len(), 1);
+    }
+}
