@@ -417,6 +417,7 @@ impl Index {
             if skip_stock && is_stock {
                 continue;
             }
+            let reference = o.is_reference(reply as u32);
             let cluster = &o.clusters[o.reply_cluster[reply] as usize];
             let group_name = (group != NO_GROUP).then(|| o.groups.get(group as usize));
             inner.add_keys(
@@ -424,7 +425,7 @@ impl Index {
                 o.texts.get(o.reply_cluster[reply] as usize),
                 group_name,
                 o.cluster_keys(cluster),
-                is_stock,
+                reference,
             );
         }
         Ok(())
@@ -604,6 +605,22 @@ impl Inner {
         (self.ids.get(reply as usize) == id).then_some(reply)
     }
 
+    /// Whether a reply is a reference reply (the stock corpus or an imported macro), not a
+    /// reply the brand sent.
+    pub(crate) fn is_reference(&self, reply: u32) -> bool {
+        let group = self.reply_group[reply as usize];
+        group != NO_GROUP
+            && [STOCK_GROUP, crate::macros::MACRO_GROUP]
+                .iter()
+                .any(|name| self.group_of_name(name) == Some(group))
+    }
+
+    /// Whether a reply is an imported macro.
+    pub(crate) fn is_macro(&self, reply: u32) -> bool {
+        let group = self.reply_group[reply as usize];
+        group != NO_GROUP && self.group_of_name(crate::macros::MACRO_GROUP) == Some(group)
+    }
+
     pub(crate) fn group_of_name(&self, name: &str) -> Option<u32> {
         let &g = self.group_lookup.get(&str_key(name))?;
         (self.groups.get(g as usize) == name).then_some(g)
@@ -760,8 +777,8 @@ pub(crate) fn mechanics_keys() -> &'static [u32; 3] {
     KEYS.get_or_init(|| [Slot::User, Slot::Name, Slot::Signature].map(slot_key))
 }
 
-pub(crate) fn slot_keys() -> &'static [u32; 7] {
-    static KEYS: std::sync::OnceLock<[u32; 7]> = std::sync::OnceLock::new();
+pub(crate) fn slot_keys() -> &'static [u32; 8] {
+    static KEYS: std::sync::OnceLock<[u32; 8]> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| Slot::ALL.map(slot_key))
 }
 

@@ -89,6 +89,7 @@
 
 mod error;
 mod index;
+mod macros;
 mod normalize;
 pub mod persist;
 mod report;
@@ -99,6 +100,7 @@ mod templates;
 
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, Reply, STOCK_GROUP};
+pub use macros::{strip_html, MACRO_GROUP};
 pub use normalize::{tokenize, Slot, Token, TokenKind};
 pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
 pub use score::{Context, MAX_INPUT_BYTES};

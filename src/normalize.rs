@@ -15,9 +15,9 @@
 //! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
 //!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
 //! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
-//!    customer's name after a greeting, and an agent's sign-off at the end of a reply (`^JK`, `-Becky`,
-//!    `*SR`, `/AB`, `~Tom`, `Kind regards - Rhys`) each become one typed [`Slot`] token, so a template
-//!    matches whatever fills it.
+//!    customer's name after a greeting, an agent's sign-off at the end of a reply (`^JK`, `-Becky`,
+//!    `*SR`, `/AB`, `~Tom`, `Kind regards - Rhys`) and helpdesk placeholders (`{{ticket.id}}`)
+//!    each become one typed [`Slot`] token, so a template matches whatever fills it.
 //!
 //! ```
 //! use cannery::{tokenize, TokenKind, Slot};
@@ -63,15 +63,18 @@ pub enum Slot {
     Name,
     /// An agent's sign-off at the end of a reply: `^JK`, `-Becky`, `*SR`, `Kind regards - Rhys`.
     Signature,
+    /// A helpdesk placeholder of no other kind, left unfilled: `{{ticket.title}}`. (Placeholders
+    /// of a known kind take that kind: `{{ticket.requester.first_name}}` is a [`Slot::Name`].)
+    Field,
 }
 
 impl Slot {
     /// All slot kinds, in a fixed order.
     ///
     /// ```
-    /// assert_eq!(cannery::Slot::ALL.len(), 7);
+    /// assert_eq!(cannery::Slot::ALL.len(), 8);
     /// ```
-    pub const ALL: [Slot; 7] = [
+    pub const ALL: [Slot; 8] = [
         Slot::User,
         Slot::Url,
         Slot::Email,
@@ -79,10 +82,11 @@ impl Slot {
         Slot::Date,
         Slot::Name,
         Slot::Signature,
+        Slot::Field,
     ];
 
     /// The placeholder text used for this slot in template texts: `<user>`, `<url>`, `<email>`,
-    /// `<num>`, `<date>`, `<name>` or `<sig>`.
+    /// `<num>`, `<date>`, `<name>`, `<sig>` or `<field>`.
     ///
     /// ```
     /// assert_eq!(cannery::Slot::Signature.placeholder(), "<sig>");
@@ -96,6 +100,7 @@ impl Slot {
             Slot::Date => "<date>",
             Slot::Name => "<name>",
             Slot::Signature => "<sig>",
+            Slot::Field => "<field>",
         }
     }
 
@@ -659,6 +664,8 @@ struct SlotPatterns {
     name: Regex,
     /// A sign-off at the end of the original text.
     signature: Regex,
+    /// A helpdesk placeholder, `{{ name }}` or a Liquid tag `{% ... %}`, in the folded text.
+    placeholder: Regex,
 }
 
 fn patterns() -> &'static SlotPatterns {
@@ -691,6 +698,8 @@ fn patterns() -> &'static SlotPatterns {
             ),
         ];
         SlotPatterns {
+            placeholder: Regex::new(r"\{\{\s*([^{}]{1,80}?)\s*\}\}|\{%\s*([^{}]{0,80}?)\s*%\}")
+                .expect("placeholder pattern compiles"),
             folded: folded
                 .into_iter()
                 .map(|(p, s)| (Regex::new(&p).expect("slot pattern compiles"), s))
@@ -719,6 +728,11 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     slots.clear();
     let patterns = patterns();
     let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+    for caps in patterns.placeholder.captures_iter(folded) {
+        let whole = caps.get(0).expect("group 0");
+        let name = caps.get(1).map_or("", |m| m.as_str());
+        found.push((whole.range(), placeholder_slot(name)));
+    }
     for (re, slot) in &patterns.folded {
         for m in re.find_iter(folded) {
             if !m.as_str().chars().any(char::is_alphanumeric) {
@@ -766,6 +780,28 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     }
     found.sort_by_key(|(r, _)| r.start);
     slots.extend(found);
+}
+
+/// The slot a helpdesk placeholder stands for, from its name (Zendesk and Freshdesk names:
+/// `ticket.requester.first_name`, `current_user.name`, `ticket.id`, `ticket.url`, ...).
+fn placeholder_slot(name: &str) -> Slot {
+    let name = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["current_user", "agent", "assignee", "signature", "sender"]) {
+        Slot::Signature
+    } else if has(&["email"]) {
+        Slot::Email
+    } else if has(&["url", "link"]) {
+        Slot::Url
+    } else if has(&["name"]) {
+        Slot::Name
+    } else if has(&["date", "time", "created_at", "updated_at", "due"]) {
+        Slot::Date
+    } else if has(&[".id", "number", "_id", "phone", "amount", "count"]) || name == "id" {
+        Slot::Number
+    } else {
+        Slot::Field
+    }
 }
 
 /// Capitalised words that follow a greeting or a dash without being a name or a sign-off.
@@ -833,6 +869,19 @@ mod tests {
             ),
             ("Hi there, sorry", &["Hi", "there", "sorry"]),
             ("well-known", &["well", "known"]),
+            (
+                "Hi {{ticket.requester.first_name}}, thanks",
+                &["Hi", "<name>", "thanks"],
+            ),
+            (
+                "case {{ticket.id}} at {{ticket.url}}",
+                &["case", "<num>", "at", "<url>"],
+            ),
+            (
+                "about {{ticket.title}} {% if x %}",
+                &["about", "<field>", "<field>"],
+            ),
+            ("Cheers, {{current_user.first_name}}", &["Cheers", "<sig>"]),
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "text: {text:?}");

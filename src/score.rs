@@ -285,10 +285,42 @@ impl<'i> Scorer<'i> {
         }
         debug_assert_eq!(stats.len(), shingle_count(self.tokens.len(), n));
 
+        // Exact copies and nearest replies.
+        let own_cluster = index.cluster_lookup.get(&sequence_key(&self.keys)).copied();
+        let copies = own_cluster.map_or(0, |c| {
+            let count = index.clusters[c as usize].count;
+            match &excluded {
+                Some(ex) if ex.cluster == c => count - 1,
+                _ => count,
+            }
+        });
+        let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster);
+        // Leave-one-out: the left-out reply does not count in its family's usage.
+        let left_out = |root: u32| {
+            excluded.as_ref().map_or(0, |e| {
+                let families = index.families();
+                u32::from(
+                    families.root_of[e.cluster as usize] == root && !index.is_reference(e.reply),
+                )
+            })
+        };
+        // An imported macro the reply instantiates names it first; else the mined family of the
+        // nearest past reply.
+        let template = index.macro_template(&self.keys, left_out).or_else(|| {
+            best.and_then(|cluster| index.template_of_cluster(cluster, &self.keys, left_out))
+        });
+        // Words that fill the placeholders of an imported macro are the macro's, not this
+        // customer's: they count for neither score.
+        let filled = self.filled_by_macro(template.as_ref());
+
         // Signals.
         let min_support = index.config.min_support;
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
-        let mut signals = Signals::default();
+        let mut signals = Signals {
+            copies,
+            nearest_similarity: nearest.first().map_or(0.0, |n| n.similarity),
+            ..Signals::default()
+        };
         let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
         let log_groups = (1.0 + group_estimate(index.group_bits))
@@ -298,11 +330,11 @@ impl<'i> Scorer<'i> {
         let name_key = ctx
             .customer_name
             .and_then(|name| crate::normalize::tokenize(name).first().map(Token::key));
-        for (t, c) in self.tokens.iter().zip(&cover) {
+        for ((t, c), &filled) in self.tokens.iter().zip(&cover).zip(&filled) {
             if t.slot() == Some(Slot::Name) || Some(t.key()) == name_key {
                 signals.named = true;
             }
-            if !counted(t) {
+            if !counted(t) || filled {
                 continue;
             }
             n.tokens += 1;
@@ -377,27 +409,6 @@ impl<'i> Scorer<'i> {
             0.0
         };
 
-        // Exact copies and nearest replies.
-        let own_cluster = index.cluster_lookup.get(&sequence_key(&self.keys)).copied();
-        signals.copies = own_cluster.map_or(0, |c| {
-            let count = index.clusters[c as usize].count;
-            match &excluded {
-                Some(ex) if ex.cluster == c => count - 1,
-                _ => count,
-            }
-        });
-        let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster);
-        signals.nearest_similarity = nearest.first().map_or(0.0, |n| n.similarity);
-        let template = best.and_then(|cluster| {
-            let families = index.families();
-            let root = families.root_of[cluster as usize];
-            let left_out = excluded.as_ref().map_or(0, |e| {
-                let same_family = families.root_of[e.cluster as usize] == root;
-                u32::from(same_family && !is_stock_reply(index, e.reply))
-            });
-            index.template_of_cluster(cluster, &self.keys, left_out)
-        });
-
         let spans = self.spans(reply, &cover, &stats, excluded.as_ref());
         let (canned, personalisation) = model(&signals);
         Report {
@@ -429,6 +440,38 @@ impl<'i> Scorer<'i> {
         keys.sort_unstable();
         keys.dedup();
         keys
+    }
+
+    /// Which tokens of the reply fill a placeholder of the macro `template` is (none when it is
+    /// not a macro): tokens the alignment leaves unmatched opposite a slot of the macro.
+    fn filled_by_macro(&self, template: Option<&crate::TemplateMatch>) -> Vec<bool> {
+        let mut filled = vec![false; self.tokens.len()];
+        let Some(t) = template.filter(|t| t.name.is_some() && t.macro_cluster != u32::MAX) else {
+            return filled;
+        };
+        let macro_keys = self
+            .index
+            .cluster_keys(&self.index.clusters[t.macro_cluster as usize]);
+        let is_slot = |k: u32| crate::index::is_slot_key(k);
+        let mut pairs = Vec::new();
+        crate::templates::lcs(&self.keys, macro_keys, Some(&mut pairs));
+        let (mut prev_i, mut prev_j) = (0usize, 0usize);
+        for &(i, j) in pairs
+            .iter()
+            .chain(std::iter::once(&(self.keys.len(), macro_keys.len())))
+        {
+            if macro_keys[prev_j.min(macro_keys.len())..j.min(macro_keys.len())]
+                .iter()
+                .any(|&k| is_slot(k))
+            {
+                for f in &mut filled[prev_i..i.min(self.tokens.len())] {
+                    *f = true;
+                }
+            }
+            prev_i = i + 1;
+            prev_j = j + 1;
+        }
+        filled
     }
 
     /// The boilerplate fraction of the least and of the most generic sentence (sentences of
@@ -631,12 +674,6 @@ impl<'i> Scorer<'i> {
         }
         spans
     }
-}
-
-/// Whether a reply belongs to the built-in stock corpus.
-fn is_stock_reply(index: &Inner, reply: u32) -> bool {
-    let group = index.reply_group[reply as usize];
-    group != crate::index::NO_GROUP && index.group_of_name(crate::index::STOCK_GROUP) == Some(group)
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {

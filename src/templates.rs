@@ -93,6 +93,8 @@ pub struct Template {
     pub examples: Vec<String>,
     /// Replies per group (brand, agent), most first; replies with no group are not listed.
     pub groups: Vec<(String, u32)>,
+    /// The title of the imported helpdesk macro this template is, if it is one.
+    pub name: Option<String>,
 }
 
 /// The template a scored reply instantiates.
@@ -119,6 +121,11 @@ pub struct TemplateMatch {
     pub similarity: f64,
     /// Replies of the corpus that instantiate the template.
     pub count: u32,
+    /// The title of the imported helpdesk macro this template is, if it is one.
+    pub name: Option<String>,
+    /// The macro's cluster, for aligning a reply with it.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) macro_cluster: u32,
 }
 
 /// The families of an index: a root cluster for every cluster, and the templates' order.
@@ -133,25 +140,52 @@ pub(crate) struct Families {
     pub(crate) variants: Vec<u32>,
     /// Archive (non-stock) replies per cluster.
     pub(crate) archive: Vec<u32>,
+    /// The imported macro of each family (a reply index, `u32::MAX` where none), indexed by root,
+    /// and the macro's cluster.
+    pub(crate) macro_reply: Vec<u32>,
+    pub(crate) macro_cluster: Vec<u32>,
+    /// The roots of the families that have a macro.
+    pub(crate) macro_roots: Vec<u32>,
 }
 
 impl Families {
     /// The 1-based rank of a root among families of at least `min_support` replies.
     pub(crate) fn rank(&self, root: u32, min_support: u32) -> Option<usize> {
-        if self.replies[root as usize] < min_support {
+        if !self.eligible(root, min_support) {
             return None;
         }
+        self.chosen(min_support)
+            .position(|r| r == root)
+            .map(|p| p + 1)
+    }
+
+    /// Whether a family is a template: used by at least `min_support` replies, or an imported
+    /// macro (a known template, whatever its use).
+    pub(crate) fn eligible(&self, root: u32, min_support: u32) -> bool {
+        self.replies[root as usize] >= min_support.max(1)
+            || self.macro_reply[root as usize] != u32::MAX
+    }
+
+    /// The roots of the templates, most used first: template `id` is position + 1.
+    pub(crate) fn chosen(&self, min_support: u32) -> impl Iterator<Item = u32> + '_ {
         self.ranked
             .iter()
-            .take_while(|&&r| self.replies[r as usize] >= min_support)
-            .position(|&r| r == root)
-            .map(|p| p + 1)
+            .copied()
+            .filter(move |&r| self.eligible(r, min_support))
+    }
+
+    /// The cluster whose text shows the family's template: its macro's when it has one.
+    pub(crate) fn display_root(&self, root: u32) -> u32 {
+        match self.macro_cluster[root as usize] {
+            u32::MAX => root,
+            c => c,
+        }
     }
 }
 
 /// The LCS length of two sequences (on their first `MAX_ALIGN` tokens), and the matched pairs
 /// when `pairs` is given.
-fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>) -> usize {
+pub(crate) fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>) -> usize {
     let a = &a[..a.len().min(MAX_ALIGN)];
     let b = &b[..b.len().min(MAX_ALIGN)];
     let (n, m) = (a.len(), b.len());
@@ -283,42 +317,94 @@ pub(crate) fn mine(inner: &Inner) -> Families {
         touched.clear();
     }
     let archive = archive_counts(inner);
+    let macros = macro_replies(inner);
     let mut replies = vec![0u32; n];
     let mut variants = vec![0u32; n];
+    let mut macro_reply = vec![u32::MAX; n];
+    let mut macro_cluster = vec![u32::MAX; n];
     for (c, &root) in root_of.iter().enumerate() {
         replies[root as usize] += archive[c];
         variants[root as usize] += u32::from(archive[c] > 0);
+        if macros[c] != u32::MAX && macro_reply[root as usize] == u32::MAX {
+            macro_reply[root as usize] = macros[c];
+            macro_cluster[root as usize] = c as u32;
+        }
     }
     // A family whose root has no token (an empty or emoji-only reply) is not a template.
     let mut ranked: Vec<u32> = (0..n as u32)
         .filter(|&c| {
             root_of[c as usize] == c
-                && replies[c as usize] > 0
+                && (replies[c as usize] > 0 || macro_reply[c as usize] != u32::MAX)
                 && inner.clusters[c as usize].keys_len > 0
         })
         .collect();
     ranked.sort_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
+    let macro_roots = (0..n as u32)
+        .filter(|&r| root_of[r as usize] == r && macro_reply[r as usize] != u32::MAX)
+        .collect();
     Families {
+        macro_roots,
         root_of,
         ranked,
         replies,
         variants,
         archive,
+        macro_reply,
+        macro_cluster,
     }
+}
+
+/// How completely a reply instantiates a macro: the share of the macro's fixed tokens it has, in
+/// order, when every other token of the reply stands opposite a placeholder of the macro (or at
+/// most one token in ten is unexplained); `None` when it does not.
+pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f64> {
+    let is_slot = crate::index::is_slot_key;
+    let fixed = macro_keys.iter().filter(|&&k| !is_slot(k)).count();
+    if fixed == 0 || reply.is_empty() {
+        return None;
+    }
+    let mut pairs = Vec::new();
+    lcs(reply, macro_keys, Some(&mut pairs));
+    let matched_fixed = pairs
+        .iter()
+        .filter(|&&(_, j)| !is_slot(macro_keys[j]))
+        .count();
+    let (mut unexplained, mut prev_i, mut prev_j) = (0usize, 0usize, 0usize);
+    let end = (reply.len().min(MAX_ALIGN), macro_keys.len().min(MAX_ALIGN));
+    for &(i, j) in pairs.iter().chain(std::iter::once(&end)) {
+        let gap_has_slot = macro_keys[prev_j..j].iter().any(|&k| is_slot(k));
+        if !gap_has_slot {
+            unexplained += i - prev_i;
+        }
+        prev_i = i + 1;
+        prev_j = j + 1;
+    }
+    let coverage = matched_fixed as f64 / fixed as f64;
+    let allowed = 1usize.max(reply.len() / 10);
+    (coverage >= CONTAIN && unexplained <= allowed).then_some(coverage)
 }
 
 /// Archive replies per cluster: an archive reply can repeat a stock reply word for word and
 /// join its cluster, and only archive replies count for templates.
 fn archive_counts(inner: &Inner) -> Vec<u32> {
-    let stock_group = inner.group_of_name(crate::index::STOCK_GROUP);
     let mut archive = vec![0u32; inner.clusters.len()];
     for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-        let group = inner.reply_group[reply];
-        if group == NO_GROUP || Some(group) != stock_group {
+        if !inner.is_reference(reply as u32) {
             archive[cluster as usize] += 1;
         }
     }
     archive
+}
+
+/// The first imported macro of each cluster (`u32::MAX` where none).
+fn macro_replies(inner: &Inner) -> Vec<u32> {
+    let mut found = vec![u32::MAX; inner.clusters.len()];
+    for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
+        if found[cluster as usize] == u32::MAX && inner.is_macro(reply as u32) {
+            found[cluster as usize] = reply as u32;
+        }
+    }
+    found
 }
 
 impl Inner {
@@ -369,25 +455,19 @@ impl Index {
         let min_support = min_support.max(1);
         let archive_replies =
             (inner.reply_cluster.len() as u32).saturating_sub(inner.stock_replies);
-        let chosen: Vec<u32> = families
-            .ranked
-            .iter()
-            .copied()
-            .take_while(|&r| families.replies[r as usize] >= min_support)
-            .collect();
+        let chosen: Vec<u32> = families.chosen(min_support).collect();
         // Per family: examples and group counts, in one pass over the replies.
         let mut slot = vec![usize::MAX; inner.clusters.len()];
         for (i, &root) in chosen.iter().enumerate() {
             slot[root as usize] = i;
         }
-        let stock_group = inner.group_of_name(crate::index::STOCK_GROUP);
         let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
         let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
         for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-            let g = inner.reply_group[reply];
-            if g != NO_GROUP && Some(g) == stock_group {
+            if inner.is_reference(reply as u32) {
                 continue;
             }
+            let g = inner.reply_group[reply];
             let i = slot[families.root_of[cluster as usize] as usize];
             if i == usize::MAX {
                 continue;
@@ -424,6 +504,7 @@ impl Index {
                     variants: families.variants[root as usize],
                     examples: std::mem::take(&mut examples[i]),
                     groups: by_group,
+                    name: inner.macro_name(&families, root),
                 }
             })
             .collect()
@@ -431,6 +512,17 @@ impl Index {
 }
 
 impl Inner {
+    /// The title of a family's macro, if it has one.
+    pub(crate) fn macro_name(&self, families: &Families, root: u32) -> Option<String> {
+        match families.macro_reply[root as usize] {
+            u32::MAX => None,
+            reply => {
+                let id = self.ids.get(reply as usize);
+                Some(id.strip_prefix("macro:").unwrap_or(id).to_string())
+            }
+        }
+    }
+
     /// The template id of each reply, in insertion order: the rank of its family among the
     /// families of at least `min_support` replies, or `None` (stock replies, replies in smaller
     /// families, replies with no token). With `min_support` 1 every archive reply with a token
@@ -439,20 +531,14 @@ impl Inner {
         let families = self.families();
         let min_support = min_support.max(1);
         let mut rank = vec![None; self.clusters.len()];
-        for (i, &root) in families
-            .ranked
-            .iter()
-            .take_while(|&&r| families.replies[r as usize] >= min_support)
-            .enumerate()
-        {
+        for (i, root) in families.chosen(min_support).enumerate() {
             rank[root as usize] = Some(i + 1);
         }
-        let stock_group = self.group_of_name(crate::index::STOCK_GROUP);
         self.reply_cluster
             .iter()
-            .zip(&self.reply_group)
-            .map(|(&c, &g)| {
-                if g != NO_GROUP && Some(g) == stock_group {
+            .enumerate()
+            .map(|(reply, &c)| {
+                if self.is_reference(reply as u32) {
                     None
                 } else {
                     rank[families.root_of[c as usize] as usize]
@@ -463,34 +549,86 @@ impl Inner {
 
     /// The template of the family of `cluster`, if the reply with token keys `keys` is the same
     /// template as the family's root and the family has at least `min_support` archive replies
-    /// (`left_out` replies of the family not counted).
+    /// (`left_out` replies of the family not counted), or is an imported macro.
     pub(crate) fn template_of_cluster(
         &self,
         cluster: u32,
         keys: &[u32],
-        left_out: u32,
+        left_out: impl Fn(u32) -> u32,
     ) -> Option<TemplateMatch> {
         let families = self.families();
         let root = families.root_of[cluster as usize];
+        let shown = families.display_root(root);
+        let (same, dice) = same_template(keys, self.cluster_keys(&self.clusters[shown as usize]));
+        if !same {
+            return None;
+        }
+        self.template_of_family(&families, root, dice, left_out(root))
+    }
+
+    /// The imported macro a reply instantiates most completely, if any.
+    pub(crate) fn macro_template(
+        &self,
+        keys: &[u32],
+        left_out: impl Fn(u32) -> u32,
+    ) -> Option<TemplateMatch> {
+        let families = self.families();
+        let mut sorted: Vec<u32> = keys.to_vec();
+        sorted.sort_unstable();
+        let mut best: Option<(f64, u32)> = None;
+        for &root in &families.macro_roots {
+            let macro_keys =
+                self.cluster_keys(&self.clusters[families.macro_cluster[root as usize] as usize]);
+            // Cheap filter first: most of the macro's words must be in the reply.
+            let words: Vec<u32> = macro_keys
+                .iter()
+                .copied()
+                .filter(|&k| !crate::index::is_slot_key(k))
+                .collect();
+            let present = words
+                .iter()
+                .filter(|k| sorted.binary_search(k).is_ok())
+                .count();
+            if words.is_empty() || (present as f64) < CONTAIN * words.len() as f64 {
+                continue;
+            }
+            if let Some(similarity) = instantiates_macro(keys, macro_keys) {
+                if best.is_none_or(|(s, r)| similarity > s || (similarity == s && root < r)) {
+                    best = Some((similarity, root));
+                }
+            }
+        }
+        let (similarity, root) = best?;
+        self.template_of_family(&families, root, similarity, left_out(root))
+    }
+
+    fn template_of_family(
+        &self,
+        families: &Families,
+        root: u32,
+        similarity: f64,
+        left_out: u32,
+    ) -> Option<TemplateMatch> {
         let count = families.replies[root as usize].saturating_sub(left_out);
-        if count < self.config.min_support {
+        if count < self.config.min_support && families.macro_reply[root as usize] == u32::MAX {
             return None;
         }
         let id = families.rank(root, self.config.min_support)?;
-        let root_keys = self.cluster_keys(&self.clusters[root as usize]);
-        let (same, dice) = same_template(keys, root_keys);
-        same.then(|| TemplateMatch {
+        Some(TemplateMatch {
             id,
-            text: template_text(self, &families, root),
-            similarity: dice,
+            text: template_text(self, families, root),
+            similarity,
             count,
+            name: self.macro_name(families, root),
+            macro_cluster: families.macro_cluster[root as usize],
         })
     }
 }
 
 /// The text of a family's template: the root's text with slots as placeholders and the places
 /// where members differ as `<*>`.
-pub(crate) fn template_text(inner: &Inner, families: &Families, root: u32) -> String {
+pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> String {
+    let root = families.display_root(family);
     let root_cluster = &inner.clusters[root as usize];
     let root_keys = inner.cluster_keys(root_cluster);
     let len = root_keys.len();
@@ -500,7 +638,7 @@ pub(crate) fn template_text(inner: &Inner, families: &Families, root: u32) -> St
     let mut total = 0u64;
     let mut pairs = Vec::new();
     for (c, &r) in families.root_of.iter().enumerate() {
-        if r != root || families.archive[c] == 0 {
+        if r != family || families.archive[c] == 0 {
             continue;
         }
         let count = families.archive[c] as u64;
