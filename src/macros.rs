@@ -180,6 +180,20 @@ mod tests {
         );
         assert_eq!(r.signals.specific, 0.0, "{:?}", r.signals);
         assert_eq!(r.signals.novelty, 0.0, "{:?}", r.signals);
+        // A number that fills a {{ticket.id}} placeholder is the macro's too.
+        index.add_macro(
+            "Refund",
+            "Your refund for order {{ticket.id}} is on its way to your card.",
+        );
+        let r = index.score(
+            "Your refund for order 4417 is on its way to your card.",
+            &Context::new(),
+        );
+        assert_eq!(
+            r.template.as_ref().and_then(|t| t.name.as_deref()),
+            Some("Refund")
+        );
+        assert_eq!(r.signals.specific, 0.0, "{:?}", r.signals);
         // A reply that adds its own words outside the placeholders does not instantiate it.
         let other = index.score("Your order of blue trainers ships from Doncaster today, and I added a free gift for the wait.", &Context::new());
         assert!(other.template.is_none());

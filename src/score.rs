@@ -331,7 +331,7 @@ impl<'i> Scorer<'i> {
             .customer_name
             .and_then(|name| crate::normalize::tokenize(name).first().map(Token::key));
         for ((t, c), &filled) in self.tokens.iter().zip(&cover).zip(&filled) {
-            if t.slot() == Some(Slot::Name) || Some(t.key()) == name_key {
+            if !filled && (t.slot() == Some(Slot::Name) || Some(t.key()) == name_key) {
                 signals.named = true;
             }
             if !counted(t) || filled {
@@ -388,7 +388,7 @@ impl<'i> Scorer<'i> {
                 (sum / den as f64).clamp(0.0, 1.0)
             }
         };
-        let (weakest, strongest) = self.sentence_genericness(&cover, min_support);
+        let (weakest, strongest) = self.sentence_genericness(&cover, &filled, min_support);
         signals.weakest_sentence = weakest;
         signals.strongest_sentence = strongest;
         signals.tokens = n.tokens;
@@ -456,6 +456,10 @@ impl<'i> Scorer<'i> {
         let mut pairs = Vec::new();
         crate::templates::lcs(&self.keys, macro_keys, Some(&mut pairs));
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
+        for &(i, j) in &pairs {
+            // A token aligned with a placeholder fills it ("4417" for {{ticket.id}}).
+            filled[i] |= is_slot(macro_keys[j]);
+        }
         for &(i, j) in pairs
             .iter()
             .chain(std::iter::once(&(self.keys.len(), macro_keys.len())))
@@ -476,7 +480,12 @@ impl<'i> Scorer<'i> {
 
     /// The boilerplate fraction of the least and of the most generic sentence (sentences of
     /// handles, names and sign-offs alone are skipped).
-    fn sentence_genericness(&self, cover: &[Cover], min_support: u32) -> (f64, f64) {
+    fn sentence_genericness(
+        &self,
+        cover: &[Cover],
+        filled: &[bool],
+        min_support: u32,
+    ) -> (f64, f64) {
         let (mut weakest, mut strongest) = (f64::INFINITY, 0.0f64);
         let (mut boiler, mut total) = (0usize, 0usize);
         let mut close = |boiler: usize, total: usize| {
@@ -486,12 +495,12 @@ impl<'i> Scorer<'i> {
                 strongest = strongest.max(g);
             }
         };
-        for (t, c) in self.tokens.iter().zip(cover) {
+        for ((t, c), &filled) in self.tokens.iter().zip(cover).zip(filled) {
             if t.starts_sentence() {
                 close(boiler, total);
                 (boiler, total) = (0, 0);
             }
-            if matches!(t.slot(), Some(s) if s.is_mechanics()) {
+            if filled || matches!(t.slot(), Some(s) if s.is_mechanics()) {
                 continue;
             }
             total += 1;

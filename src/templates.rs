@@ -711,7 +711,8 @@ pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> 
     } else if tokens.len() <= len {
         out.push_str(text[prev_end..].trim_end());
     }
-    out.trim().to_string()
+    // One line: the root's line breaks and runs of spaces become single spaces.
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

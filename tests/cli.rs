@@ -435,7 +435,7 @@ fn templates_are_listed_and_named_in_reports() {
     assert!(templates[0]["text"].as_str().unwrap().contains("<num>"));
     let o = cannery(&["templates", "--corpus", path(&corpus)], None);
     assert!(
-        stdout(&o).starts_with("1 templates used by at least 2 replies"),
+        stdout(&o).starts_with("1 templates (used by at least 2 replies"),
         "{}",
         stdout(&o)
     );
@@ -468,6 +468,52 @@ fn templates_are_listed_and_named_in_reports() {
         .collect();
     assert_eq!(rows[0]["template"], 1);
     assert!(rows[6]["template"].is_null());
+}
+
+#[test]
+fn helpdesk_macros_are_known_templates() {
+    let dir = tmp("macros");
+    let zendesk = dir.join("macros.json");
+    std::fs::write(&zendesk, r#"{"macros":[{"title":"Refund on its way","actions":[{"field":"comment_value_html","value":"<p>Hi {{ticket.requester.first_name}},</p><p>Your refund for order {{ticket.id}} is on its way and should reach your card within 5 working days.</p><p>{{current_user.first_name}}</p>"}]}]}"#).unwrap();
+    let freshdesk = dir.join("canned.json");
+    std::fs::write(&freshdesk, r#"[{"name":"Billing","canned_responses":[{"title":"Refund on its way","content":"Hi {{ticket.requester.name}}, your refund for order {{ticket.id}} is on its way and should reach your card within 5 working days. {{ticket.agent.name}}"}]}]"#).unwrap();
+    let lines = dir.join("macros.txt");
+    std::fs::write(&lines, "# our macros\nHi {{name}}, your refund for order {{ticket.id}} is on its way and should reach your card within 5 working days.\n").unwrap();
+    let draft = "Hi Tina, your refund for order 4417 is on its way and should reach your card within 5 working days. Sam";
+    for file in [&zendesk, &freshdesk, &lines] {
+        let o = cannery(
+            &["lint", "--format", "json", "--macros", path(file), draft],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{}: {}", path(file), stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["verdict"], "canned", "{}: {v}", path(file));
+        assert!(v["template"]["text"].as_str().unwrap().contains("<num>"));
+        assert_eq!(
+            v["signals"]["specific"], 0.0,
+            "filled placeholders are not personal"
+        );
+    }
+    let o = cannery(
+        &["templates", "--macros", path(&zendesk), "--format", "json"],
+        None,
+    );
+    let t: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(t["name"], "Refund on its way");
+    assert_eq!(t["count"], 0);
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{not json").unwrap();
+    let o = cannery(&["lint", "--macros", path(&broken), "x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.json"), "{}", stderr(&o));
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, r#"{"macros":[]}"#).unwrap();
+    let o = cannery(&["lint", "--macros", path(&empty), "x"], None);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a library with no macro is an error"
+    );
 }
 
 #[test]

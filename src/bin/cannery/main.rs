@@ -6,6 +6,7 @@
 //! when nothing could be done (a bad flag, an unreadable corpus or index).
 
 mod archive;
+mod helpdesk;
 mod lint;
 mod records;
 
@@ -71,6 +72,32 @@ struct CorpusArgs {
     /// Leave the built-in stock corpus out of an index built from --corpus.
     #[arg(long)]
     no_stock_corpus: bool,
+    #[command(flatten)]
+    macros: MacroArgs,
+}
+
+/// A helpdesk's canned replies, imported as known templates.
+#[derive(Args)]
+struct MacroArgs {
+    /// A helpdesk's canned replies to import as known templates: a Zendesk macros export, a
+    /// Freshdesk canned-responses export, a list (a template a line, .txt) or JSON lines. A reply
+    /// that instantiates one is canned even if the corpus never saw it.
+    #[arg(long, value_name = "FILE")]
+    macros: Option<String>,
+    /// The format of --macros.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "auto")]
+    macros_format: helpdesk::MacroFormat,
+}
+
+impl MacroArgs {
+    fn apply(&self, index: &mut Index) -> Result<(), String> {
+        if let Some(path) = &self.macros {
+            for m in helpdesk::read(path, self.macros_format)? {
+                index.add_macro(&m.name, &m.text);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Which fields of a record hold what (for the corpus and the input alike).
@@ -229,6 +256,8 @@ struct IndexArgs {
     /// Leave the built-in stock corpus out of the index.
     #[arg(long)]
     no_stock_corpus: bool,
+    #[command(flatten)]
+    macros: MacroArgs,
     /// Where to save the index.
     #[arg(long, value_name = "FILE")]
     output: String,
@@ -322,17 +351,19 @@ fn build_index(
 }
 
 fn load_or_build(corpus: &CorpusArgs, fields: &FieldArgs, quiet: bool) -> Result<Index, String> {
-    match (&corpus.index, &corpus.corpus) {
-        (Some(path), _) => Index::load(path).map_err(|e| e.to_string()),
+    let mut index = match (&corpus.index, &corpus.corpus) {
+        (Some(path), _) => Index::load(path).map_err(|e| e.to_string())?,
         (None, Some(path)) => build_index(
             path,
             corpus.corpus_format,
             fields,
             !corpus.no_stock_corpus,
             quiet,
-        ),
-        (None, None) => Ok(Index::stock()),
-    }
+        )?,
+        (None, None) => Index::stock(),
+    };
+    corpus.macros.apply(&mut index)?;
+    Ok(index)
 }
 
 fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
@@ -450,8 +481,14 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
 }
 
 fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
-    if args.corpus.corpus.is_none() && args.corpus.index.is_none() {
-        return Err("templates are mined from a corpus: give --corpus FILE or --index FILE".into());
+    if args.corpus.corpus.is_none()
+        && args.corpus.index.is_none()
+        && args.corpus.macros.macros.is_none()
+    {
+        return Err(
+            "templates are mined from a corpus: give --corpus FILE, --index FILE or --macros FILE"
+                .into(),
+        );
     }
     let index = load_or_build(&args.corpus, &args.fields, args.quiet)?;
     let templates = index.templates(args.min_support);
@@ -468,10 +505,9 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
         write(
             &mut out,
             format!(
-                "{} templates used by at least {} replies, covering {covered} of {} replies",
+                "{} templates (used by at least {} replies, or imported), covering {covered} replies",
                 templates.len(),
-                args.min_support,
-                index.len()
+                args.min_support
             ),
         )?;
     }
@@ -508,13 +544,14 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
 
 fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
     let start = Instant::now();
-    let index = build_index(
+    let mut index = build_index(
         &args.corpus,
         args.corpus_format,
         &args.fields,
         !args.no_stock_corpus,
         args.quiet,
     )?;
+    args.macros.apply(&mut index)?;
     index.save(&args.output).map_err(|e| e.to_string())?;
     if !args.quiet {
         eprintln!(
