@@ -57,6 +57,9 @@ pub struct Reply<'a> {
     pub text: &'a str,
     /// The group the reply belongs to: a brand, an agent, a queue.
     pub group: Option<&'a str>,
+    /// When the reply was sent, in seconds since the Unix epoch (for the first and last use of
+    /// a template).
+    pub time: Option<i64>,
 }
 
 impl<'a> Reply<'a> {
@@ -71,6 +74,7 @@ impl<'a> Reply<'a> {
             id,
             text,
             group: None,
+            time: None,
         }
     }
 
@@ -82,6 +86,17 @@ impl<'a> Reply<'a> {
     /// ```
     pub fn group(mut self, group: &'a str) -> Self {
         self.group = Some(group);
+        self
+    }
+
+    /// The same reply, sent at `time` (seconds since the Unix epoch).
+    ///
+    /// ```
+    /// let r = cannery::Reply::new("1", "Thanks!").time(1_509_487_847);
+    /// assert_eq!(r.time, Some(1_509_487_847));
+    /// ```
+    pub fn time(mut self, time: i64) -> Self {
+        self.time = Some(time);
         self
     }
 }
@@ -220,12 +235,19 @@ impl IndexBuilder {
             for (n, text) in STOCK_REPLIES.iter().enumerate() {
                 let id = format!("stock:{}", n + 1);
                 tokenize_into(text, &mut scratch, &mut tokens);
-                inner.add(&id, text, Some(STOCK_GROUP), &tokens, true);
+                inner.add(&id, text, Some(STOCK_GROUP), None, &tokens, true);
             }
         }
         for reply in replies {
             tokenize_into(reply.text, &mut scratch, &mut tokens);
-            inner.add(reply.id, reply.text, reply.group, &tokens, false);
+            inner.add(
+                reply.id,
+                reply.text,
+                reply.group,
+                reply.time,
+                &tokens,
+                false,
+            );
         }
         Index {
             inner: Arc::new(inner),
@@ -357,7 +379,14 @@ impl Index {
     /// ```
     pub fn insert(&mut self, reply: Reply<'_>) {
         let tokens = crate::normalize::tokenize(reply.text);
-        Arc::make_mut(&mut self.inner).add(reply.id, reply.text, reply.group, &tokens, false);
+        Arc::make_mut(&mut self.inner).add(
+            reply.id,
+            reply.text,
+            reply.group,
+            reply.time,
+            &tokens,
+            false,
+        );
     }
 
     /// Adds many replies (see [`insert`](Self::insert)), reusing buffers between them.
@@ -375,7 +404,14 @@ impl Index {
         let mut tokens = Vec::new();
         for reply in replies {
             tokenize_into(reply.text, &mut scratch, &mut tokens);
-            inner.add(reply.id, reply.text, reply.group, &tokens, false);
+            inner.add(
+                reply.id,
+                reply.text,
+                reply.group,
+                reply.time,
+                &tokens,
+                false,
+            );
         }
     }
 
@@ -427,6 +463,7 @@ impl Index {
                 o.cluster_keys(cluster),
                 reference,
             );
+            inner.record_time(o.time_of(reply as u32));
         }
         Ok(())
     }
@@ -563,7 +600,12 @@ pub(crate) struct Inner {
     pub(crate) group_bits: u64,
     /// Replies of the stock corpus.
     pub(crate) stock_replies: u32,
+    /// When each reply was sent (`NO_TIME` when unknown); empty while no reply has a time.
+    pub(crate) times: Vec<i64>,
 }
+
+/// The time of a reply sent at an unknown time.
+pub(crate) const NO_TIME: i64 = i64::MIN;
 
 pub(crate) fn str_key(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
@@ -591,6 +633,7 @@ impl Inner {
             families: std::sync::OnceLock::new(),
             group_bits: 0,
             stock_replies: 0,
+            times: Vec::new(),
         }
     }
 
@@ -648,9 +691,39 @@ impl Inner {
         std::iter::once(stat.first_cluster).chain(more.iter().copied())
     }
 
-    fn add(&mut self, id: &str, text: &str, group: Option<&str>, tokens: &[Token], stock: bool) {
+    fn add(
+        &mut self,
+        id: &str,
+        text: &str,
+        group: Option<&str>,
+        time: Option<i64>,
+        tokens: &[Token],
+        stock: bool,
+    ) {
         let keys: Vec<u32> = tokens.iter().map(Token::key).collect();
         self.add_keys(id, text, group, &keys, stock);
+        self.record_time(time);
+    }
+
+    /// Records the time of the reply just added (every add is followed by one call).
+    pub(crate) fn record_time(&mut self, time: Option<i64>) {
+        let replies = self.reply_cluster.len();
+        match (time, self.times.is_empty()) {
+            (None, true) => {}
+            (Some(t), true) => {
+                self.times.resize(replies - 1, NO_TIME);
+                self.times.push(t);
+            }
+            (t, false) => self.times.push(t.unwrap_or(NO_TIME)),
+        }
+    }
+
+    /// When a reply was sent, if known.
+    pub(crate) fn time_of(&self, reply: u32) -> Option<i64> {
+        self.times
+            .get(reply as usize)
+            .copied()
+            .filter(|&t| t != NO_TIME)
     }
 
     /// Adds one reply given its token keys.

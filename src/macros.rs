@@ -53,6 +53,7 @@ impl Index {
             &keys,
             true,
         );
+        Arc::make_mut(&mut self.inner).record_time(None);
     }
 }
 

@@ -249,6 +249,7 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.u32s(words.iter().map(|(_, v)| v.stock));
     w.u64s(words.iter().map(|(_, v)| v.groups));
     w.u64(inner.group_bits);
+    w.u64s(inner.times.iter().map(|&t| t as u64));
     w.0
 }
 
@@ -434,6 +435,11 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     let word_groups = r.u64s("the word groups")?;
     r.what = "the group bits";
     let group_bits = r.u64()?;
+    let times: Vec<i64> = r
+        .u64s("the reply times")?
+        .into_iter()
+        .map(|t| t as i64)
+        .collect();
     same_len(
         &[
             word_keys.len(),
@@ -446,6 +452,10 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     check(
         r.bytes.is_empty(),
         "the payload has bytes after its last table",
+    )?;
+    check(
+        times.is_empty() || times.len() == ids.len(),
+        "the reply times do not match the replies",
     )?;
 
     // Cross-references.
@@ -582,6 +592,7 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     inner.postings = postings;
     inner.words = words;
     inner.group_bits = group_bits;
+    inner.times = times;
     Ok(inner)
 }
 

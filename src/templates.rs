@@ -95,6 +95,11 @@ pub struct Template {
     pub groups: Vec<(String, u32)>,
     /// The title of the imported helpdesk macro this template is, if it is one.
     pub name: Option<String>,
+    /// When a reply of the template was first sent (seconds since the Unix epoch), when the
+    /// corpus has times.
+    pub first_seen: Option<i64>,
+    /// When a reply of the template was last sent.
+    pub last_seen: Option<i64>,
 }
 
 /// The template a scored reply instantiates.
@@ -461,6 +466,7 @@ impl Index {
         for (i, &root) in chosen.iter().enumerate() {
             slot[root as usize] = i;
         }
+        let mut seen: Vec<Option<(i64, i64)>> = vec![None; chosen.len()];
         let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
         let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
         for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
@@ -474,6 +480,9 @@ impl Index {
             }
             if examples[i].len() < 3 {
                 examples[i].push(inner.ids.get(reply).to_string());
+            }
+            if let Some(t) = inner.time_of(reply as u32) {
+                seen[i] = Some(seen[i].map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             }
             if g != NO_GROUP {
                 match groups[i].iter_mut().find(|(gg, _)| *gg == g) {
@@ -505,6 +514,8 @@ impl Index {
                     examples: std::mem::take(&mut examples[i]),
                     groups: by_group,
                     name: inner.macro_name(&families, root),
+                    first_seen: seen[i].map(|s| s.0),
+                    last_seen: seen[i].map(|s| s.1),
                 }
             })
             .collect()
@@ -784,6 +795,27 @@ mod tests {
             .iter()
             .all(|t| t.examples.iter().all(|e| !e.starts_with("stock:"))));
         assert_eq!(a.iter().map(|t| t.count).sum::<u32>(), 4);
+    }
+
+    #[test]
+    fn first_and_last_seen_come_from_reply_times() {
+        let rows = [
+            Reply::new("a", "Your parcel is with the courier now.").time(300),
+            Reply::new("b", "Your parcel is with the courier now."),
+            Reply::new("c", "Your parcel is with the courier now.").time(100),
+        ];
+        let index = Index::builder().stock_corpus(false).build(rows);
+        let t = &index.templates(2)[0];
+        assert_eq!((t.first_seen, t.last_seen), (Some(100), Some(300)));
+        let back = Index::from_bytes(&index.to_bytes()).unwrap();
+        assert_eq!(back.templates(2), index.templates(2));
+        let mut merged = Index::builder().stock_corpus(false).build([]);
+        merged.merge(&index).unwrap();
+        assert_eq!(merged.templates(2)[0].first_seen, Some(100));
+        let untimed = Index::builder()
+            .stock_corpus(false)
+            .build([rows[1], rows[1]]);
+        assert_eq!(untimed.templates(2)[0].first_seen, None);
     }
 
     #[test]

@@ -517,6 +517,78 @@ fn helpdesk_macros_are_known_templates() {
 }
 
 #[test]
+fn template_first_and_last_use_from_a_time_field() {
+    let dir = tmp("times");
+    let twcs = dir.join("twcs.csv");
+    std::fs::write(
+        &twcs,
+        "tweet_id,author_id,inbound,created_at,text\n\
+         1,acme,False,Tue Oct 31 22:10:47 +0000 2017,@1 Your parcel is with the courier now. ^AB\n\
+         2,acme,False,2017-11-02T08:00:00Z,@2 Your parcel is with the courier now. ^CD\n\
+         3,acme,False,not a date,@3 Your parcel is with the courier now. ^EF\n",
+    )
+    .unwrap();
+    let o = cannery(
+        &[
+            "templates",
+            "--corpus",
+            path(&twcs),
+            "--id-field",
+            "tweet_id",
+            "--time-field",
+            "created_at",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 corpus rows have a time cannery cannot read"),
+        "{}",
+        stderr(&o)
+    );
+    let t: Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(t["count"], 3);
+    assert_eq!(t["first_seen"], 1509487847);
+    assert_eq!(t["last_seen"], 1509609600);
+    let o = cannery(
+        &[
+            "templates",
+            "--corpus",
+            path(&twcs),
+            "--id-field",
+            "tweet_id",
+            "--time-field",
+            "created_at",
+        ],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("(2017-10-31 22:10 to 2017-11-02 08:00)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = cannery(
+        &[
+            "templates",
+            "--corpus",
+            path(&twcs),
+            "--id-field",
+            "tweet_id",
+            "--time-field",
+            "missing",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a time column asked for by name must exist"
+    );
+}
+
+#[test]
 fn help_reads_well() {
     let o = cannery(&["--help"], None);
     assert_eq!(o.status.code(), Some(0));

@@ -116,6 +116,11 @@ struct FieldArgs {
     /// The field with a reply's group (brand, agent) [default: brand, when the file has it].
     #[arg(long, value_name = "NAME")]
     group_field: Option<String>,
+    /// The field with when a corpus reply was sent (Unix seconds or milliseconds, RFC 3339,
+    /// `YYYY-MM-DD[ HH:MM:SS]` or the Twitter layout `Tue Oct 31 22:10:47 +0000 2017`), for
+    /// the first and last use of each template.
+    #[arg(long, value_name = "NAME")]
+    time_field: Option<String>,
 }
 
 impl FieldArgs {
@@ -131,6 +136,7 @@ impl FieldArgs {
             context_required: self.context_field.is_some(),
             group: Some(self.group_field.clone().unwrap_or_else(|| "brand".into())),
             group_required: self.group_field.is_some(),
+            time: self.time_field.clone(),
         }
     }
 }
@@ -266,6 +272,38 @@ struct IndexArgs {
     quiet: bool,
 }
 
+/// Seconds since the Unix epoch of a time as corpora write it.
+fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        // Milliseconds past 2286 would be seconds; anything that large is milliseconds.
+        return Some(if n.abs() >= 10_000_000_000 {
+            n / 1000
+        } else {
+            n
+        });
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y") {
+        return Some(t.timestamp());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
+        return Some(t.and_utc().timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+}
+
+/// A Unix time as a date and time in UTC.
+fn format_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
 fn parse_unit(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if (0.0..=1.0).contains(&v) {
@@ -320,6 +358,7 @@ fn build_index(
     let mut index = Index::builder().stock_corpus(stock).build([]);
     let bar = progress(quiet, "corpus replies indexed");
     let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
+    let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
     let mut chunk: Vec<Row> = Vec::with_capacity(8192);
     let mut rows = rows.peekable();
     while rows.peek().is_some() {
@@ -327,15 +366,24 @@ fn build_index(
         chunk.extend(rows.by_ref().take(8192));
         index.extend(chunk.iter().filter_map(|row| match &row.item {
             Ok(item) => {
-                let reply = Reply::new(&item.id, &item.text);
-                Some(match &item.group {
-                    Some(g) => reply.group(g),
-                    None => reply,
-                })
+                let mut reply = Reply::new(&item.id, &item.text);
+                if let Some(g) = &item.group {
+                    reply = reply.group(g);
+                }
+                if let Some(t) = item.time.as_deref().and_then(parse_time) {
+                    reply = reply.time(t);
+                }
+                Some(reply)
             }
             Err(_) => None,
         }));
         for row in &chunk {
+            if let Ok(item) = &row.item {
+                if let Some(t) = item.time.as_deref().filter(|t| parse_time(t).is_none()) {
+                    untimed += 1;
+                    first_untimed.get_or_insert((row.line, t.to_string()));
+                }
+            }
             if let Err(e) = &row.item {
                 bad += 1;
                 first_bad.get_or_insert((row.line, e.reason.clone()));
@@ -344,6 +392,9 @@ fn build_index(
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    if let Some((line, time)) = first_untimed {
+        eprintln!("cannery: warning: {path}: {untimed} corpus rows have a time cannery cannot read; they are indexed without one (the first, line {line}: {time:?})");
+    }
     if let Some((line, reason)) = first_bad {
         eprintln!("cannery: warning: {path}: {bad} malformed corpus rows left out (the first, line {line}: {reason})");
     }
@@ -521,8 +572,17 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
                     .take(3)
                     .map(|(g, n)| format!("{g} {n}"))
                     .collect();
+                let seen = match (t.first_seen, t.last_seen) {
+                    (Some(a), Some(b)) => format!("  ({} to {})", format_time(a), format_time(b)),
+                    _ => String::new(),
+                };
+                let name = t
+                    .name
+                    .as_deref()
+                    .map(|n| format!("  macro {n:?}:"))
+                    .unwrap_or_default();
                 format!(
-                    "#{:<4} {:>6} replies {:>6.2}% {:>4} variants{}  {}",
+                    "#{:<4} {:>6} replies {:>6.2}% {:>4} variants{}{seen}{name}  {}",
                     t.id,
                     t.count,
                     100.0 * t.share,

@@ -45,6 +45,8 @@ pub struct FieldNames {
     pub context_required: bool,
     pub group: Option<String>,
     pub group_required: bool,
+    /// The field with when a reply was sent (asked for by name only).
+    pub time: Option<String>,
 }
 
 /// A well-formed record.
@@ -54,6 +56,7 @@ pub struct Item {
     pub text: String,
     pub context: Option<String>,
     pub group: Option<String>,
+    pub time: Option<String>,
 }
 
 /// One input record: its line number and either the record or why it is malformed (with the id
@@ -219,11 +222,16 @@ fn parse_json_record(bytes: &[u8], fields: &FieldNames) -> Result<Item, RowError
         Some(name) => get(name).map_err(|e| bad(Some(id.clone()), e))?,
         None => None,
     };
+    let time = match &fields.time {
+        Some(name) => get(name).map_err(|e| bad(Some(id.clone()), e))?,
+        None => None,
+    };
     Ok(Item {
         id,
         text,
         context,
         group,
+        time,
     })
 }
 
@@ -237,6 +245,7 @@ struct CsvRows {
     text: usize,
     context: Option<usize>,
     group: Option<usize>,
+    time: Option<usize>,
     record: csv::ByteRecord,
     done: bool,
     /// Added to the csv crate's line numbers: in a CRLF file it counts a record's line before
@@ -291,6 +300,7 @@ impl CsvRows {
             text: need(&fields.text)?,
             context: optional(&fields.context, fields.context_required)?,
             group: optional(&fields.group, fields.group_required)?,
+            time: optional(&fields.time, true)?,
             columns: names.len(),
             reader,
             record: csv::ByteRecord::new(),
@@ -377,6 +387,7 @@ impl CsvRows {
         Ok(Item {
             context: optional(self.context)?,
             group: optional(self.group)?,
+            time: optional(self.time)?,
             id,
             text,
         })
@@ -395,6 +406,7 @@ mod tests {
             context_required: true,
             group: Some("brand".into()),
             group_required: false,
+            time: None,
         }
     }
 
