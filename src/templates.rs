@@ -151,6 +151,16 @@ pub(crate) struct Families {
     pub(crate) macro_cluster: Vec<u32>,
     /// The roots of the families that have a macro.
     pub(crate) macro_roots: Vec<u32>,
+    /// The member clusters of each family, grouped: family `root`'s members are
+    /// `members[member_start[root]..member_start[root + 1]]`.
+    pub(crate) members: Vec<u32>,
+    pub(crate) member_start: Vec<u32>,
+    /// Each root's template id at the index's own `min_support` (0: not a template).
+    pub(crate) rank_at_config: Vec<u32>,
+    /// The `min_support` `rank_at_config` was computed with.
+    pub(crate) config_min_support: u32,
+    /// Each family's template text, rendered on first use.
+    pub(crate) texts: Vec<std::sync::OnceLock<Arc<str>>>,
 }
 
 impl Families {
@@ -159,9 +169,19 @@ impl Families {
         if !self.eligible(root, min_support) {
             return None;
         }
+        if min_support.max(1) == self.config_min_support {
+            return Some(self.rank_at_config[root as usize] as usize).filter(|&r| r > 0);
+        }
         self.chosen(min_support)
             .position(|r| r == root)
             .map(|p| p + 1)
+    }
+
+    /// The member clusters of a family.
+    pub(crate) fn members_of(&self, root: u32) -> &[u32] {
+        let start = self.member_start[root as usize] as usize;
+        let end = self.member_start[root as usize + 1] as usize;
+        &self.members[start..end]
     }
 
     /// Whether a family is a template: used by at least `min_support` replies, or an imported
@@ -347,8 +367,27 @@ pub(crate) fn mine(inner: &Inner) -> Families {
     let macro_roots = (0..n as u32)
         .filter(|&r| root_of[r as usize] == r && macro_reply[r as usize] != u32::MAX)
         .collect();
-    Families {
+    // Members grouped by family (a counting sort by root).
+    let mut member_start = vec![0u32; n + 1];
+    for &root in &root_of {
+        member_start[root as usize + 1] += 1;
+    }
+    for i in 0..n {
+        member_start[i + 1] += member_start[i];
+    }
+    let mut members = vec![0u32; n];
+    let mut next = member_start.clone();
+    for (c, &root) in root_of.iter().enumerate() {
+        members[next[root as usize] as usize] = c as u32;
+        next[root as usize] += 1;
+    }
+    let mut families = Families {
         macro_roots,
+        members,
+        member_start,
+        rank_at_config: Vec::new(),
+        config_min_support: inner.config.min_support.max(1),
+        texts: (0..n).map(|_| std::sync::OnceLock::new()).collect(),
         root_of,
         ranked,
         replies,
@@ -356,7 +395,13 @@ pub(crate) fn mine(inner: &Inner) -> Families {
         archive,
         macro_reply,
         macro_cluster,
+    };
+    let mut rank_at_config = vec![0u32; n];
+    for (i, root) in families.chosen(families.config_min_support).enumerate() {
+        rank_at_config[root as usize] = i as u32 + 1;
     }
+    families.rank_at_config = rank_at_config;
+    families
 }
 
 /// How completely a reply instantiates a macro: the share of the macro's fixed tokens it has, in
@@ -639,6 +684,12 @@ impl Inner {
 /// The text of a family's template: the root's text with slots as placeholders and the places
 /// where members differ as `<*>`.
 pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> String {
+    families.texts[family as usize]
+        .get_or_init(|| render_template(inner, families, family).into())
+        .to_string()
+}
+
+fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
     let root = families.display_root(family);
     let root_cluster = &inner.clusters[root as usize];
     let root_keys = inner.cluster_keys(root_cluster);
@@ -648,8 +699,9 @@ pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> 
     let mut inserted = vec![0u64; len + 1];
     let mut total = 0u64;
     let mut pairs = Vec::new();
-    for (c, &r) in families.root_of.iter().enumerate() {
-        if r != family || families.archive[c] == 0 {
+    for &c in families.members_of(family) {
+        let c = c as usize;
+        if families.archive[c] == 0 {
             continue;
         }
         let count = families.archive[c] as u64;
