@@ -26,6 +26,9 @@ use crate::shingle::{sequence_key, shingle_count, shingle_window, shingles_of_ke
 /// and its report says `truncated`.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
 
+/// The most bytes of a customer's name that are read.
+const MAX_NAME_BYTES: usize = 256;
+
 /// How many candidate clusters are verified by edit distance for the nearest replies.
 const CANDIDATES: usize = 16;
 
@@ -38,9 +41,9 @@ const CANDIDATES: usize = 16;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context<'a> {
-    /// The customer's message that the reply answers.
+    /// The customer's message that the reply answers (its first [`MAX_INPUT_BYTES`] are read).
     pub customer_message: Option<&'a str>,
-    /// The customer's name.
+    /// The customer's name (its first 256 bytes are read; its first word is matched).
     pub customer_name: Option<&'a str>,
 }
 
@@ -327,9 +330,11 @@ impl<'i> Scorer<'i> {
             .ln()
             .max(f64::MIN_POSITIVE);
         let customer_stems = self.customer_stems(ctx);
-        let name_key = ctx
-            .customer_name
-            .and_then(|name| crate::normalize::tokenize(name).first().map(Token::key));
+        // The first word of the customer's name (only its first bytes are read).
+        let name_key = ctx.customer_name.and_then(|name| {
+            let name = &name[..floor_char_boundary(name, MAX_NAME_BYTES)];
+            crate::normalize::tokenize(name).first().map(Token::key)
+        });
         for ((t, c), &filled) in self.tokens.iter().zip(&cover).zip(&filled) {
             if !filled && (t.slot() == Some(Slot::Name) || Some(t.key()) == name_key) {
                 signals.named = true;

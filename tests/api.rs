@@ -57,6 +57,7 @@ fn disguises_do_not_hide_a_stock_phrase() {
         ("combining accents", "Pléäse DM ús yóur órder númber and wé'll lóók íntó thís."),
         ("dotted letters", "P.l.e.a.s.e DM us your order number and we'll look into this."),
         ("bidi marks", "Please\u{200F} DM\u{202A} us your order number and we'll look into this."),
+        ("swapped word order", "Your order number, please DM us and we'll look into this."),
     ];
     let base = stock().score(plain, &Context::new()).canned;
     for (name, text) in disguised {
@@ -122,6 +123,9 @@ fn context_name_counts_as_named() {
 #[test]
 fn degenerate_inputs_have_defined_scores() {
     let long_word = "hello ".repeat(200_000);
+    let ten_mb = "a".repeat(10 * 1024 * 1024);
+    let million_words = "please ".repeat(1_000_000);
+    let mixed = "Please مرحبا 请 DM ūs \u{202E}now\u{202C} 🙂".repeat(50);
     let cases = [
         "",
         "   ",
@@ -131,6 +135,9 @@ fn degenerate_inputs_have_defined_scores() {
         "^JK",
         "\u{200B}\u{200B}",
         long_word.as_str(),
+        ten_mb.as_str(),
+        million_words.as_str(),
+        mixed.as_str(),
     ];
     for text in cases {
         let r = stock().score(text, &Context::new().message(text).name(text));
@@ -204,5 +211,33 @@ fn batch_equals_one_by_one() {
             None => index.score(text, ctx),
         };
         assert_eq!(&one, got);
+    }
+}
+
+/// Reordered stock phrases: shingles are word n-grams, so reordering breaks some of them, and the
+/// other signals (stock vocabulary, word spread, commonness) carry the score: within 0.1.
+#[test]
+fn reordered_stock_phrases_stay_canned() {
+    let cases = [
+        (
+            "Please DM us your order number and we'll look into this.",
+            "Your order number, please DM us and we'll look into this.",
+        ),
+        (
+            "We're sorry to hear that. Please DM us so we can help.",
+            "Sorry to hear that, we are. So we can help, please DM us.",
+        ),
+        (
+            "Thanks for reaching out! We've shared your feedback with the team.",
+            "We've shared your feedback with the team. Thanks for reaching out!",
+        ),
+    ];
+    for (plain, reordered) in cases {
+        let a = stock().score(plain, &Context::new()).canned;
+        let b = stock().score(reordered, &Context::new()).canned;
+        assert!(
+            (a - b).abs() <= 0.1,
+            "{reordered:?} scored {b:.3} (plain {a:.3})"
+        );
     }
 }
