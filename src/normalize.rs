@@ -368,14 +368,17 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
                     }
                     _ => slot_key(*slot),
                 };
-                out.push(Token {
-                    start,
-                    end,
-                    key: slot_key(*slot),
-                    stem,
-                    kind: TokenKind::Slot(*slot),
-                    flags: 0,
-                });
+                push_token(
+                    out,
+                    Token {
+                        start,
+                        end,
+                        key: slot_key(*slot),
+                        stem,
+                        kind: TokenKind::Slot(*slot),
+                        flags: 0,
+                    },
+                );
                 while i < words.len() && words[i].start < range.end {
                     i += 1;
                 }
@@ -385,7 +388,9 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         }
         // Spaced-out letters: a run of >= 3 single letters separated by whitespace only.
         if w.single_letter {
-            let run_end = spaced_run_end(folded, words, i);
+            // A run stops before the next slot: its words belong to the slot.
+            let limit = slots.get(slot_idx).map_or(usize::MAX, |(r, _)| r.start);
+            let run_end = spaced_run_end(folded, words, i, limit);
             if run_end - i >= 3 {
                 emit_spaced_run(
                     text,
@@ -402,7 +407,7 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         let (start, end) = to_original(w.start..w.end);
         scratch.key_buf.clear();
         push_alphanumeric(&folded[w.start..w.end], &mut scratch.key_buf);
-        out.push(word_token(text, start, end, &scratch.key_buf));
+        push_token(out, word_token(text, start, end, &scratch.key_buf));
         i += 1;
     }
     mark_sentence_starts(text, out);
@@ -419,6 +424,19 @@ fn truncate_to_char_boundary(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// Appends a token, merging it into the previous one when the two would overlap in the original
+/// text (a slot found inside a word that an earlier slot already took, a decomposition that split
+/// one character into two words): tokens never overlap and always go forward.
+fn push_token(out: &mut Vec<Token>, token: Token) {
+    if let Some(last) = out.last_mut() {
+        if token.start < last.end {
+            last.end = last.end.max(token.end);
+            return;
+        }
+    }
+    out.push(token);
+}
+
 /// Appends the letters and digits of `word` to `buf`.
 fn push_alphanumeric(word: &str, buf: &mut Vec<u8>) {
     if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -432,11 +450,12 @@ fn push_alphanumeric(word: &str, buf: &mut Vec<u8>) {
 }
 
 /// The end (exclusive index into `words`) of the run of single letters starting at `start`, where
-/// consecutive letters are separated by whitespace only.
-fn spaced_run_end(folded: &str, words: &[RawWord], start: usize) -> usize {
+/// consecutive letters are separated by whitespace only and end before the folded byte `limit`.
+fn spaced_run_end(folded: &str, words: &[RawWord], start: usize, limit: usize) -> usize {
     let mut end = start + 1;
     while end < words.len()
         && words[end].single_letter
+        && words[end].end <= limit
         && is_blank_gap(&folded[words[end - 1].end..words[end].start])
     {
         end += 1;
@@ -470,7 +489,7 @@ fn emit_spaced_run(
             let start = origin[run[word_start].start];
             let last = origin[run[k - 1].end - 1] as usize;
             let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
-            out.push(word_token(text, start, end as u32, key_buf));
+            push_token(out, word_token(text, start, end as u32, key_buf));
             word_start = k;
         }
     }
