@@ -1,5 +1,6 @@
 //! Index loading: arbitrary bytes are an error or an index that scores without panicking; a valid
-//! index with bytes mutated (the fuzzer's input XORed over it) is never silently accepted.
+//! index with bytes mutated (the fuzzer's input XORed over it) is never silently accepted; and
+//! the input as a checksummed payload loads or fails, never panics.
 #![no_main]
 use cannery::{Context, Index, Reply};
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +19,18 @@ fn valid() -> &'static Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     if let Ok(index) = Index::from_bytes(data) {
         let _ = index.score("Please DM us your order number.", &Context::new());
+    }
+    // The data as a payload with a valid header and checksum: the decoder's own checks (lengths,
+    // cross-references between tables) must catch everything, without panicking.
+    let mut wrapped = b"CANNERY\x1a".to_vec();
+    wrapped.extend_from_slice(&1u32.to_le_bytes());
+    wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    wrapped.extend_from_slice(data);
+    wrapped.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(data).to_le_bytes());
+    if let Ok(index) = Index::from_bytes(&wrapped) {
+        let _ = index.score("Please DM us your order number.", &Context::new());
+        let _ = index.templates(1);
+        let _ = index.to_bytes();
     }
     let mut mutated = valid().clone();
     let mut changed = false;

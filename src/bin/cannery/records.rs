@@ -107,9 +107,19 @@ pub fn open(
         }
         Box::new(File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?)
     };
+    open_reader(source, format, fields, path)
+}
+
+/// Reads rows of `format` from `source`; `name` names it in errors.
+pub fn open_reader(
+    source: Box<dyn Read + Send>,
+    format: Format,
+    fields: &FieldNames,
+    name: &str,
+) -> Result<Box<dyn Iterator<Item = Row> + Send>, String> {
     match format {
         Format::Jsonl => Ok(Box::new(JsonlRows::new(source, fields.clone()))),
-        Format::Csv => Ok(Box::new(CsvRows::new(source, fields.clone(), path)?)),
+        Format::Csv => Ok(Box::new(CsvRows::new(source, fields.clone(), name)?)),
     }
 }
 
@@ -479,6 +489,19 @@ mod tests {
             let lines: Vec<u64> = rows(Format::Csv, data).iter().map(|r| r.line).collect();
             assert_eq!(lines, [2, 3, 5]);
         }
+    }
+
+    /// An unterminated quote runs, as RFC 4180 says, to the end of the file: the record it opens
+    /// swallows the lines after it and, having too few fields, is an error row at its first line.
+    #[test]
+    fn csv_broken_quoting_is_an_error_row() {
+        let data = b"id,text,ctx\na,fine,x\nb,\"broken, x\nc,ok,y\n";
+        let rows = rows(Format::Csv, data);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].item.as_ref().unwrap().id, "a");
+        let e = rows[1].item.as_ref().unwrap_err();
+        assert_eq!((rows[1].line, e.id.as_deref()), (3, Some("b")));
+        assert!(e.reason.contains("expected 3 fields"), "{}", e.reason);
     }
 
     #[test]

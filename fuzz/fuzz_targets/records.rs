@@ -1,0 +1,32 @@
+//! The CSV and JSONL readers of the `cannery` binary: any bytes give rows with line numbers that
+//! never go backwards, each an item or an error row; a CSV without a readable header is an error.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../src/bin/cannery/records.rs"]
+#[allow(dead_code)]
+mod records;
+
+use records::{FieldNames, Format};
+
+fuzz_target!(|data: &[u8]| {
+    let fields = FieldNames {
+        id: "id".into(),
+        text: "text".into(),
+        context: Some("in_reply_to_text".into()),
+        context_required: false,
+        group: Some("brand".into()),
+        group_required: false,
+        time: None,
+    };
+    for format in [Format::Jsonl, Format::Csv] {
+        let Ok(rows) = records::open_reader(Box::new(std::io::Cursor::new(data.to_vec())), format, &fields, "fuzz") else {
+            continue;
+        };
+        let mut last = 0;
+        for row in rows.take(10_000) {
+            assert!(row.line >= last, "line numbers go backwards");
+            last = row.line;
+        }
+    }
+});
