@@ -687,32 +687,42 @@ struct SlotPatterns {
     placeholder: Regex,
 }
 
+/// A regex whose lazy DFA may grow large: the Unicode letter classes of the name and sign-off
+/// patterns overflow the default cache, and the engine would fall back to the slow PikeVM.
+fn big_dfa(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
 fn patterns() -> &'static SlotPatterns {
     static PATTERNS: OnceLock<SlotPatterns> = OnceLock::new();
     PATTERNS.get_or_init(|| {
         let tlds = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|es|it|nl|ie|in|jp|cn|me|ly|gl|to|tv|app|help|info|biz";
         let months = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+        // ASCII word boundaries ((?-u:\b)) keep these patterns in the lazy DFA; Unicode ones
+        // would send every text with a non-ASCII letter to the much slower PikeVM.
         let folded = vec![
             (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email),
             (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url),
             (
-                format!(r"\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})\b(?:/[^\s<>]*)?"),
+                format!(r"(?-u:\b)[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})(?-u:\b)(?:/[^\s<>]*)?"),
                 Slot::Url,
             ),
             (r"@\w+".to_string(), Slot::User),
             (
                 format!(
-                    r"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})\b\.?(?:\s+\d{{4}})?|\b(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+                    r"(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})(?-u:\b)\.?(?:\s+\d{{4}})?|(?-u:\b)(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"
                 ),
                 Slot::Date,
             ),
             (
-                r"\b\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\b\.?)?|\b\d{1,2}\s?[ap]\.?m\b\.?|\b\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?\b|\b\d{1,2}(?:st|nd|rd|th)\b"
+                r"(?-u:\b)\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m(?-u:\b)\.?)?|(?-u:\b)\d{1,2}\s?[ap]\.?m(?-u:\b)\.?|(?-u:\b)\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?(?-u:\b)|(?-u:\b)\d{1,2}(?:st|nd|rd|th)(?-u:\b)"
                     .to_string(),
                 Slot::Date,
             ),
             (
-                r"[#№$£€¥]?\b[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
+                r"[#№$£€¥]?(?-u:\b)[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
                 Slot::Number,
             ),
         ];
@@ -723,11 +733,11 @@ fn patterns() -> &'static SlotPatterns {
                 .into_iter()
                 .map(|(p, s)| (Regex::new(&p).expect("slot pattern compiles"), s))
                 .collect(),
-            name: Regex::new(
-                r"(?:\b(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}{1,15})\b[!.?,:]",
+            name: big_dfa(
+                r"(?:(?-u:\b)(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}{1,15})[!.?,:]",
             )
             .expect("name pattern compiles"),
-            signature: Regex::new(
+            signature: big_dfa(
                 r"(?x)
                 (?:
                     [\^*~]\s?(\p{L}[\p{L}.]{0,19})                          # ^JK  *KellenF  ~Tom
@@ -780,10 +790,14 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
             }
         }
     }
-    if let Some(caps) = patterns.signature.captures(text) {
+    // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
+    // that a match starts as it would in the whole text), which bounds the cost per reply.
+    let tail_start = signature_tail_start(text);
+    if let Some(caps) = patterns.signature.captures(&text[tail_start..]) {
         if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
             if !is_common_capitalised(m.as_str()) {
-                original_slots.push((m.range(), Slot::Signature));
+                let range = tail_start + m.start()..tail_start + m.end();
+                original_slots.push((range, Slot::Signature));
             }
         }
     }
@@ -821,6 +835,22 @@ fn placeholder_slot(name: &str) -> Slot {
     } else {
         Slot::Field
     }
+}
+
+/// How far from the end of a text a sign-off is looked for.
+const SIGNATURE_TAIL: usize = 96;
+
+/// Where the searched tail of a text starts: at a whitespace at least `SIGNATURE_TAIL` bytes
+/// from the end, or at the start of the text.
+fn signature_tail_start(text: &str) -> usize {
+    if text.len() <= SIGNATURE_TAIL {
+        return 0;
+    }
+    let mut at = text.len() - SIGNATURE_TAIL;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text[..at].rfind(char::is_whitespace).unwrap_or(0)
 }
 
 /// Capitalised words that follow a greeting or a dash without being a name or a sign-off.

@@ -30,7 +30,7 @@ pub const MAX_INPUT_BYTES: usize = 64 * 1024;
 const MAX_NAME_BYTES: usize = 256;
 
 /// How many candidate clusters are verified by edit distance for the nearest replies.
-const CANDIDATES: usize = 16;
+const CANDIDATES: usize = 8;
 
 /// What the scorer knows of the customer: the message the reply answers and their name.
 ///
@@ -180,6 +180,13 @@ struct Cover {
 /// A scorer with buffers reused across replies.
 pub(crate) struct Scorer<'i> {
     index: &'i Inner,
+    b: Buffers,
+}
+
+/// The buffers of a scorer, kept per thread between calls so that scoring one reply does not
+/// allocate (and regrow) them anew.
+#[derive(Default)]
+struct Buffers {
     scratch: Scratch,
     tokens: Vec<Token>,
     customer_tokens: Vec<Token>,
@@ -187,6 +194,17 @@ pub(crate) struct Scorer<'i> {
     hashes: Vec<u64>,
     excluded_hashes: Vec<u64>,
     candidates: FxHashMap<u32, u32>,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
+}
+
+impl Drop for Scorer<'_> {
+    fn drop(&mut self) {
+        let b = std::mem::take(&mut self.b);
+        BUFFERS.with(|cell| cell.set(Some(b)));
+    }
 }
 
 /// What is left out of the index for a leave-one-out score.
@@ -201,13 +219,7 @@ impl<'i> Scorer<'i> {
     pub(crate) fn new(index: &'i Inner) -> Self {
         Scorer {
             index,
-            scratch: Scratch::default(),
-            tokens: Vec::new(),
-            customer_tokens: Vec::new(),
-            keys: Vec::new(),
-            hashes: Vec::new(),
-            excluded_hashes: Vec::new(),
-            candidates: FxHashMap::default(),
+            b: BUFFERS.with(|cell| cell.take()).unwrap_or_default(),
         }
     }
 
@@ -223,12 +235,12 @@ impl<'i> Scorer<'i> {
         } else {
             reply
         };
-        tokenize_into(reply, &mut self.scratch, &mut self.tokens);
-        self.keys.clear();
-        self.keys.extend(self.tokens.iter().map(Token::key));
-        self.hashes.clear();
+        tokenize_into(reply, &mut self.b.scratch, &mut self.b.tokens);
+        self.b.keys.clear();
+        self.b.keys.extend(self.b.tokens.iter().map(Token::key));
+        self.b.hashes.clear();
         let n = index.config.ngram;
-        shingles_of_keys(&self.keys, n, &mut self.hashes);
+        shingles_of_keys(&self.b.keys, n, &mut self.b.hashes);
 
         // What leave-one-out removes.
         let excluded = exclude.map(|reply| {
@@ -239,22 +251,23 @@ impl<'i> Scorer<'i> {
                 alone: index.clusters[cluster as usize].count == 1,
             }
         });
-        self.excluded_hashes.clear();
+        self.b.excluded_hashes.clear();
         let mut excluded_words: Vec<u32> = Vec::new();
         if let Some(ex) = &excluded {
             let keys = index.cluster_keys(&index.clusters[ex.cluster as usize]);
-            shingles_of_keys(keys, n, &mut self.excluded_hashes);
-            self.excluded_hashes.sort_unstable();
+            shingles_of_keys(keys, n, &mut self.b.excluded_hashes);
+            self.b.excluded_hashes.sort_unstable();
             excluded_words.extend_from_slice(keys);
             excluded_words.sort_unstable();
             excluded_words.dedup();
         }
-        let in_excluded = |h: u64| self.excluded_hashes.binary_search(&h).is_ok();
+        let in_excluded = |h: u64| self.b.excluded_hashes.binary_search(&h).is_ok();
         let total_replies = index.reply_cluster.len() - usize::from(excluded.is_some());
 
         // Per-shingle support, per-token cover.
-        let mut cover = vec![Cover::default(); self.tokens.len()];
+        let mut cover = vec![Cover::default(); self.b.tokens.len()];
         let stats: Vec<Option<ShingleStat>> = self
+            .b
             .hashes
             .iter()
             .map(|&h| {
@@ -276,7 +289,7 @@ impl<'i> Scorer<'i> {
                 continue;
             }
             let archive = stat.replies.saturating_sub(stat.stock);
-            let (first, last) = shingle_window(pos, self.tokens.len(), n);
+            let (first, last) = shingle_window(pos, self.b.tokens.len(), n);
             for c in &mut cover[first..=last] {
                 if stat.replies > c.support {
                     c.support = stat.replies;
@@ -286,10 +299,13 @@ impl<'i> Scorer<'i> {
                 c.stock |= stat.stock > 0;
             }
         }
-        debug_assert_eq!(stats.len(), shingle_count(self.tokens.len(), n));
+        debug_assert_eq!(stats.len(), shingle_count(self.b.tokens.len(), n));
 
         // Exact copies and nearest replies.
-        let own_cluster = index.cluster_lookup.get(&sequence_key(&self.keys)).copied();
+        let own_cluster = index
+            .cluster_lookup
+            .get(&sequence_key(&self.b.keys))
+            .copied();
         let copies = own_cluster.map_or(0, |c| {
             let count = index.clusters[c as usize].count;
             match &excluded {
@@ -309,8 +325,8 @@ impl<'i> Scorer<'i> {
         };
         // An imported macro the reply instantiates names it first; else the mined family of the
         // nearest past reply.
-        let template = index.macro_template(&self.keys, left_out).or_else(|| {
-            best.and_then(|cluster| index.template_of_cluster(cluster, &self.keys, left_out))
+        let template = index.macro_template(&self.b.keys, left_out).or_else(|| {
+            best.and_then(|cluster| index.template_of_cluster(cluster, &self.b.keys, left_out))
         });
         // Words that fill the placeholders of an imported macro are the macro's, not this
         // customer's: they count for neither score.
@@ -335,7 +351,7 @@ impl<'i> Scorer<'i> {
             let name = &name[..floor_char_boundary(name, MAX_NAME_BYTES)];
             crate::normalize::tokenize(name).first().map(Token::key)
         });
-        for ((t, c), &filled) in self.tokens.iter().zip(&cover).zip(&filled) {
+        for ((t, c), &filled) in self.b.tokens.iter().zip(&cover).zip(&filled) {
             if !filled && (t.slot() == Some(Slot::Name) || Some(t.key()) == name_key) {
                 signals.named = true;
             }
@@ -430,13 +446,14 @@ impl<'i> Scorer<'i> {
 
     /// The sorted word stems of the customer's message.
     fn customer_stems(&mut self, ctx: &Context<'_>) -> Vec<u32> {
-        self.customer_tokens.clear();
+        self.b.customer_tokens.clear();
         let Some(message) = ctx.customer_message else {
             return Vec::new();
         };
         let message = &message[..floor_char_boundary(message, MAX_INPUT_BYTES)];
-        tokenize_into(message, &mut self.scratch, &mut self.customer_tokens);
+        tokenize_into(message, &mut self.b.scratch, &mut self.b.customer_tokens);
         let mut keys: Vec<u32> = self
+            .b
             .customer_tokens
             .iter()
             .filter(|t| !matches!(t.slot(), Some(Slot::User | Slot::Url | Slot::Signature)))
@@ -450,7 +467,7 @@ impl<'i> Scorer<'i> {
     /// Which tokens of the reply fill a placeholder of the macro `template` is (none when it is
     /// not a macro): tokens the alignment leaves unmatched opposite a slot of the macro.
     fn filled_by_macro(&self, template: Option<&crate::TemplateMatch>) -> Vec<bool> {
-        let mut filled = vec![false; self.tokens.len()];
+        let mut filled = vec![false; self.b.tokens.len()];
         let Some(t) = template.filter(|t| t.name.is_some() && t.macro_cluster != u32::MAX) else {
             return filled;
         };
@@ -459,7 +476,7 @@ impl<'i> Scorer<'i> {
             .cluster_keys(&self.index.clusters[t.macro_cluster as usize]);
         let is_slot = |k: u32| crate::index::is_slot_key(k);
         let mut pairs = Vec::new();
-        crate::templates::lcs(&self.keys, macro_keys, Some(&mut pairs));
+        crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
         for &(i, j) in &pairs {
             // A token aligned with a placeholder fills it ("4417" for {{ticket.id}}).
@@ -467,13 +484,13 @@ impl<'i> Scorer<'i> {
         }
         for &(i, j) in pairs
             .iter()
-            .chain(std::iter::once(&(self.keys.len(), macro_keys.len())))
+            .chain(std::iter::once(&(self.b.keys.len(), macro_keys.len())))
         {
             if macro_keys[prev_j.min(macro_keys.len())..j.min(macro_keys.len())]
                 .iter()
                 .any(|&k| is_slot(k))
             {
-                for f in &mut filled[prev_i..i.min(self.tokens.len())] {
+                for f in &mut filled[prev_i..i.min(self.b.tokens.len())] {
                     *f = true;
                 }
             }
@@ -500,7 +517,7 @@ impl<'i> Scorer<'i> {
                 strongest = strongest.max(g);
             }
         };
-        for ((t, c), &filled) in self.tokens.iter().zip(cover).zip(filled) {
+        for ((t, c), &filled) in self.b.tokens.iter().zip(cover).zip(filled) {
             if t.starts_sentence() {
                 close(boiler, total);
                 (boiler, total) = (0, 0);
@@ -521,11 +538,11 @@ impl<'i> Scorer<'i> {
 
     /// The rarity-weighted fraction of the customer's words (by stem) that the reply takes up.
     fn answered(&self, total_replies: usize) -> f64 {
-        let mut reply_stems: Vec<u32> = self.tokens.iter().map(Token::stem).collect();
+        let mut reply_stems: Vec<u32> = self.b.tokens.iter().map(Token::stem).collect();
         reply_stems.sort_unstable();
         let (mut hit, mut all) = (0.0, 0.0);
         let mut seen: Vec<u32> = Vec::new();
-        for t in &self.customer_tokens {
+        for t in &self.b.customer_tokens {
             if t.kind() != TokenKind::Word || seen.contains(&t.stem()) {
                 continue;
             }
@@ -554,36 +571,41 @@ impl<'i> Scorer<'i> {
     ) -> (Vec<Neighbour>, Option<u32>) {
         let index = self.index;
         let wanted = index.config.neighbours;
-        if self.keys.is_empty() {
+        if self.b.keys.is_empty() {
             return (Vec::new(), None);
         }
         let gone = |c: u32| excluded.is_some_and(|e| e.alone && e.cluster == c);
-        self.candidates.clear();
-        let mut distinct = self.hashes.clone();
+        self.b.candidates.clear();
+        let mut distinct = self.b.hashes.clone();
         distinct.sort_unstable();
         distinct.dedup();
         for h in distinct {
             if let Some(stat) = index.shingle(h) {
                 for c in index.postings_of(stat) {
                     if !gone(c) {
-                        *self.candidates.entry(c).or_insert(0) += 1;
+                        *self.b.candidates.entry(c).or_insert(0) += 1;
                     }
                 }
             }
         }
         if let Some(c) = own.filter(|&c| !gone(c)) {
-            *self.candidates.entry(c).or_insert(0) += u32::MAX / 2;
+            *self.b.candidates.entry(c).or_insert(0) += u32::MAX / 2;
         }
-        let mut ranked: Vec<(u32, u32)> = self.candidates.iter().map(|(&c, &n)| (c, n)).collect();
+        let mut ranked: Vec<(u32, u32)> = self.b.candidates.iter().map(|(&c, &n)| (c, n)).collect();
+        // Only the best few are verified: select them, then order those.
+        let keep = CANDIDATES.max(wanted).max(1);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by_key(keep - 1, |&(c, n)| (Reverse(n), c));
+            ranked.truncate(keep);
+        }
         ranked.sort_unstable_by_key(|&(c, n)| (Reverse(n), c));
-        ranked.truncate(CANDIDATES.max(wanted).max(1));
         let mut verified: Vec<(f64, u32, u32)> = ranked
             .iter()
             .map(|&(c, _)| {
                 let cluster = &index.clusters[c as usize];
                 let keys = index.cluster_keys(cluster);
-                let distance = strsim::generic_levenshtein(&self.keys, &keys.to_vec());
-                let longer = self.keys.len().max(keys.len()).max(1);
+                let distance = strsim::generic_levenshtein(&self.b.keys, &keys.to_vec());
+                let longer = self.b.keys.len().max(keys.len()).max(1);
                 let count = match excluded {
                     Some(e) if e.cluster == c => cluster.count - 1,
                     _ => cluster.count,
@@ -639,10 +661,10 @@ impl<'i> Scorer<'i> {
             // Handles, names and sign-offs at the ends of a run are slots, not wording.
             let is_mechanics = |t: &Token| matches!(t.slot(), Some(s) if s.is_mechanics());
             let mut end = i;
-            while start < end && is_mechanics(&self.tokens[start]) {
+            while start < end && is_mechanics(&self.b.tokens[start]) {
                 start += 1;
             }
-            while end > start && is_mechanics(&self.tokens[end - 1]) {
+            while end > start && is_mechanics(&self.b.tokens[end - 1]) {
                 end -= 1;
             }
             if start == end {
@@ -653,7 +675,7 @@ impl<'i> Scorer<'i> {
             // takes the most common shingle over its rarest token.
             let n = index.config.ngram;
             let inside = (0..stats.len()).filter(|&pos| {
-                let (first, last) = shingle_window(pos, self.tokens.len(), n);
+                let (first, last) = shingle_window(pos, self.b.tokens.len(), n);
                 first >= start && last < end
             });
             let rarest = inside
@@ -676,7 +698,7 @@ impl<'i> Scorer<'i> {
                         index.ids.get(reply as usize).to_string()
                     })
             });
-            let bytes = self.tokens[start].range().start..self.tokens[end - 1].range().end;
+            let bytes = self.b.tokens[start].range().start..self.b.tokens[end - 1].range().end;
             spans.push(Span {
                 chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
                 utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),

@@ -1,0 +1,80 @@
+//! Load time of a saved index and the latency distribution of full reports against it.
+//!
+//! ```text
+//! cannery index --corpus /tmp/corpus-1m.jsonl --output /tmp/i1m.cannery
+//! cargo run --release --features serde --example latency -- /tmp/i1m.cannery /tmp/corpus-1m.jsonl 20000
+//! ```
+//!
+//! Scores N replies taken evenly from the query file (JSON lines with `text`) one at a time on
+//! one thread, each a full report (spans, nearest replies, template), and prints p50, p90, p99
+//! and the maximum. The first report, which mines the templates, is timed apart.
+
+use std::io::BufRead;
+use std::time::Instant;
+
+use cannery::{Context, Index};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let index_path = args
+        .next()
+        .ok_or("usage: latency INDEX QUERIES.jsonl [N]")?;
+    let queries_path = args
+        .next()
+        .ok_or("usage: latency INDEX QUERIES.jsonl [N]")?;
+    let n: usize = args.next().map_or(Ok(20_000), |a| a.parse())?;
+
+    let t0 = Instant::now();
+    let bytes = std::fs::read(&index_path)?;
+    let read = t0.elapsed();
+    let t0 = Instant::now();
+    let index = Index::from_bytes(&bytes)?;
+    let decoded = t0.elapsed();
+    drop(bytes);
+
+    let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(&queries_path)?)
+        .lines()
+        .collect::<Result<_, _>>()?;
+    let step = (lines.len() / n.max(1)).max(1);
+    let queries: Vec<String> = lines
+        .iter()
+        .step_by(step)
+        .take(n)
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["text"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect();
+    drop(lines);
+
+    let t0 = Instant::now();
+    let first = index.score(&queries[0], &Context::new());
+    let first_time = t0.elapsed();
+    let mut times = Vec::with_capacity(queries.len());
+    let mut canned = 0usize;
+    for q in &queries {
+        let t0 = Instant::now();
+        let r = index.score(q, &Context::new());
+        times.push(t0.elapsed().as_nanos() as f64 / 1000.0);
+        canned += usize::from(r.canned >= 0.6);
+    }
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
+    println!(
+        "index of {} replies: read {read:.2?}, decoded {decoded:.2?}; first report (mines templates) {first_time:.2?}{}",
+        index.len(),
+        if first.template.is_some() { " (named a template)" } else { "" }
+    );
+    println!(
+        "{} reports: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, max {:.1} us; {:.0} reports/s; {canned} canned",
+        times.len(),
+        q(0.50),
+        q(0.90),
+        q(0.99),
+        times[times.len() - 1],
+        times.len() as f64 / (times.iter().sum::<f64>() / 1e6)
+    );
+    Ok(())
+}
