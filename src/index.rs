@@ -238,20 +238,11 @@ impl IndexBuilder {
                 inner.add(&id, text, Some(STOCK_GROUP), None, &tokens, true);
             }
         }
-        for reply in replies {
-            tokenize_into(reply.text, &mut scratch, &mut tokens);
-            inner.add(
-                reply.id,
-                reply.text,
-                reply.group,
-                reply.time,
-                &tokens,
-                false,
-            );
-        }
-        Index {
+        let mut index = Index {
             inner: Arc::new(inner),
-        }
+        };
+        index.extend(replies);
+        index
     }
 }
 
@@ -378,15 +369,7 @@ impl Index {
     /// assert_eq!(index.len(), before.len() + 1);
     /// ```
     pub fn insert(&mut self, reply: Reply<'_>) {
-        let tokens = crate::normalize::tokenize(reply.text);
-        Arc::make_mut(&mut self.inner).add(
-            reply.id,
-            reply.text,
-            reply.group,
-            reply.time,
-            &tokens,
-            false,
-        );
+        self.extend(std::iter::once(reply));
     }
 
     /// Adds many replies (see [`insert`](Self::insert)), reusing buffers between them.
