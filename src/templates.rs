@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use crate::index::{Index, Inner, NO_GROUP};
 use crate::normalize::tokenize;
-use crate::shingle::{shingle_count, shingles_of_keys};
+use crate::shingle::shingles_of_keys;
 
 /// The share of the longer sequence's tokens that may differ between two members of a template
 /// (words changed, added or dropped), and the number that may always differ.
@@ -61,6 +61,8 @@ const CONTAIN: f64 = 0.9;
 const CONTAIN_MIN_LEN: usize = 5;
 /// Fraction of a family's replies that must differ at a place for it to print as `<*>`.
 const VARIES: f64 = 0.25;
+/// How many of a root's rarest shingles give its candidates when mining.
+const MINE_SHINGLES: usize = 4;
 /// The longest sequence compared by LCS (longer ones are compared on their first tokens).
 const MAX_ALIGN: usize = 256;
 
@@ -311,7 +313,29 @@ pub(crate) fn mine(inner: &Inner) -> Families {
         shingles_of_keys(root_keys, ngram, &mut hashes);
         hashes.sort_unstable();
         hashes.dedup();
-        for &h in &hashes {
+        // Candidates come from the root's rarest shingles only: a near-duplicate shares most of
+        // them, and the lists of common shingles are long (and capped) and would make mining
+        // cost grow with the corpus.
+        let mut rarest: Vec<(u32, u64)> = hashes
+            .iter()
+            .filter_map(|&h| inner.shingle(h).map(|s| (s.clusters, h)))
+            .collect();
+        rarest.sort_unstable();
+        rarest.truncate(MINE_SHINGLES);
+        // And the root's first shingles: a variant that adds a sentence at the end keeps the
+        // start of the template, while the rarest shingles are often the last ones.
+        let mut first = Vec::new();
+        shingles_of_keys(
+            &root_keys[..root_keys.len().min(ngram + 1)],
+            ngram,
+            &mut first,
+        );
+        for &h in &first {
+            if !rarest.iter().any(|&(_, r)| r == h) {
+                rarest.push((0, h));
+            }
+        }
+        for &(_, h) in &rarest {
             let Some(stat) = inner.shingle(h) else {
                 continue;
             };
@@ -325,16 +349,16 @@ pub(crate) fn mine(inner: &Inner) -> Families {
                 overlap[c as usize] += 1;
             }
         }
-        let root_shingles = hashes.len();
+        // A cluster sharing two of them is a candidate (one, for a root with fewer than three
+        // shingles); the LCS check decides.
+        let need = if rarest.len() >= 3 { 2 } else { 1 };
         touched.sort_unstable();
         for &c in &touched {
             let shared = std::mem::take(&mut overlap[c as usize]) as usize;
-            let keys = inner.cluster_keys(&inner.clusters[c as usize]);
-            let fewest = root_shingles.min(shingle_count(keys.len(), ngram)).max(1);
-            // Near-duplicates share most shingles of the shorter one; skip the rest unverified.
-            if shared * 10 < fewest * 3 {
+            if shared < need {
                 continue;
             }
+            let keys = inner.cluster_keys(&inner.clusters[c as usize]);
             if same_template(root_keys, keys).0 {
                 root_of[c as usize] = root;
             }
