@@ -323,7 +323,7 @@ pub(crate) const MAX_TEXT_BYTES: usize = 1 << 30;
 /// Tokenizes `text` into `out` (cleared first), reusing the buffers of `scratch`.
 pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
     out.clear();
-    let text = truncate_to_char_boundary(text, MAX_TEXT_BYTES);
+    let text = &text[..floor_char_boundary(text, MAX_TEXT_BYTES)];
     fold(text, &mut scratch.folded, &mut scratch.origin);
     let folded = scratch.folded.as_str();
     find_words(folded, &mut scratch.words);
@@ -413,20 +413,22 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
     mark_sentence_starts(text, out);
 }
 
-fn truncate_to_char_boundary(text: &str, max: usize) -> &str {
+/// The largest char boundary of `text` at or before byte `max` (the text's length when shorter).
+pub(crate) fn floor_char_boundary(text: &str, max: usize) -> usize {
     if text.len() <= max {
-        return text;
+        return text.len();
     }
     let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    &text[..end]
+    end
 }
 
 /// Appends a token, merging it into the previous one when the two would overlap in the original
-/// text (a slot found inside a word that an earlier slot already took, a decomposition that split
-/// one character into two words): tokens never overlap and always go forward.
+/// text (a slot found inside a word that an earlier slot already took): tokens never overlap and
+/// always go forward. (Words split out of one character by a decomposition are joined earlier,
+/// by `merge_words_sharing_a_character`, so that their key covers both.)
 fn push_token(out: &mut Vec<Token>, token: Token) {
     if let Some(last) = out.last_mut() {
         if token.start < last.end {
@@ -846,10 +848,7 @@ fn signature_tail_start(text: &str) -> usize {
     if text.len() <= SIGNATURE_TAIL {
         return 0;
     }
-    let mut at = text.len() - SIGNATURE_TAIL;
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
+    let at = floor_char_boundary(text, text.len() - SIGNATURE_TAIL);
     text[..at].rfind(char::is_whitespace).unwrap_or(0)
 }
 

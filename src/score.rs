@@ -18,7 +18,7 @@ use std::cmp::Reverse;
 use rustc_hash::FxHashMap;
 
 use crate::index::{group_estimate, Index, Inner, ShingleStat};
-use crate::normalize::{tokenize_into, Scratch, Slot, Token, TokenKind};
+use crate::normalize::{floor_char_boundary, tokenize_into, Scratch, Slot, Token, TokenKind};
 use crate::report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
 use crate::shingle::{sequence_key, shingle_count, shingle_window, shingles_of_keys};
 
@@ -226,15 +226,7 @@ impl<'i> Scorer<'i> {
     pub(crate) fn score(&mut self, reply: &str, ctx: &Context<'_>, exclude: Option<u32>) -> Report {
         let index = self.index;
         let truncated = reply.len() > MAX_INPUT_BYTES;
-        let reply = if truncated {
-            let mut end = MAX_INPUT_BYTES;
-            while !reply.is_char_boundary(end) {
-                end -= 1;
-            }
-            &reply[..end]
-        } else {
-            reply
-        };
+        let reply = &reply[..floor_char_boundary(reply, MAX_INPUT_BYTES)];
         tokenize_into(reply, &mut self.b.scratch, &mut self.b.tokens);
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
@@ -710,17 +702,6 @@ impl<'i> Scorer<'i> {
         }
         spans
     }
-}
-
-fn floor_char_boundary(s: &str, max: usize) -> usize {
-    if s.len() <= max {
-        return s.len();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
 }
 
 fn sigmoid(x: f64) -> f64 {
