@@ -409,6 +409,64 @@ fn index_then_reuse_gives_the_same_report() {
 }
 
 #[test]
+fn merged_shards_equal_the_index_of_the_whole_corpus() {
+    let dir = tmp("merge");
+    let rows = [
+        "{\"id\":\"a\",\"text\":\"Your Acme points post within 3 working days of your visit. ^AB\"}\n",
+        "{\"id\":\"b\",\"text\":\"Your Acme points post within 3 working days of your visit. -Zed\"}\n",
+        "{\"id\":\"c\",\"text\":\"Hi Ann, the Leeds store has your size 9 boots on hold until Friday.\"}\n",
+    ];
+    let write = |name: &str, rows: &[&str]| {
+        let file = dir.join(name);
+        std::fs::write(&file, rows.concat()).unwrap();
+        file
+    };
+    let index = |corpus: &PathBuf, extra: &[&str]| {
+        let out = corpus.with_extension("cannery");
+        let mut args = vec!["index", "--corpus", path(corpus), "--output", path(&out)];
+        args.extend_from_slice(extra);
+        let o = cannery(&args, None);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        out
+    };
+    let whole = index(&write("whole.jsonl", &rows), &[]);
+    let part0 = index(&write("part0.jsonl", &rows[..1]), &[]);
+    let part1 = index(&write("part1.jsonl", &rows[1..]), &[]);
+    let merged = dir.join("merged.cannery");
+    let o = cannery(
+        &[
+            "merge",
+            "--output",
+            path(&merged),
+            path(&part0),
+            path(&part1),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("merged 2 indexes"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        std::fs::read(&whole).unwrap(),
+        "the merged index is the index of the concatenated shards, byte for byte"
+    );
+
+    // A shard that cannot be read is named.
+    let o = cannery(
+        &[
+            "merge",
+            "--output",
+            path(&dir.join("y.cannery")),
+            path(&part0),
+            path(&dir.join("none.cannery")),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("none.cannery"), "{}", stderr(&o));
+}
+
+#[test]
 fn templates_are_listed_and_named_in_reports() {
     let dir = tmp("templates");
     let corpus = dir.join("corpus.jsonl");

@@ -54,6 +54,25 @@ enum Command {
         after_help = "Example:\n  cannery index --corpus replies.jsonl --group-field brand --output acme.cannery"
     )]
     Index(IndexArgs),
+    /// Merge saved indexes of an archive's shards into one (the reduce step of a sharded build).
+    #[command(
+        after_help = "Example (each shard indexed on its own machine or core, then merged):\n  cannery index --corpus part-0.jsonl --output part-0.cannery\n  cannery index --corpus part-1.jsonl --output part-1.cannery\n  cannery merge --output all.cannery part-0.cannery part-1.cannery\n\nThe merged index equals one built from the shards' files concatenated in the order given."
+    )]
+    Merge(MergeArgs),
+}
+
+/// Arguments of `cannery merge`.
+#[derive(Args)]
+struct MergeArgs {
+    /// The saved shard indexes, merged in this order.
+    #[arg(value_name = "INDEX", required = true)]
+    inputs: Vec<String>,
+    /// Where to save the merged index.
+    #[arg(long, value_name = "FILE")]
+    output: String,
+    /// No closing line on standard error.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Where the past replies come from.
@@ -319,6 +338,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => run_lint(args),
         Command::Score(args) => run_score(args),
         Command::Index(args) => run_index(args),
+        Command::Merge(args) => run_merge(args),
         Command::Templates(args) => run_templates(args),
     };
     match result {
@@ -619,6 +639,29 @@ fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
             index.len(),
             index.distinct_len(),
             args.output,
+            start.elapsed()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_merge(args: MergeArgs) -> Result<ExitCode, String> {
+    let start = Instant::now();
+    let load = |path: &String| Index::load(path).map_err(|e| format!("{path}: {e}"));
+    let mut merged = load(&args.inputs[0])?;
+    for path in &args.inputs[1..] {
+        merged
+            .merge(&load(path)?)
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    merged.save(&args.output).map_err(|e| e.to_string())?;
+    if !args.quiet {
+        eprintln!(
+            "cannery: merged {} indexes into {} ({} replies, {} distinct after masking) in {:.1?}",
+            args.inputs.len(),
+            args.output,
+            merged.len(),
+            merged.distinct_len(),
             start.elapsed()
         );
     }
