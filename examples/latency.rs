@@ -9,7 +9,8 @@
 //! one thread, each a full report (spans, nearest replies, template), and prints p50, p90, p99
 //! and the maximum, then how many reports came out canned and named a template, and the mean
 //! similarity of the nearest reply (to check that a speed change keeps the answers). The first
-//! report, which mines the templates, is timed apart.
+//! report, which mines the templates, is timed apart. On Linux it also prints how much the
+//! decoded index added to the resident set (read from `/proc/self/status`), per reply.
 
 use std::io::BufRead;
 use std::time::Instant;
@@ -30,8 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(&index_path)?;
     let read = t0.elapsed();
     let t0 = Instant::now();
+    let rss_before = resident_bytes();
     let index = Index::from_bytes(&bytes)?;
     let decoded = t0.elapsed();
+    let rss_index = resident_bytes()
+        .zip(rss_before)
+        .map(|(a, b)| a.saturating_sub(b));
     drop(bytes);
 
     let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(&queries_path)?)
@@ -73,6 +78,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         index.len(),
         if first.template.is_some() { " (named a template)" } else { "" }
     );
+    if let Some(rss) = rss_index {
+        println!(
+            "memory: the decoded index added {:.0} MB to the resident set, {:.0} bytes a reply",
+            rss as f64 / 1e6,
+            rss as f64 / index.len() as f64
+        );
+    }
     println!(
         "{} reports: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, max {:.1} us; {:.0} reports/s; {canned} canned, {named} named a template, mean nearest similarity {:.4}",
         times.len(),
@@ -84,4 +96,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         nearest_sum / times.len() as f64
     );
     Ok(())
+}
+
+/// The process's resident set in bytes (Linux's `/proc/self/status`; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

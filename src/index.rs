@@ -41,6 +41,7 @@ use rustc_hash::FxHashMap;
 use crate::normalize::{slot_key, tokenize_into, Scratch, Slot, Token};
 use crate::shingle::{sequence_key, shingles_of_keys};
 use crate::stock::STOCK_REPLIES;
+pub(crate) use crate::table::{ShingleStat, ShingleTable};
 
 /// The group of the built-in stock corpus's replies.
 pub const STOCK_GROUP: &str = "cannery:stock";
@@ -232,21 +233,118 @@ impl IndexBuilder {
     where
         I: IntoIterator<Item = Reply<'a>>,
     {
-        let mut inner = Inner::new(self.config.clone());
-        let mut scratch = Scratch::default();
-        let mut tokens = Vec::new();
+        let mut writer = self.writer();
+        for reply in replies {
+            writer.add(reply);
+        }
+        writer.finish()
+    }
+
+    /// A writer to add replies to one at a time, for corpora streamed from a file: each
+    /// reply's text need only live during its [`add`](IndexWriter::add).
+    ///
+    /// ```
+    /// use cannery::{IndexBuilder, Reply};
+    /// let mut writer = IndexBuilder::new().stock_corpus(false).writer();
+    /// for line in "Please DM us.\nPlease DM us! ^AB".lines() {
+    ///     let text = line.to_string(); // as read from a file
+    ///     writer.add(Reply::new("row", &text));
+    /// }
+    /// assert_eq!(writer.len(), 2);
+    /// assert_eq!(writer.finish().len(), 2);
+    /// ```
+    pub fn writer(&self) -> IndexWriter {
+        let mut writer = IndexWriter {
+            inner: Inner::new(self.config.clone()),
+            scratch: Scratch::default(),
+            tokens: Vec::new(),
+        };
         if self.config.stock_corpus {
             for (n, text) in STOCK_REPLIES.iter().enumerate() {
                 let id = format!("stock:{}", n + 1);
-                tokenize_into(text, &mut scratch, &mut tokens);
-                inner.add(&id, text, Some(STOCK_GROUP), None, &tokens, true);
+                tokenize_into(text, &mut writer.scratch, &mut writer.tokens);
+                writer
+                    .inner
+                    .add(&id, text, Some(STOCK_GROUP), None, &writer.tokens, true);
             }
         }
-        let mut index = Index {
-            inner: Arc::new(inner),
-        };
-        index.extend(replies);
-        index
+        writer
+    }
+}
+
+/// Builds an [`Index`] from replies added one at a time (see [`IndexBuilder::writer`]); the
+/// lookup tables are sorted once, by [`finish`](Self::finish).
+///
+/// ```
+/// use cannery::{Index, Reply};
+/// let mut writer = Index::builder().writer();
+/// writer.add(Reply::new("1", "Thanks for reaching out!").group("acme"));
+/// let index = writer.finish();
+/// assert!(index.contains_id("1"));
+/// ```
+pub struct IndexWriter {
+    inner: Inner,
+    scratch: Scratch,
+    tokens: Vec<Token>,
+}
+
+impl std::fmt::Debug for IndexWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexWriter")
+            .field("replies", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexWriter {
+    /// Adds a reply.
+    ///
+    /// ```
+    /// let mut writer = cannery::IndexBuilder::new().writer();
+    /// writer.add(cannery::Reply::new("1", "Please DM us."));
+    /// ```
+    pub fn add(&mut self, reply: Reply<'_>) {
+        tokenize_into(reply.text, &mut self.scratch, &mut self.tokens);
+        self.inner.add(
+            reply.id,
+            reply.text,
+            reply.group,
+            reply.time,
+            &self.tokens,
+            false,
+        );
+    }
+
+    /// The number of replies added so far, the stock corpus included.
+    ///
+    /// ```
+    /// let writer = cannery::IndexBuilder::new().stock_corpus(false).writer();
+    /// assert_eq!(writer.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.reply_cluster.len()
+    }
+
+    /// Whether no reply has been added (nor the stock corpus).
+    ///
+    /// ```
+    /// assert!(!cannery::IndexBuilder::new().writer().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The index of the replies added.
+    ///
+    /// ```
+    /// let index = cannery::IndexBuilder::new().writer().finish();
+    /// assert_eq!(index.len(), cannery::Index::stock().len());
+    /// ```
+    pub fn finish(mut self) -> Index {
+        self.inner.shingles.freeze();
+        Index {
+            inner: Arc::new(self.inner),
+        }
     }
 }
 
@@ -400,6 +498,7 @@ impl Index {
                 false,
             );
         }
+        inner.shingles.settle();
     }
 
     /// Merges `other` into this index, as if its replies had been inserted after this index's
@@ -452,6 +551,7 @@ impl Index {
             );
             inner.record_time(o.time_of(reply as u32));
         }
+        inner.shingles.freeze();
         Ok(())
     }
 
@@ -470,7 +570,6 @@ impl Index {
 // The tables
 
 pub(crate) const NO_GROUP: u32 = u32::MAX;
-pub(crate) const NONE: u32 = u32::MAX;
 
 /// Strings stored end to end, with offsets: one allocation for millions of ids.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
@@ -510,21 +609,6 @@ pub(crate) struct Cluster {
     pub(crate) keys_len: u32,
     /// Whether the cluster comes from the built-in stock corpus.
     pub(crate) stock: bool,
-}
-
-/// What the index knows of one shingle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ShingleStat {
-    /// Replies containing the shingle.
-    pub(crate) replies: u32,
-    /// Clusters containing the shingle.
-    pub(crate) clusters: u32,
-    /// Stock-corpus clusters containing the shingle.
-    pub(crate) stock: u32,
-    /// The first cluster containing it, and the index in `postings` of the list of the others
-    /// (`NONE` while there are none).
-    pub(crate) first_cluster: u32,
-    pub(crate) more: u32,
 }
 
 /// What the index knows of one word.
@@ -575,10 +659,7 @@ pub(crate) struct Inner {
     /// The text of each cluster's first reply, as sent.
     pub(crate) texts: StrArena,
     // Shingles.
-    pub(crate) shingles: Vec<ShingleStat>,
-    pub(crate) shingle_hashes: Vec<u64>,
-    pub(crate) shingle_lookup: FxHashMap<u64, u32>,
-    pub(crate) postings: Vec<Vec<u32>>,
+    pub(crate) shingles: ShingleTable,
     // Words.
     pub(crate) words: FxHashMap<u32, WordStat>,
     /// Template families, mined on first use and dropped on every change.
@@ -612,10 +693,7 @@ impl Inner {
             cluster_lookup: FxHashMap::default(),
             keys: Vec::new(),
             texts: StrArena::default(),
-            shingles: Vec::new(),
-            shingle_hashes: Vec::new(),
-            shingle_lookup: FxHashMap::default(),
-            postings: Vec::new(),
+            shingles: ShingleTable::default(),
             words: FxHashMap::default(),
             families: std::sync::OnceLock::new(),
             group_bits: 0,
@@ -657,10 +735,9 @@ impl Inner {
     }
 
     /// The shingle record of a hash, if the index has seen it.
+    #[inline]
     pub(crate) fn shingle(&self, hash: u64) -> Option<&ShingleStat> {
-        self.shingle_lookup
-            .get(&hash)
-            .map(|&i| &self.shingles[i as usize])
+        self.shingles.get(hash)
     }
 
     /// What the index knows of a word key (all zero for an unseen word).
@@ -669,13 +746,9 @@ impl Inner {
     }
 
     /// The clusters listed for a shingle: the first, then the capped list of the others.
+    #[inline]
     pub(crate) fn postings_of<'s>(&'s self, stat: &ShingleStat) -> impl Iterator<Item = u32> + 's {
-        let more: &[u32] = if stat.more == NONE {
-            &[]
-        } else {
-            &self.postings[stat.more as usize]
-        };
-        std::iter::once(stat.first_cluster).chain(more.iter().copied())
+        self.shingles.postings_of(stat)
     }
 
     fn add(
@@ -776,31 +849,8 @@ impl Inner {
         hashes.dedup();
         let max_postings = self.config.max_postings;
         for h in hashes {
-            let next = self.shingles.len() as u32;
-            let slot = *self.shingle_lookup.entry(h).or_insert(next);
-            if slot == next {
-                self.shingles.push(ShingleStat {
-                    replies: 0,
-                    clusters: 0,
-                    stock: 0,
-                    first_cluster: cluster,
-                    more: NONE,
-                });
-                self.shingle_hashes.push(h);
-            }
-            let stat = &mut self.shingles[slot as usize];
-            stat.replies += 1;
-            if new_cluster {
-                stat.clusters += 1;
-                stat.stock += u32::from(stock);
-                if stat.clusters > 1 && (stat.clusters as usize) <= max_postings {
-                    if stat.more == NONE {
-                        stat.more = self.postings.len() as u32;
-                        self.postings.push(Vec::new());
-                    }
-                    self.postings[stat.more as usize].push(cluster);
-                }
-            }
+            self.shingles
+                .count(h, cluster, new_cluster, stock, max_postings);
         }
         // Words.
         let group_bit = if stock {

@@ -7,7 +7,8 @@
 //! # Overview
 //!
 //! - [`Index`]: the corpus, collapsed into clusters of identical masked replies with an inverted
-//!   index of word n-grams. Built by [`IndexBuilder`] from [`Reply`] records, updated with
+//!   index of word n-grams. Built by [`IndexBuilder`] from [`Reply`] records (or streamed into an
+//!   [`IndexWriter`]), updated with
 //!   [`Index::insert`], combined with [`Index::merge`], saved and loaded with [`Index::save`] and
 //!   [`Index::load`]. Cheap to clone, `Send + Sync`.
 //! - [`Index::score`] with a [`Context`] (the customer's message and name) gives a [`Report`]:
@@ -96,10 +97,11 @@ mod report;
 mod score;
 mod shingle;
 mod stock;
+mod table;
 mod templates;
 
 pub use error::{Error, ErrorKind};
-pub use index::{Config, Index, IndexBuilder, Reply, STOCK_GROUP};
+pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use macros::{strip_html, MACRO_GROUP};
 pub use normalize::{tokenize, Slot, Token, TokenKind};
 pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
@@ -123,6 +125,7 @@ mod tests {
     fn public_types_are_send_and_sync() {
         assert_send_sync::<Index>();
         assert_send_sync::<IndexBuilder>();
+        assert_send_sync::<IndexWriter>();
         assert_send_sync::<Config>();
         assert_send_sync::<Reply<'static>>();
         assert_send_sync::<Context<'static>>();

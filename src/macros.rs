@@ -53,7 +53,9 @@ impl Index {
             &keys,
             true,
         );
-        Arc::make_mut(&mut self.inner).record_time(None);
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.record_time(None);
+        inner.shingles.settle();
     }
 }
 

@@ -12,8 +12,10 @@
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
 //! between tables, so a truncated, corrupted, foreign or future file is an [`Error`] naming the
-//! problem, never a panic and never a silently wrong index. The lookup tables (ids, clusters,
-//! shingles) are rebuilt on load rather than stored. Saving writes a temporary file beside the
+//! problem, never a panic and never a silently wrong index. Shingles are saved in increasing order
+//! of hash, so they load into the index's sorted shingle table without hashing (a file with them
+//! in another order still loads: they are sorted then); the id and cluster lookups are rebuilt.
+//! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
 //! With the `serde` feature, [`Index`] serializes as these bytes.
@@ -33,7 +35,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind};
 use crate::index::{
-    str_key, Cluster, Config, Index, Inner, ShingleStat, StrArena, WordStat, NONE, NO_GROUP,
+    str_key, Cluster, Config, Index, Inner, ShingleStat, ShingleTable, StrArena, WordStat, NO_GROUP,
 };
 use crate::shingle::sequence_key;
 
@@ -231,15 +233,16 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.u32s(inner.keys.iter().copied());
     w.arena(&inner.texts);
 
-    let sh = &inner.shingles;
-    w.u64s(inner.shingle_hashes.iter().copied());
-    w.u32s(sh.iter().map(|s| s.replies));
-    w.u32s(sh.iter().map(|s| s.clusters));
-    w.u32s(sh.iter().map(|s| s.stock));
-    w.u32s(sh.iter().map(|s| s.first_cluster));
-    w.u32s(sh.iter().map(|s| s.more));
-    w.u32s(inner.postings.iter().map(|p| p.len() as u32));
-    let flat: Vec<u32> = inner.postings.iter().flatten().copied().collect();
+    // Shingles in increasing order of hash (a frozen table's own order), then the posting lists.
+    let sh: Vec<(u64, &ShingleStat)> = inner.shingles.iter().collect();
+    w.u64s(sh.iter().map(|s| s.0));
+    w.u32s(sh.iter().map(|s| s.1.replies));
+    w.u32s(sh.iter().map(|s| s.1.clusters));
+    w.u32s(sh.iter().map(|s| s.1.stock));
+    w.u32s(sh.iter().map(|s| s.1.first_cluster));
+    w.u32s(sh.iter().map(|s| s.1.more));
+    w.u32s(inner.shingles.lists().map(|p| p.len() as u32));
+    let flat: Vec<u32> = inner.shingles.lists().flatten().copied().collect();
     w.u32s(flat.into_iter());
 
     let mut words: Vec<(u32, WordStat)> = inner.words.iter().map(|(&k, &v)| (k, v)).collect();
@@ -491,33 +494,8 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
             stock: stock[i] == 1,
         });
     }
-    let mut postings = Vec::with_capacity(posting_lens.len());
-    let mut at = 0usize;
-    for &len in &posting_lens {
-        let end = at + len as usize;
-        check(end <= flat.len(), "the posting lists run past the postings")?;
-        let list = flat[at..end].to_vec();
-        check(
-            list.iter().all(|&c| (c as usize) < n_clusters),
-            "a posting points to a missing cluster",
-        )?;
-        postings.push(list);
-        at = end;
-    }
-    check(
-        at == flat.len(),
-        "the posting lists do not cover the postings",
-    )?;
     let mut shingles = Vec::with_capacity(shingle_hashes.len());
     for i in 0..shingle_hashes.len() {
-        check(
-            (first_cluster[i] as usize) < n_clusters,
-            "a shingle points to a missing cluster",
-        )?;
-        check(
-            more[i] == NONE || (more[i] as usize) < postings.len(),
-            "a shingle points to a missing posting list",
-        )?;
         check(
             replies[i] >= clusters_of[i] && clusters_of[i] >= stock_of[i] && clusters_of[i] >= 1,
             "a shingle's counts are inconsistent",
@@ -530,6 +508,9 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
             more: more[i],
         });
     }
+    let shingles =
+        ShingleTable::from_parts(shingle_hashes, shingles, &posting_lens, flat, n_clusters)
+            .map_err(corrupt)?;
 
     // Lookups.
     let mut inner = Inner::new(config);
@@ -556,14 +537,6 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
             "two clusters have the same tokens",
         )?;
     }
-    let mut shingle_lookup = FxHashMap::default();
-    shingle_lookup.reserve(shingle_hashes.len());
-    for (i, &h) in shingle_hashes.iter().enumerate() {
-        check(
-            shingle_lookup.insert(h, i as u32).is_none(),
-            "a shingle is listed twice",
-        )?;
-    }
     let mut words = FxHashMap::default();
     words.reserve(word_keys.len());
     for (i, key) in word_keys.into_iter().enumerate() {
@@ -587,9 +560,6 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     inner.keys = keys;
     inner.texts = texts;
     inner.shingles = shingles;
-    inner.shingle_hashes = shingle_hashes;
-    inner.shingle_lookup = shingle_lookup;
-    inner.postings = postings;
     inner.words = words;
     inner.group_bits = group_bits;
     inner.times = times;

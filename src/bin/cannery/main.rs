@@ -18,7 +18,7 @@ use cannery::{Context, Index, Reply};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::records::{FieldNames, Format, Row};
+use crate::records::{FieldNames, Format};
 
 /// Tell whether a customer-service reply is canned.
 ///
@@ -375,42 +375,38 @@ fn build_index(
     quiet: bool,
 ) -> Result<Index, String> {
     let rows = records::open(path, format, &fields.names())?;
-    let mut index = Index::builder().stock_corpus(stock).build([]);
+    let mut writer = Index::builder().stock_corpus(stock).writer();
     let bar = progress(quiet, "corpus replies indexed");
     let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
     let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
-    let mut chunk: Vec<Row> = Vec::with_capacity(8192);
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        chunk.clear();
-        chunk.extend(rows.by_ref().take(8192));
-        index.extend(chunk.iter().filter_map(|row| match &row.item {
-            Ok(item) => {
-                let mut reply = Reply::new(&item.id, &item.text);
-                if let Some(g) = &item.group {
-                    reply = reply.group(g);
-                }
-                if let Some(t) = item.time.as_deref().and_then(parse_time) {
-                    reply = reply.time(t);
-                }
-                Some(reply)
+    for (n, row) in rows.enumerate() {
+        if n % 8192 == 8191 {
+            bar.inc(8192);
+        }
+        let item = match row.item {
+            Ok(item) => item,
+            Err(e) => {
+                bad += 1;
+                first_bad.get_or_insert((row.line, e.reason));
+                continue;
             }
-            Err(_) => None,
-        }));
-        for row in &chunk {
-            if let Ok(item) = &row.item {
-                if let Some(t) = item.time.as_deref().filter(|t| parse_time(t).is_none()) {
+        };
+        let mut reply = Reply::new(&item.id, &item.text);
+        if let Some(g) = &item.group {
+            reply = reply.group(g);
+        }
+        if let Some(t) = item.time.as_deref() {
+            match parse_time(t) {
+                Some(t) => reply = reply.time(t),
+                None => {
                     untimed += 1;
                     first_untimed.get_or_insert((row.line, t.to_string()));
                 }
             }
-            if let Err(e) = &row.item {
-                bad += 1;
-                first_bad.get_or_insert((row.line, e.reason.clone()));
-            }
         }
-        bar.inc(chunk.len() as u64);
+        writer.add(reply);
     }
+    let index = writer.finish();
     bar.finish_and_clear();
     if let Some((line, time)) = first_untimed {
         eprintln!("cannery: warning: {path}: {untimed} corpus rows have a time cannery cannot read; they are indexed without one (the first, line {line}: {time:?})");
