@@ -211,14 +211,21 @@ impl Families {
 }
 
 /// The LCS length of two sequences (on their first `MAX_ALIGN` tokens), and the matched pairs
-/// when `pairs` is given.
+/// when `pairs` is given. The length alone is computed bit-parallel (rapidfuzz); the pairs need
+/// the dynamic-programming table.
 pub(crate) fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>) -> usize {
     let a = &a[..a.len().min(MAX_ALIGN)];
     let b = &b[..b.len().min(MAX_ALIGN)];
     let (n, m) = (a.len(), b.len());
     if n == 0 || m == 0 {
+        if let Some(pairs) = pairs {
+            pairs.clear();
+        }
         return 0;
     }
+    let Some(pairs) = pairs else {
+        return rapidfuzz::distance::lcs_seq::similarity(a.iter().copied(), b.iter().copied());
+    };
     let width = m + 1;
     let mut table = vec![0u16; (n + 1) * width];
     for i in 1..=n {
@@ -230,22 +237,20 @@ pub(crate) fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>)
             };
         }
     }
-    if let Some(pairs) = pairs {
-        pairs.clear();
-        let (mut i, mut j) = (n, m);
-        while i > 0 && j > 0 {
-            if a[i - 1] == b[j - 1] {
-                pairs.push((i - 1, j - 1));
-                i -= 1;
-                j -= 1;
-            } else if table[(i - 1) * width + j] >= table[i * width + j - 1] {
-                i -= 1;
-            } else {
-                j -= 1;
-            }
+    pairs.clear();
+    let (mut i, mut j) = (n, m);
+    while i > 0 && j > 0 {
+        if a[i - 1] == b[j - 1] {
+            pairs.push((i - 1, j - 1));
+            i -= 1;
+            j -= 1;
+        } else if table[(i - 1) * width + j] >= table[i * width + j - 1] {
+            i -= 1;
+        } else {
+            j -= 1;
         }
-        pairs.reverse();
     }
+    pairs.reverse();
     table[n * width + m] as usize
 }
 
@@ -819,8 +824,32 @@ mod tests {
         for (a, b, want) in cases {
             let mut pairs = Vec::new();
             assert_eq!(lcs(a, b, Some(&mut pairs)), *want, "{a:?} {b:?}");
+            assert_eq!(lcs(a, b, None), *want, "bit-parallel: {a:?} {b:?}");
             assert_eq!(pairs.len(), *want);
             assert!(pairs.iter().all(|&(i, j)| a[i] == b[j]));
+        }
+    }
+
+    #[test]
+    fn bit_parallel_lcs_agrees_with_the_table_on_long_and_random_sequences() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |modulo: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % modulo) as u32
+        };
+        for round in 0..300 {
+            let (n, m) = (next(300) as usize, next(300) as usize);
+            let alphabet = [3, 20, 1000][round % 3];
+            let a: Vec<u32> = (0..n).map(|_| next(alphabet)).collect();
+            let b: Vec<u32> = (0..m).map(|_| next(alphabet)).collect();
+            let mut pairs = Vec::new();
+            assert_eq!(
+                lcs(&a, &b, None),
+                lcs(&a, &b, Some(&mut pairs)),
+                "round {round}"
+            );
         }
     }
 
