@@ -689,6 +689,14 @@ struct SlotPatterns {
     placeholder: Regex,
 }
 
+/// The longest name a greeting's name slot takes, in chars. The patterns leave their letter runs
+/// unbounded and the length is checked on the match: a counted repetition (`\p{L}{0,19}`) of a
+/// Unicode class multiplies the automaton the lazy DFA determinizes, which made the first
+/// thousands of reports of a process several times slower than the later ones.
+const MAX_NAME_CHARS: usize = 16;
+/// The longest sign-off name, in chars.
+const MAX_SIGNATURE_CHARS: usize = 20;
+
 /// A regex whose lazy DFA may grow large: the Unicode letter classes of the name and sign-off
 /// patterns overflow the default cache, and the engine would fall back to the slow PikeVM.
 fn big_dfa(pattern: &str) -> Result<Regex, regex::Error> {
@@ -736,16 +744,16 @@ fn patterns() -> &'static SlotPatterns {
                 .map(|(p, s)| (Regex::new(&p).expect("slot pattern compiles"), s))
                 .collect(),
             name: big_dfa(
-                r"(?:(?-u:\b)(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}{1,15})[!.?,:]",
+                r"(?:(?-u:\b)(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}+)[!.?,:]",
             )
             .expect("name pattern compiles"),
             signature: big_dfa(
                 r"(?x)
                 (?:
-                    [\^*~]\s?(\p{L}[\p{L}.]{0,19})                          # ^JK  *KellenF  ~Tom
-                  | (?:^|[^\p{L}\p{N}])[-–—/]\s?(\p{Lu}[\p{L}.]{0,19})       # -Becky  /AB  - Rhys
-                  | \p{Ll}[-–—](\p{Lu}\p{L}{0,19})                          # day-Mariya
-                  | (?i:regards|thanks|cheers|best|sincerely|thank\ you)[,!.]?\s*[-–—,]?\s*(\p{Lu}\p{L}{1,19})\.?
+                    [\^*~]\s?(\p{L}[\p{L}.]*)                               # ^JK  *KellenF  ~Tom
+                  | (?:^|[^\p{L}\p{N}])[-–—/]\s?(\p{Lu}[\p{L}.]*)            # -Becky  /AB  - Rhys
+                  | \p{Ll}[-–—](\p{Lu}\p{L}*)                               # day-Mariya
+                  | (?i:regards|thanks|cheers|best|sincerely|thank\ you)[,!.]?\s*[-–—,]?\s*(\p{Lu}\p{L}+)\.?
                 )
                 (?:[\s\p{So}\p{Sk}\p{Pe}:;)(]|\d{1,2}/\d{1,2}|https?://\S+)*$",
             )
@@ -787,7 +795,7 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     let mut original_slots = Vec::new();
     for caps in patterns.name.captures_iter(text) {
         if let Some(m) = caps.get(1) {
-            if !is_common_capitalised(m.as_str()) {
+            if m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str()) {
                 original_slots.push((m.range(), Slot::Name));
             }
         }
@@ -797,7 +805,9 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     let tail_start = signature_tail_start(text);
     if let Some(caps) = patterns.signature.captures(&text[tail_start..]) {
         if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
-            if !is_common_capitalised(m.as_str()) {
+            if m.as_str().chars().count() <= MAX_SIGNATURE_CHARS
+                && !is_common_capitalised(m.as_str())
+            {
                 let range = tail_start + m.start()..tail_start + m.end();
                 original_slots.push((range, Slot::Signature));
             }
@@ -916,6 +926,20 @@ mod tests {
                 &["Oh", "no", "<name>", "Tell", "us"],
             ),
             ("Hi there, sorry", &["Hi", "there", "sorry"]),
+            // Names and sign-offs longer than a name are words (16 and 20 chars at most).
+            (
+                "Hi Abcdefghijklmnopq, sorry",
+                &["Hi", "Abcdefghijklmnopq", "sorry"],
+            ),
+            ("Hi Abcdefghijklmnop, sorry", &["Hi", "<name>", "sorry"]),
+            (
+                "Please DM us ^Abcdefghijklmnopqrst",
+                &["Please", "DM", "us", "<sig>"],
+            ),
+            (
+                "Please DM us ^Abcdefghijklmnopqrstu",
+                &["Please", "DM", "us", "Abcdefghijklmnopqrstu"],
+            ),
             ("well-known", &["well", "known"]),
             (
                 "Hi {{ticket.requester.first_name}}, thanks",
