@@ -664,6 +664,9 @@ pub(crate) struct Inner {
     pub(crate) words: FxHashMap<u32, WordStat>,
     /// Template families, mined on first use and dropped on every change.
     pub(crate) families: std::sync::OnceLock<Arc<crate::templates::Families>>,
+    /// The family roots read from a saved index, from which `families` is derived without
+    /// mining; dropped on every change.
+    pub(crate) saved_roots: Option<Arc<[u32]>>,
     /// The union of the group bits of all archive replies (how many group buckets are in use).
     pub(crate) group_bits: u64,
     /// Replies of the stock corpus.
@@ -696,6 +699,7 @@ impl Inner {
             shingles: ShingleTable::default(),
             words: FxHashMap::default(),
             families: std::sync::OnceLock::new(),
+            saved_roots: None,
             group_bits: 0,
             stock_replies: 0,
             times: Vec::new(),
@@ -797,6 +801,7 @@ impl Inner {
     ) {
         let reply = self.reply_cluster.len() as u32;
         self.families = std::sync::OnceLock::new();
+        self.saved_roots = None;
         // Group.
         let group = match group {
             None => NO_GROUP,

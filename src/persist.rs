@@ -1,13 +1,13 @@
 //! Persistence: save and load an index in a versioned, checksummed binary format.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `CANNERY\x1A` |
 //! | 4 | format version, little-endian `u32` |
 //! | 8 | payload length, little-endian `u64` |
-//! | n | payload: the settings, then each table as a length-prefixed little-endian array |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last one the mined template families (each cluster's family root) |
 //! | 8 | XXH3-64 of the payload, little-endian |
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
@@ -15,6 +15,8 @@
 //! problem, never a panic and never a silently wrong index. Shingles are saved in increasing order
 //! of hash, so they load into the index's sorted shingle table without hashing (a file with them
 //! in another order still loads: they are sorted then); the id and cluster lookups are rebuilt.
+//! The template families are mined before saving (if they were not yet) and saved, so that the
+//! first report after a load does not mine them; version 1 files, without them, still load.
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
@@ -41,7 +43,10 @@ use crate::shingle::sequence_key;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this build reads (version 1 lacks the mined families).
+const OLDEST_READABLE: u32 = 1;
 
 impl Index {
     /// The index in the binary format described in the [`persist`](crate::persist) module.
@@ -81,11 +86,11 @@ impl Index {
             return Err(corrupt("the header is truncated"));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&version) {
             return Err(Error::new(
                 ErrorKind::Version,
                 format!(
-                    "index format version {version} is not supported (this build of cannery {} reads version {FORMAT_VERSION})",
+                    "index format version {version} is not supported (this build of cannery {} reads versions {OLDEST_READABLE} to {FORMAT_VERSION})",
                     env!("CARGO_PKG_VERSION")
                 ),
             ));
@@ -109,7 +114,7 @@ impl Index {
                 "the checksum does not match: the file is corrupted",
             ));
         }
-        let inner = decode(payload)?;
+        let inner = decode(payload, version)?;
         Ok(Index {
             inner: std::sync::Arc::new(inner),
         })
@@ -253,6 +258,8 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.u64s(words.iter().map(|(_, v)| v.groups));
     w.u64(inner.group_bits);
     w.u64s(inner.times.iter().map(|&t| t as u64));
+    // The mined families (mined now if they were not yet), so that a loaded index does not mine.
+    w.u32s(inner.families().root_of.iter().copied());
     w.0
 }
 
@@ -355,7 +362,7 @@ fn same_len(lens: &[usize], what: &str) -> Result<(), Error> {
     )
 }
 
-fn decode(payload: &[u8]) -> Result<Inner, Error> {
+fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     let mut r = Reader {
         bytes: payload,
         what: "the settings",
@@ -452,6 +459,11 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
         ],
         "word",
     )?;
+    let roots = if version >= 2 {
+        Some(r.u32s("the template families")?)
+    } else {
+        None
+    };
     check(
         r.bytes.is_empty(),
         "the payload has bytes after its last table",
@@ -563,6 +575,13 @@ fn decode(payload: &[u8]) -> Result<Inner, Error> {
     inner.words = words;
     inner.group_bits = group_bits;
     inner.times = times;
+    if let Some(roots) = roots {
+        check(
+            crate::templates::valid_roots(&roots, inner.clusters.len()),
+            "the template families do not match the clusters",
+        )?;
+        inner.saved_roots = Some(roots.into());
+    }
     Ok(inner)
 }
 
@@ -661,17 +680,60 @@ mod tests {
     #[test]
     fn inconsistent_payload_is_corrupt() {
         let index = sample();
+        index.inner.families(); // mined while the tables are sound
         let mut inner = (*index.inner).clone();
         inner.reply_cluster[0] = 999;
-        let payload = encode(&inner);
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&payload);
-        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-        let err = Index::from_bytes(&bytes).unwrap_err();
+        let err = Index::from_bytes(&wrap(&encode(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
+
+        // Family roots that are not roots.
+        let mut payload = encode(&index.inner);
+        let last = payload.len() - 4;
+        payload[last..].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupt);
+        assert!(err.to_string().contains("template families"), "{err}");
+    }
+
+    /// A file around a payload, with a valid checksum.
+    fn wrap(payload: &[u8], version: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&version.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(payload);
+        bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_loaded_index_keeps_its_families_and_version_1_files_still_load() {
+        let index = sample();
+        let back = Index::from_bytes(&index.to_bytes()).unwrap();
+        assert!(
+            back.inner.saved_roots.is_some(),
+            "the families travel with the index"
+        );
+        assert_eq!(
+            back.inner.families().root_of,
+            index.inner.families().root_of
+        );
+        assert_eq!(back.templates(1), index.templates(1));
+
+        // Version 1: the same tables without the families table at the end (a length and a
+        // root per cluster); its families are mined on first use.
+        let payload = encode(&index.inner);
+        let v1 = &payload[..payload.len() - 8 - 4 * index.distinct_len()];
+        let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
+        assert!(old.inner.saved_roots.is_none());
+        assert_eq!(old.templates(1), index.templates(1));
+        let text = "Please DM us your order number.";
+        assert_eq!(
+            old.score(text, &Context::new()),
+            index.score(text, &Context::new())
+        );
+        // The same payload claimed as version 2 lacks its last table.
+        assert!(Index::from_bytes(&wrap(v1, 2)).is_err());
     }
 }

@@ -301,6 +301,11 @@ pub(crate) fn same_template(a: &[u32], b: &[u32]) -> (bool, f64) {
 
 /// Groups the clusters of `inner` into families (see the module docs).
 pub(crate) fn mine(inner: &Inner) -> Families {
+    families_from_roots(inner, assign_roots(inner))
+}
+
+/// The root cluster of each cluster's family: the mining proper, the part a saved index keeps.
+fn assign_roots(inner: &Inner) -> Vec<u32> {
     let n = inner.clusters.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by_key(|&c| (std::cmp::Reverse(inner.clusters[c as usize].count), c));
@@ -371,6 +376,22 @@ pub(crate) fn mine(inner: &Inner) -> Families {
         }
         touched.clear();
     }
+    root_of
+}
+
+/// Whether `root_of` can be the families of `clusters` clusters: one entry a cluster, each naming
+/// a cluster that is its own root.
+pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
+    root_of.len() == clusters
+        && root_of
+            .iter()
+            .all(|&r| (r as usize) < clusters && root_of[r as usize] == r)
+}
+
+/// The families (counts, ranks, members) of clusters whose roots are assigned.
+pub(crate) fn families_from_roots(inner: &Inner, root_of: Vec<u32>) -> Families {
+    debug_assert!(valid_roots(&root_of, inner.clusters.len()));
+    let n = inner.clusters.len();
     let archive = archive_counts(inner);
     let macros = macro_replies(inner);
     let mut replies = vec![0u32; n];
@@ -490,7 +511,14 @@ fn macro_replies(inner: &Inner) -> Vec<u32> {
 impl Inner {
     /// The families of the index, mined once and kept until the next change.
     pub(crate) fn families(&self) -> Arc<Families> {
-        self.families.get_or_init(|| Arc::new(mine(self))).clone()
+        self.families
+            .get_or_init(|| {
+                Arc::new(match &self.saved_roots {
+                    Some(roots) => families_from_roots(self, roots.to_vec()),
+                    None => mine(self),
+                })
+            })
+            .clone()
     }
 }
 

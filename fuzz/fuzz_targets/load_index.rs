@@ -22,15 +22,18 @@ fuzz_target!(|data: &[u8]| {
     }
     // The data as a payload with a valid header and checksum: the decoder's own checks (lengths,
     // cross-references between tables) must catch everything, without panicking.
-    let mut wrapped = b"CANNERY\x1a".to_vec();
-    wrapped.extend_from_slice(&1u32.to_le_bytes());
-    wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());
-    wrapped.extend_from_slice(data);
-    wrapped.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(data).to_le_bytes());
-    if let Ok(index) = Index::from_bytes(&wrapped) {
-        let _ = index.score("Please DM us your order number.", &Context::new());
-        let _ = index.templates(1);
-        let _ = index.to_bytes();
+    // Both readable versions: 1 (families mined on use) and the current one (families saved).
+    for version in [1, cannery::persist::FORMAT_VERSION] {
+        let mut wrapped = b"CANNERY\x1a".to_vec();
+        wrapped.extend_from_slice(&version.to_le_bytes());
+        wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        wrapped.extend_from_slice(data);
+        wrapped.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(data).to_le_bytes());
+        if let Ok(index) = Index::from_bytes(&wrapped) {
+            let _ = index.score("Please DM us your order number.", &Context::new());
+            let _ = index.templates(1);
+            let _ = index.to_bytes();
+        }
     }
     let mut mutated = valid().clone();
     let mut changed = false;
