@@ -9,7 +9,8 @@
 //! one thread, each a full report (spans, nearest replies, template), and prints p50, p90, p99
 //! and the maximum, then how many reports came out canned and named a template, and the mean
 //! similarity of the nearest reply (to check that a speed change keeps the answers). The first
-//! report, which mines the templates, is timed apart. On Linux it also prints how much the
+//! report, which derives the template families saved with the index (or mines them, for a file
+//! of format version 1), is timed apart. On Linux it also prints how much the
 //! decoded index added to the resident set (read from `/proc/self/status`), per reply.
 
 use std::io::BufRead;
@@ -74,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(f64::total_cmp);
     let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
     println!(
-        "index of {} replies: read {read:.2?}, decoded {decoded:.2?}; first report (mines templates) {first_time:.2?}{}",
+        "index of {} replies: read {read:.2?}, decoded {decoded:.2?}; first report (derives the saved template families, or mines them from a version 1 file) {first_time:.2?}{}",
         index.len(),
         if first.template.is_some() { " (named a template)" } else { "" }
     );
