@@ -299,28 +299,52 @@ impl Summary {
 }
 
 /// Scores every row of `rows`, writing one output row per input row in order.
-pub fn run<W: Write>(
+pub fn run<W: Write + Send>(
     index: &Index,
-    rows: impl Iterator<Item = Row>,
+    rows: impl Iterator<Item = Row> + Send,
     exclude_self: bool,
     writer: &mut RowWriter<W>,
     progress: &indicatif::ProgressBar,
 ) -> std::io::Result<Summary> {
-    let mut summary = Summary::default();
-    let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK);
-    let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        chunk.clear();
-        chunk.extend(rows.by_ref().take(CHUNK));
-        let scored: Vec<Scored> = chunk
-            .par_iter()
-            .map(|row| score_row(index, row, exclude_self))
-            .collect();
-        for s in &scored {
-            writer.write(s)?;
-            summary.add(s);
+    // A pipeline of three stages, so that reading and parsing the next chunk and writing the
+    // last one overlap with scoring this one (run in turn, they were the part of a run that a
+    // second core could not speed up): a reader thread, the scoring pool, a writer thread.
+    // Chunks travel in order through bounded channels, so rows come out in input order and
+    // memory stays at a few chunks.
+    std::thread::scope(|scope| {
+        let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(2);
+        let (scored_tx, scored_rx) = std::sync::mpsc::sync_channel::<Vec<Scored>>(2);
+        scope.spawn(move || {
+            let mut rows = rows;
+            loop {
+                let chunk: Vec<Row> = rows.by_ref().take(CHUNK).collect();
+                // A closed channel means the writer failed; its error is reported below.
+                if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let written = scope.spawn(move || -> std::io::Result<Summary> {
+            let mut summary = Summary::default();
+            for scored in scored_rx {
+                for s in &scored {
+                    writer.write(s)?;
+                    summary.add(s);
+                }
+                progress.inc(scored.len() as u64);
+            }
+            Ok(summary)
+        });
+        for chunk in chunk_rx {
+            let scored: Vec<Scored> = chunk
+                .par_iter()
+                .map(|row| score_row(index, row, exclude_self))
+                .collect();
+            if scored_tx.send(scored).is_err() {
+                break;
+            }
         }
-        progress.inc(scored.len() as u64);
-    }
-    Ok(summary)
+        drop(scored_tx);
+        written.join().expect("the writer thread does not panic")
+    })
 }
