@@ -209,7 +209,15 @@ thread_local! {
 
 impl Drop for Scorer<'_> {
     fn drop(&mut self) {
-        let b = std::mem::take(&mut self.b);
+        let mut b = std::mem::take(&mut self.b);
+        if std::thread::panicking() {
+            // A report cut short may have left counts behind; the next one expects zeros.
+            for &c in &b.touched {
+                if let Some(slot) = b.shared.get_mut(c as usize) {
+                    *slot = 0;
+                }
+            }
+        }
         BUFFERS.with(|cell| cell.set(Some(b)));
     }
 }
