@@ -258,7 +258,7 @@ pub(crate) fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>)
 /// has and which would make any two short replies look alike.
 fn content(keys: &[u32]) -> Vec<u32> {
     let mechanics = crate::index::mechanics_keys();
-    // Sized up front: collecting a filter grows the vector step by step (a sixth of mining's
+    // Sized up front: collecting a filter grows the vector step by step (about a fifth of mining's
     // instructions went to reallocation).
     let mut out = Vec::with_capacity(keys.len());
     out.extend(keys.iter().copied().filter(|k| !mechanics.contains(k)));
