@@ -421,17 +421,18 @@ fn merged_shards_equal_the_index_of_the_whole_corpus() {
         std::fs::write(&file, rows.concat()).unwrap();
         file
     };
-    let index = |corpus: &PathBuf, extra: &[&str]| {
+    let index = |corpus: &PathBuf| {
         let out = corpus.with_extension("cannery");
-        let mut args = vec!["index", "--corpus", path(corpus), "--output", path(&out)];
-        args.extend_from_slice(extra);
-        let o = cannery(&args, None);
+        let o = cannery(
+            &["index", "--corpus", path(corpus), "--output", path(&out)],
+            None,
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         out
     };
-    let whole = index(&write("whole.jsonl", &rows), &[]);
-    let part0 = index(&write("part0.jsonl", &rows[..1]), &[]);
-    let part1 = index(&write("part1.jsonl", &rows[1..]), &[]);
+    let whole = index(&write("whole.jsonl", &rows));
+    let part0 = index(&write("part0.jsonl", &rows[..1]));
+    let part1 = index(&write("part1.jsonl", &rows[1..]));
     let merged = dir.join("merged.cannery");
     let o = cannery(
         &[
