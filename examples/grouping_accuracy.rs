@@ -6,6 +6,9 @@
 //! cargo run --release --features serde --example grouping_accuracy -- /tmp/corpus-100k.jsonl
 //! ```
 //!
+//! With `--floor X` after the corpus it exits with an error when the accuracy is below `X` (CI's
+//! template-quality gate).
+//!
 //! A reply is grouped right when the set of replies in its mined family is exactly the set of
 //! replies in its true group: the re-sends of one real reply form a true group, and each fresh
 //! reply (`resent_from` null) is a group of its own. Also prints the time to build and to mine.
@@ -17,9 +20,16 @@ use std::io::BufRead;
 use cannery::{Index, Reply};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .ok_or("usage: grouping_accuracy CORPUS.jsonl")?;
+    const USAGE: &str = "usage: grouping_accuracy CORPUS.jsonl [--floor X]";
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (path, floor) = match args.as_slice() {
+        [path] => (path.clone(), None),
+        [path, flag, x] if flag == "--floor" => (
+            path.clone(),
+            Some(x.parse::<f64>().map_err(|e| format!("--floor {x}: {e}"))?),
+        ),
+        _ => return Err(USAGE.into()),
+    };
     let mut ids = Vec::new();
     let mut texts = Vec::new();
     let mut truth = Vec::new();
@@ -61,6 +71,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} replies: {true_groups} true groups, {families} mined families; grouping accuracy {accuracy:.4}; built in {built:.2?}, mined in {mined:.2?}",
         ids.len()
     );
+    if let Some(floor) = floor {
+        if accuracy < floor {
+            return Err(
+                format!("grouping accuracy {accuracy:.4} is below the floor {floor}").into(),
+            );
+        }
+    }
     Ok(())
 }
 
