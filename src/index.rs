@@ -41,7 +41,7 @@ use rustc_hash::FxHashMap;
 use crate::normalize::{slot_key, tokenize_into, Scratch, Slot, Token};
 use crate::shingle::{sequence_key, shingles_of_keys};
 use crate::stock::STOCK_REPLIES;
-pub(crate) use crate::table::{ShingleStat, ShingleTable};
+pub(crate) use crate::table::{Record, ShingleStat, ShingleTable};
 
 /// The group of the built-in stock corpus's replies.
 pub const STOCK_GROUP: &str = "cannery:stock";
@@ -740,7 +740,7 @@ impl Inner {
 
     /// The shingle record of a hash, if the index has seen it.
     #[inline]
-    pub(crate) fn shingle(&self, hash: u64) -> Option<&ShingleStat> {
+    pub(crate) fn shingle(&self, hash: u64) -> Option<ShingleStat> {
         self.shingles.get(hash)
     }
 
@@ -975,7 +975,7 @@ mod tests {
         let stat = index.inner.shingle(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);
-        assert_eq!(index.inner.postings_of(stat).count(), 10);
+        assert_eq!(index.inner.postings_of(&stat).count(), 10);
     }
 
     #[test]

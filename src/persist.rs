@@ -37,7 +37,8 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind};
 use crate::index::{
-    str_key, Cluster, Config, Index, Inner, ShingleStat, ShingleTable, StrArena, WordStat, NO_GROUP,
+    str_key, Cluster, Config, Index, Inner, Record, ShingleStat, ShingleTable, StrArena, WordStat,
+    NO_GROUP,
 };
 use crate::shingle::sequence_key;
 
@@ -239,7 +240,7 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.arena(&inner.texts);
 
     // Shingles in increasing order of hash (a frozen table's own order), then the posting lists.
-    let sh: Vec<(u64, &ShingleStat)> = inner.shingles.iter().collect();
+    let sh: Vec<(u64, ShingleStat)> = inner.shingles.iter().collect();
     w.u64s(sh.iter().map(|s| s.0));
     w.u32s(sh.iter().map(|s| s.1.replies));
     w.u32s(sh.iter().map(|s| s.1.clusters));
@@ -507,22 +508,31 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
         });
     }
     let mut shingles = Vec::with_capacity(shingle_hashes.len());
+    let mut shingle_stock = FxHashMap::default();
     for i in 0..shingle_hashes.len() {
         check(
             replies[i] >= clusters_of[i] && clusters_of[i] >= stock_of[i] && clusters_of[i] >= 1,
             "a shingle's counts are inconsistent",
         )?;
-        shingles.push(ShingleStat {
+        shingles.push(Record {
             replies: replies[i],
             clusters: clusters_of[i],
-            stock: stock_of[i],
             first_cluster: first_cluster[i],
             more: more[i],
         });
+        if stock_of[i] > 0 {
+            shingle_stock.insert(shingle_hashes[i], stock_of[i]);
+        }
     }
-    let shingles =
-        ShingleTable::from_parts(shingle_hashes, shingles, &posting_lens, flat, n_clusters)
-            .map_err(corrupt)?;
+    let shingles = ShingleTable::from_parts(
+        shingle_hashes,
+        shingles,
+        shingle_stock,
+        &posting_lens,
+        flat,
+        n_clusters,
+    )
+    .map_err(corrupt)?;
 
     // Lookups.
     let mut inner = Inner::new(config);

@@ -278,8 +278,7 @@ impl<'i> Scorer<'i> {
             .hashes
             .iter()
             .map(|&h| {
-                index.shingle(h).map(|s| {
-                    let mut s = *s;
+                index.shingle(h).map(|mut s| {
                     if in_excluded(h) {
                         s.replies -= 1;
                         if excluded.as_ref().is_some_and(|e| e.alone) {
@@ -597,7 +596,7 @@ impl<'i> Scorer<'i> {
         // Rarest shingles first, while the budget of postings lasts: a near-copy shares the
         // rare shingles of its family, while the capped lists of common phrases name replies
         // at random among thousands and cost a cache miss each.
-        let mut stats: Vec<&ShingleStat> =
+        let mut stats: Vec<ShingleStat> =
             distinct.iter().filter_map(|&h| index.shingle(h)).collect();
         stats.sort_by_key(|s| (s.clusters, s.first_cluster));
         let mut visited = 0usize;
@@ -612,7 +611,7 @@ impl<'i> Scorer<'i> {
             if visited >= POSTINGS_BUDGET {
                 break;
             }
-            for c in index.postings_of(stat) {
+            for c in index.postings_of(&stat) {
                 visited += 1;
                 if !gone(c) {
                     touch(c, 1, b);

@@ -353,7 +353,7 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
             let Some(stat) = inner.shingle(h) else {
                 continue;
             };
-            for c in inner.postings_of(stat) {
+            for c in inner.postings_of(&stat) {
                 if root_of[c as usize] != u32::MAX {
                     continue;
                 }
