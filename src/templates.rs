@@ -49,6 +49,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::index::{Index, Inner, NO_GROUP};
 use crate::normalize::tokenize;
 use crate::shingle::shingles_of_keys;
@@ -142,19 +144,17 @@ pub struct TemplateMatch {
 /// The families of an index: a root cluster for every cluster, and the templates' order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Families {
-    /// The root cluster of each cluster's family.
-    pub(crate) root_of: Vec<u32>,
+    /// The root cluster of each cluster's family (shared with the roots a saved index read).
+    pub(crate) root_of: Arc<[u32]>,
     /// Root clusters ordered by family size (replies) descending, then by root.
     pub(crate) ranked: Vec<u32>,
-    /// Replies and clusters per family, indexed by root cluster (stock replies not counted).
+    /// Replies per family, indexed by root cluster (stock replies not counted).
     pub(crate) replies: Vec<u32>,
-    pub(crate) variants: Vec<u32>,
     /// Archive (non-stock) replies per cluster.
     pub(crate) archive: Vec<u32>,
-    /// The imported macro of each family (a reply index, `u32::MAX` where none), indexed by root,
-    /// and the macro's cluster.
-    pub(crate) macro_reply: Vec<u32>,
-    pub(crate) macro_cluster: Vec<u32>,
+    /// The imported macro of the families that have one, by root: the macro's reply and cluster.
+    /// Few families have one, so a map, not a column of the clusters.
+    pub(crate) macros: FxHashMap<u32, (u32, u32)>,
     /// The roots of the families that have a macro.
     pub(crate) macro_roots: Vec<u32>,
     /// The member clusters of each family, grouped: family `root`'s members are
@@ -165,7 +165,8 @@ pub(crate) struct Families {
     pub(crate) rank_at_config: Vec<u32>,
     /// The `min_support` `rank_at_config` was computed with.
     pub(crate) config_min_support: u32,
-    /// Each family's template text, rendered on first use.
+    /// The template text of each template at the index's own `min_support` (by its id - 1),
+    /// rendered on first use; the few other families a listing shows are rendered each time.
     pub(crate) texts: Vec<std::sync::OnceLock<Arc<str>>>,
 }
 
@@ -193,8 +194,23 @@ impl Families {
     /// Whether a family is a template: used by at least `min_support` replies, or an imported
     /// macro (a known template, whatever its use).
     pub(crate) fn eligible(&self, root: u32, min_support: u32) -> bool {
-        self.replies[root as usize] >= min_support.max(1)
-            || self.macro_reply[root as usize] != u32::MAX
+        self.replies[root as usize] >= min_support.max(1) || self.macros.contains_key(&root)
+    }
+
+    /// The imported macro of a family, if it has one: its reply and its cluster.
+    pub(crate) fn macro_of(&self, root: u32) -> Option<(u32, u32)> {
+        if self.macros.is_empty() {
+            return None;
+        }
+        self.macros.get(&root).copied()
+    }
+
+    /// The clusters of a family with archive replies.
+    pub(crate) fn variants(&self, root: u32) -> u32 {
+        self.members_of(root)
+            .iter()
+            .filter(|&&c| self.archive[c as usize] > 0)
+            .count() as u32
     }
 
     /// The roots of the templates, most used first: template `id` is position + 1.
@@ -207,10 +223,7 @@ impl Families {
 
     /// The cluster whose text shows the family's template: its macro's when it has one.
     pub(crate) fn display_root(&self, root: u32) -> u32 {
-        match self.macro_cluster[root as usize] {
-            u32::MAX => root,
-            c => c,
-        }
+        self.macro_of(root).map_or(root, |(_, cluster)| cluster)
     }
 }
 
@@ -308,7 +321,7 @@ pub(crate) fn same_template(a: &[u32], b: &[u32]) -> (bool, f64) {
 
 /// Groups the clusters of `inner` into families (see the module docs).
 pub(crate) fn mine(inner: &Inner) -> Families {
-    families_from_roots(inner, assign_roots(inner))
+    families_from_roots(inner, assign_roots(inner).into())
 }
 
 /// The root cluster of each cluster's family: the mining proper, the part a saved index keeps.
@@ -392,38 +405,38 @@ pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
 }
 
 /// The families (counts, ranks, members) of clusters whose roots are assigned.
-pub(crate) fn families_from_roots(inner: &Inner, root_of: Vec<u32>) -> Families {
+pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Families {
     debug_assert!(valid_roots(&root_of, inner.clusters.len()));
     let n = inner.clusters.len();
     let archive = archive_counts(inner);
     let macros = macro_replies(inner);
     let mut replies = vec![0u32; n];
-    let mut variants = vec![0u32; n];
-    let mut macro_reply = vec![u32::MAX; n];
-    let mut macro_cluster = vec![u32::MAX; n];
+    let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (c, &root) in root_of.iter().enumerate() {
         replies[root as usize] += archive[c];
-        variants[root as usize] += u32::from(archive[c] > 0);
-        if macros[c] != u32::MAX && macro_reply[root as usize] == u32::MAX {
-            macro_reply[root as usize] = macros[c];
-            macro_cluster[root as usize] = c as u32;
+    }
+    // The first macro cluster of each family, in cluster order.
+    for (&cluster, &reply) in &macros {
+        let root = root_of[cluster as usize];
+        let entry = macro_of.entry(root).or_insert((reply, cluster));
+        if cluster < entry.1 {
+            *entry = (reply, cluster);
         }
     }
     // A family whose root has no token (an empty or emoji-only reply) is not a template.
     let mut ranked: Vec<u32> = (0..n as u32)
         .filter(|&c| {
             root_of[c as usize] == c
-                && (replies[c as usize] > 0 || macro_reply[c as usize] != u32::MAX)
+                && (replies[c as usize] > 0 || macro_of.contains_key(&c))
                 && inner.clusters[c as usize].keys_len > 0
         })
         .collect();
     ranked.sort_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
-    let macro_roots = (0..n as u32)
-        .filter(|&r| root_of[r as usize] == r && macro_reply[r as usize] != u32::MAX)
-        .collect();
+    let mut macro_roots: Vec<u32> = macro_of.keys().copied().collect();
+    macro_roots.sort_unstable();
     // Members grouped by family (a counting sort by root).
     let mut member_start = vec![0u32; n + 1];
-    for &root in &root_of {
+    for &root in root_of.iter() {
         member_start[root as usize + 1] += 1;
     }
     for i in 0..n {
@@ -441,20 +454,21 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Vec<u32>) -> Families 
         member_start,
         rank_at_config: Vec::new(),
         config_min_support: inner.config.min_support.max(1),
-        texts: (0..n).map(|_| std::sync::OnceLock::new()).collect(),
+        texts: Vec::new(),
         root_of,
         ranked,
         replies,
-        variants,
         archive,
-        macro_reply,
-        macro_cluster,
+        macros: macro_of,
     };
     let mut rank_at_config = vec![0u32; n];
+    let mut templates = 0;
     for (i, root) in families.chosen(families.config_min_support).enumerate() {
         rank_at_config[root as usize] = i as u32 + 1;
+        templates = i + 1;
     }
     families.rank_at_config = rank_at_config;
+    families.texts = (0..templates).map(|_| std::sync::OnceLock::new()).collect();
     families
 }
 
@@ -500,12 +514,12 @@ fn archive_counts(inner: &Inner) -> Vec<u32> {
     archive
 }
 
-/// The first imported macro of each cluster (`u32::MAX` where none).
-fn macro_replies(inner: &Inner) -> Vec<u32> {
-    let mut found = vec![u32::MAX; inner.clusters.len()];
+/// The first imported macro of each cluster that has one.
+fn macro_replies(inner: &Inner) -> FxHashMap<u32, u32> {
+    let mut found = FxHashMap::default();
     for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-        if found[cluster as usize] == u32::MAX && inner.is_macro(reply as u32) {
-            found[cluster as usize] = reply as u32;
+        if inner.is_macro(reply as u32) {
+            found.entry(cluster).or_insert(reply as u32);
         }
     }
     found
@@ -517,7 +531,7 @@ impl Inner {
         self.families
             .get_or_init(|| {
                 Arc::new(match &self.saved_roots {
-                    Some(roots) => families_from_roots(self, roots.to_vec()),
+                    Some(roots) => families_from_roots(self, roots.clone()),
                     None => mine(self),
                 })
             })
@@ -616,7 +630,7 @@ impl Index {
                     } else {
                         count as f64 / archive_replies as f64
                     },
-                    variants: families.variants[root as usize],
+                    variants: families.variants(root),
                     examples: std::mem::take(&mut examples[i]),
                     groups: by_group,
                     name: inner.macro_name(&families, root),
@@ -631,13 +645,10 @@ impl Index {
 impl Inner {
     /// The title of a family's macro, if it has one.
     pub(crate) fn macro_name(&self, families: &Families, root: u32) -> Option<String> {
-        match families.macro_reply[root as usize] {
-            u32::MAX => None,
-            reply => {
-                let id = self.ids.get(reply as usize);
-                Some(id.strip_prefix("macro:").unwrap_or(id).to_string())
-            }
-        }
+        families.macro_of(root).map(|(reply, _)| {
+            let id = self.ids.get(reply as usize);
+            id.strip_prefix("macro:").unwrap_or(id).to_string()
+        })
     }
 
     /// The template id of each reply, in insertion order: the rank of its family among the
@@ -694,8 +705,8 @@ impl Inner {
         sorted.sort_unstable();
         let mut best: Option<(f64, u32)> = None;
         for &root in &families.macro_roots {
-            let macro_keys =
-                self.cluster_keys(&self.clusters[families.macro_cluster[root as usize] as usize]);
+            let (_, cluster) = families.macros[&root];
+            let macro_keys = self.cluster_keys(&self.clusters[cluster as usize]);
             // Cheap filter first: most of the macro's words must be in the reply.
             let words: Vec<u32> = macro_keys
                 .iter()
@@ -727,7 +738,7 @@ impl Inner {
         left_out: u32,
     ) -> Option<TemplateMatch> {
         let count = families.replies[root as usize].saturating_sub(left_out);
-        if count < self.config.min_support && families.macro_reply[root as usize] == u32::MAX {
+        if count < self.config.min_support && families.macro_of(root).is_none() {
             return None;
         }
         let id = families.rank(root, self.config.min_support)?;
@@ -737,7 +748,9 @@ impl Inner {
             similarity,
             count,
             name: self.macro_name(families, root),
-            macro_cluster: families.macro_cluster[root as usize],
+            macro_cluster: families
+                .macro_of(root)
+                .map_or(u32::MAX, |(_, cluster)| cluster),
         })
     }
 }
@@ -745,9 +758,12 @@ impl Inner {
 /// The text of a family's template: the root's text with slots as placeholders and the places
 /// where members differ as `<*>`.
 pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> String {
-    families.texts[family as usize]
-        .get_or_init(|| render_template(inner, families, family).into())
-        .to_string()
+    match families.rank_at_config[family as usize] {
+        0 => render_template(inner, families, family),
+        rank => families.texts[rank as usize - 1]
+            .get_or_init(|| render_template(inner, families, family).into())
+            .to_string(),
+    }
 }
 
 fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
