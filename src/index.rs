@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::keymap::KeyMap;
 use crate::normalize::{slot_key, tokenize_into, Scratch, Slot, Token};
 use crate::shingle::{sequence_key, shingles_of_keys};
 use crate::stock::STOCK_REPLIES;
@@ -341,7 +342,7 @@ impl IndexWriter {
     /// assert_eq!(index.len(), cannery::Index::stock().len());
     /// ```
     pub fn finish(mut self) -> Index {
-        self.inner.shingles.freeze();
+        self.inner.freeze();
         Index {
             inner: Arc::new(self.inner),
         }
@@ -498,7 +499,7 @@ impl Index {
                 false,
             );
         }
-        inner.shingles.settle();
+        inner.settle();
     }
 
     /// Merges `other` into this index, as if its replies had been inserted after this index's
@@ -551,7 +552,7 @@ impl Index {
             );
             inner.record_time(o.time_of(reply as u32));
         }
-        inner.shingles.freeze();
+        inner.freeze();
         Ok(())
     }
 
@@ -648,13 +649,13 @@ pub(crate) struct Inner {
     pub(crate) ids: StrArena,
     pub(crate) reply_cluster: Vec<u32>,
     pub(crate) reply_group: Vec<u32>,
-    pub(crate) id_lookup: FxHashMap<u64, u32>,
+    pub(crate) id_lookup: KeyMap,
     // Groups.
     pub(crate) groups: StrArena,
     pub(crate) group_lookup: FxHashMap<u64, u32>,
     // Clusters.
     pub(crate) clusters: Vec<Cluster>,
-    pub(crate) cluster_lookup: FxHashMap<u64, u32>,
+    pub(crate) cluster_lookup: KeyMap,
     pub(crate) keys: Vec<u32>,
     /// The text of each cluster's first reply, as sent.
     pub(crate) texts: StrArena,
@@ -689,11 +690,11 @@ impl Inner {
             ids: StrArena::default(),
             reply_cluster: Vec::new(),
             reply_group: Vec::new(),
-            id_lookup: FxHashMap::default(),
+            id_lookup: KeyMap::default(),
             groups: StrArena::default(),
             group_lookup: FxHashMap::default(),
             clusters: Vec::new(),
-            cluster_lookup: FxHashMap::default(),
+            cluster_lookup: KeyMap::default(),
             keys: Vec::new(),
             texts: StrArena::default(),
             shingles: ShingleTable::default(),
@@ -706,6 +707,21 @@ impl Inner {
         }
     }
 
+    /// Sorts the shingle table and the id and cluster lookups (the end of a build, a merge or a
+    /// load): lookups answer the same before and after.
+    pub(crate) fn freeze(&mut self) {
+        self.shingles.freeze();
+        self.id_lookup.freeze();
+        self.cluster_lookup.freeze();
+    }
+
+    /// Freezes what the inserts since the last freeze have outgrown (after an insert).
+    pub(crate) fn settle(&mut self) {
+        self.shingles.settle();
+        self.id_lookup.settle();
+        self.cluster_lookup.settle();
+    }
+
     pub(crate) fn cluster_keys(&self, cluster: &Cluster) -> &[u32] {
         let start = cluster.keys_start as usize;
         &self.keys[start..start + cluster.keys_len as usize]
@@ -713,7 +729,7 @@ impl Inner {
 
     /// The first reply with this id.
     pub(crate) fn reply_of_id(&self, id: &str) -> Option<u32> {
-        let &reply = self.id_lookup.get(&str_key(id))?;
+        let reply = self.id_lookup.get(str_key(id))?;
         (self.ids.get(reply as usize) == id).then_some(reply)
     }
 
@@ -816,8 +832,8 @@ impl Inner {
         };
         // Cluster.
         let seq = sequence_key(keys);
-        let (cluster, new_cluster) = match self.cluster_lookup.get(&seq) {
-            Some(&c) => (c, false),
+        let (cluster, new_cluster) = match self.cluster_lookup.get(seq) {
+            Some(c) => (c, false),
             None => {
                 let c = self.clusters.len() as u32;
                 self.clusters.push(Cluster {
@@ -830,7 +846,7 @@ impl Inner {
                 });
                 self.keys.extend_from_slice(keys);
                 self.texts.push(text);
-                self.cluster_lookup.insert(seq, c);
+                self.cluster_lookup.insert_first(seq, c);
                 (c, true)
             }
         };
@@ -841,7 +857,7 @@ impl Inner {
         }
         // Reply.
         self.ids.push(id);
-        self.id_lookup.entry(str_key(id)).or_insert(reply);
+        self.id_lookup.insert_first(str_key(id), reply);
         self.reply_cluster.push(cluster);
         self.reply_group.push(group);
         if stock {

@@ -90,6 +90,7 @@
 
 mod error;
 mod index;
+mod keymap;
 mod macros;
 mod normalize;
 pub mod persist;

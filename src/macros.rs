@@ -55,7 +55,7 @@ impl Index {
         );
         let inner = Arc::make_mut(&mut self.inner);
         inner.record_time(None);
-        inner.shingles.settle();
+        inner.settle();
     }
 }
 

@@ -40,6 +40,7 @@ use crate::index::{
     str_key, Cluster, Config, Index, Inner, Record, ShingleStat, ShingleTable, StrArena, WordStat,
     NO_GROUP,
 };
+use crate::keymap::KeyMap;
 use crate::shingle::sequence_key;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
@@ -537,28 +538,34 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     // Lookups.
     let mut inner = Inner::new(config);
     inner.stock_replies = stock_replies;
-    inner.id_lookup.reserve(n_replies);
-    for i in 0..n_replies {
-        inner
-            .id_lookup
-            .entry(str_key(ids.get(i)))
-            .or_insert(i as u32);
-    }
+    // An id given twice finds its first reply.
+    inner.id_lookup = KeyMap::from_pairs(
+        (0..n_replies)
+            .map(|i| (str_key(ids.get(i)), i as u32))
+            .collect(),
+    )
+    .0;
     for g in 0..groups.len() {
         inner
             .group_lookup
             .entry(str_key(groups.get(g)))
             .or_insert(g as u32);
     }
-    inner.cluster_lookup.reserve(n_clusters);
-    for (i, c) in clusters.iter().enumerate() {
-        let start = c.keys_start as usize;
-        let seq = sequence_key(&keys[start..start + c.keys_len as usize]);
-        check(
-            inner.cluster_lookup.insert(seq, i as u32).is_none(),
-            "two clusters have the same tokens",
-        )?;
-    }
+    let (cluster_lookup, repeated) = KeyMap::from_pairs(
+        clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let start = c.keys_start as usize;
+                (
+                    sequence_key(&keys[start..start + c.keys_len as usize]),
+                    i as u32,
+                )
+            })
+            .collect(),
+    );
+    check(!repeated, "two clusters have the same tokens")?;
+    inner.cluster_lookup = cluster_lookup;
     let mut words = FxHashMap::default();
     words.reserve(word_keys.len());
     for (i, key) in word_keys.into_iter().enumerate() {

@@ -308,10 +308,7 @@ impl<'i> Scorer<'i> {
         debug_assert_eq!(stats.len(), shingle_count(self.b.tokens.len(), n));
 
         // Exact copies and nearest replies.
-        let own_cluster = index
-            .cluster_lookup
-            .get(&sequence_key(&self.b.keys))
-            .copied();
+        let own_cluster = index.cluster_lookup.get(sequence_key(&self.b.keys));
         let copies = own_cluster.map_or(0, |c| {
             let count = index.clusters[c as usize].count;
             match &excluded {

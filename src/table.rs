@@ -11,6 +11,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::keymap::Directory;
+
 /// "No posting list yet".
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -73,10 +75,8 @@ pub(crate) struct ShingleTable {
     stock: FxHashMap<u64, u32>,
     /// How many records (from the start) are sorted by hash and found through `directory`.
     sorted: usize,
-    /// `directory[p]` is the first sorted record whose hash starts with a prefix >= `p`
-    /// (`prefix_bits` bits); `2^prefix_bits + 1` entries.
-    directory: Vec<u32>,
-    prefix_bits: u32,
+    /// Where each hash prefix starts among the sorted records.
+    directory: Directory,
     /// Records added after the last freeze, by hash.
     recent: FxHashMap<u64, u32>,
     postings: Postings,
@@ -189,12 +189,9 @@ impl ShingleTable {
 
     fn position(&self, hash: u64) -> Option<usize> {
         if self.sorted > 0 {
-            let prefix = prefix(hash, self.prefix_bits);
-            let (from, to) = (
-                self.directory[prefix] as usize,
-                self.directory[prefix + 1] as usize,
-            );
-            if let Some(i) = self.hashes[from..to].iter().position(|&h| h == hash) {
+            let range = self.directory.range(hash);
+            let from = range.start;
+            if let Some(i) = self.hashes[range].iter().position(|&h| h == hash) {
                 return Some(from + i);
             }
         }
@@ -281,21 +278,8 @@ impl ShingleTable {
 
     /// Builds the directory over records already sorted by hash.
     fn index_sorted(&mut self) {
-        let n = self.hashes.len();
-        // About four records a directory entry.
-        self.prefix_bits = (usize::BITS - (n / 4).leading_zeros()).min(32);
-        let entries = 1usize << self.prefix_bits;
-        let mut directory = Vec::with_capacity(entries + 1);
-        let mut at = 0usize;
-        for p in 0..entries {
-            while at < n && prefix(self.hashes[at], self.prefix_bits) < p {
-                at += 1;
-            }
-            directory.push(at as u32);
-        }
-        directory.push(n as u32);
-        self.directory = directory;
-        self.sorted = n;
+        self.directory = Directory::of_sorted(&self.hashes);
+        self.sorted = self.hashes.len();
     }
 
     /// The records in increasing order of hash, with their hashes (the order they are saved in,
@@ -378,14 +362,6 @@ impl ShingleTable {
             }
         }
         Ok(table)
-    }
-}
-
-fn prefix(hash: u64, bits: u32) -> usize {
-    if bits == 0 {
-        0
-    } else {
-        (hash >> (64 - bits)) as usize
     }
 }
 
