@@ -37,8 +37,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{Error, ErrorKind};
 use crate::index::{
-    str_key, Cluster, Config, Index, Inner, Record, ShingleStat, ShingleTable, StrArena, WordStat,
-    NO_GROUP,
+    str_key, Cluster, Config, Index, Inner, Record, ShingleTable, StrArena, WordStat, NO_GROUP,
 };
 use crate::keymap::KeyMap;
 use crate::shingle::sequence_key;
@@ -241,13 +240,15 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.arena(&inner.texts);
 
     // Shingles in increasing order of hash (a frozen table's own order), then the posting lists.
-    let sh: Vec<(u64, ShingleStat)> = inner.shingles.iter().collect();
-    w.u64s(sh.iter().map(|s| s.0));
-    w.u32s(sh.iter().map(|s| s.1.replies));
-    w.u32s(sh.iter().map(|s| s.1.clusters));
-    w.u32s(sh.iter().map(|s| s.1.stock));
-    w.u32s(sh.iter().map(|s| s.1.first_cluster));
-    w.u32s(sh.iter().map(|s| s.1.more));
+    let table = &inner.shingles;
+    let order = table.hash_order();
+    let column = || (0..table.len()).map(|k| table.in_order(&order, k));
+    w.u64s(column().map(|s| s.0));
+    w.u32s(column().map(|s| s.1.replies));
+    w.u32s(column().map(|s| s.1.clusters));
+    w.u32s(column().map(|s| table.stock_of(s.0)));
+    w.u32s(column().map(|s| s.1.first_cluster));
+    w.u32s(column().map(|s| s.1.more));
     w.u32s(inner.shingles.lists().map(|p| p.len() as u32));
     let flat: Vec<u32> = inner.shingles.lists().flatten().copied().collect();
     w.u32s(flat.into_iter());

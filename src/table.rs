@@ -179,7 +179,8 @@ impl ShingleTable {
             .map(|i| self.stats[i].with_stock(self.stock_of(hash)))
     }
 
-    fn stock_of(&self, hash: u64) -> u32 {
+    /// The stock-corpus cluster count of a shingle (0 for one the table does not have).
+    pub(crate) fn stock_of(&self, hash: u64) -> u32 {
         if self.stock.is_empty() {
             0
         } else {
@@ -284,19 +285,30 @@ impl ShingleTable {
 
     /// The records in increasing order of hash, with their hashes (the order they are saved in,
     /// so that equal tables save equal bytes however they were built).
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u64, ShingleStat)> + '_ {
-        let order: Vec<u32> = if self.sorted == self.stats.len() {
-            Vec::new()
-        } else {
-            let mut order: Vec<u32> = (0..self.stats.len() as u32).collect();
-            order.sort_unstable_by_key(|&i| self.hashes[i as usize]);
-            order
-        };
+        let order = self.hash_order();
         (0..self.stats.len()).map(move |k| {
-            let i = order.get(k).map_or(k, |&i| i as usize);
-            let hash = self.hashes[i];
-            (hash, self.stats[i].with_stock(self.stock_of(hash)))
+            let (hash, record) = self.in_order(&order, k);
+            (hash, record.with_stock(self.stock_of(hash)))
         })
+    }
+
+    /// The order of the records by hash: empty when they are all sorted already (frozen).
+    pub(crate) fn hash_order(&self) -> Vec<u32> {
+        if self.sorted == self.stats.len() {
+            return Vec::new();
+        }
+        let mut order: Vec<u32> = (0..self.stats.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| self.hashes[i as usize]);
+        order
+    }
+
+    /// The `k`-th record in `order` (from [`hash_order`](Self::hash_order)) and its hash, without
+    /// its stock count: a saved table is written a column at a time, without a copy of it.
+    pub(crate) fn in_order(&self, order: &[u32], k: usize) -> (u64, Record) {
+        let i = order.get(k).map_or(k, |&i| i as usize);
+        (self.hashes[i], self.stats[i])
     }
 
     /// The posting lists, by number.

@@ -67,7 +67,8 @@ const CONTAIN: f64 = 0.9;
 const CONTAIN_MIN_LEN: usize = 5;
 /// Fraction of a family's replies that must differ at a place for it to print as `<*>`.
 const VARIES: f64 = 0.25;
-/// How many of a root's rarest shingles give its candidates when mining.
+/// How many of a root's rarest shingles give its candidates when mining, and into how many runs
+/// its shingles are cut for the rarest of each run.
 const MINE_SHINGLES: usize = 4;
 /// The longest sequence compared by LCS (longer ones are compared on their first tokens).
 const MAX_ALIGN: usize = 256;
