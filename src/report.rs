@@ -140,6 +140,13 @@ pub struct Signals {
     pub echoed: f64,
     /// Rarity-weighted fraction of the customer's message that the reply takes up.
     pub answered: f64,
+    /// Content words of the reply: words outside the built-in stock vocabulary that fewer than
+    /// one corpus reply in a hundred uses (details such as a product, a place or a fault, rather
+    /// than customer-service wording).
+    pub content_words: usize,
+    /// Content words of the customer's message (by stem) that the reply does not take up: the
+    /// details it leaves unanswered. `None` when no customer message was given.
+    pub ignored: Option<usize>,
     /// Mean over tokens of how common the most common corpus phrase covering each is:
     /// `ln(1 + support) / ln(1 + N)`, stock replies not counted.
     pub support: f64,

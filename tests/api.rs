@@ -120,6 +120,60 @@ fn context_name_counts_as_named() {
     assert!(r.signals.named);
 }
 
+/// The customer's details the reply leaves unanswered: content words (outside the stock
+/// vocabulary, rare in the corpus) and numbers of the message that the reply does not take up.
+#[test]
+fn ignored_details_are_counted_only_with_a_customer_message() {
+    let cases: [(&str, Option<&str>, Option<usize>); 7] = [
+        (
+            "Your order 4417 is on its way.",
+            Some("Where is order 4417?"),
+            Some(0),
+        ),
+        (
+            "Your order is on its way.",
+            Some("Where is order 4417?"),
+            Some(1),
+        ),
+        ("Please DM us so we can help.", None, None),
+        ("Please DM us so we can help.", Some(""), Some(0)),
+        (
+            "Please DM us so we can help.",
+            Some("The Dyson hoover in your order broke"),
+            Some(3),
+        ),
+        (
+            "Sorry the Dyson broke: DM us so we can help.",
+            Some("The Dyson hoover in your order broke"),
+            Some(1),
+        ),
+        (
+            "A Dyson hoover that broke is covered: DM us.",
+            Some("The Dyson hoover in your order broke"),
+            Some(0),
+        ),
+    ];
+    for (reply, message, ignored) in cases {
+        let context = message.map_or(Context::new(), |m| Context::new().message(m));
+        let r = stock().score(reply, &context);
+        assert_eq!(r.signals.ignored, ignored, "{reply:?} to {message:?}");
+    }
+}
+
+/// Content words: words outside the stock vocabulary that few corpus replies use.
+#[test]
+fn content_words_are_the_reply_s_details() {
+    let cases = [
+        ("Please DM us so we can help.", 0),
+        ("Please DM us so we can help with the Dyson hoover.", 2),
+        ("Your flight to Rome leaves from gate B12.", 3),
+    ];
+    for (reply, content) in cases {
+        let r = stock().score(reply, &Context::new());
+        assert_eq!(r.signals.content_words, content, "{reply:?}");
+    }
+}
+
 #[test]
 fn degenerate_inputs_have_defined_scores() {
     let long_word = "hello ".repeat(200_000);
