@@ -229,47 +229,107 @@ impl Families {
 }
 
 /// The LCS length of two sequences (on their first `MAX_ALIGN` tokens), and the matched pairs
-/// when `pairs` is given. The length alone is computed bit-parallel (rapidfuzz); the pairs need
-/// the dynamic-programming table.
+/// when `pairs` is given. Both are computed bit-parallel: the length by rapidfuzz, the pairs by
+/// an [`Aligner`].
 pub(crate) fn lcs(a: &[u32], b: &[u32], pairs: Option<&mut Vec<(usize, usize)>>) -> usize {
-    let a = &a[..a.len().min(MAX_ALIGN)];
-    let b = &b[..b.len().min(MAX_ALIGN)];
-    let (n, m) = (a.len(), b.len());
-    if n == 0 || m == 0 {
-        if let Some(pairs) = pairs {
-            pairs.clear();
+    match pairs {
+        None => {
+            let a = &a[..a.len().min(MAX_ALIGN)];
+            let b = &b[..b.len().min(MAX_ALIGN)];
+            if a.is_empty() || b.is_empty() {
+                return 0;
+            }
+            rapidfuzz::distance::lcs_seq::similarity(a.iter().copied(), b.iter().copied())
         }
-        return 0;
+        Some(pairs) => Aligner::new(a).align(b, pairs),
     }
-    let Some(pairs) = pairs else {
-        return rapidfuzz::distance::lcs_seq::similarity(a.iter().copied(), b.iter().copied());
-    };
-    let width = m + 1;
-    let mut table = vec![0u16; (n + 1) * width];
-    for i in 1..=n {
-        for j in 1..=m {
-            table[i * width + j] = if a[i - 1] == b[j - 1] {
-                table[(i - 1) * width + j - 1] + 1
+}
+
+/// Aligns sequences against one sequence `a` (a family's root, a macro): the longest common
+/// subsequence with its matched pairs, by Hyyrö's bit-parallel LCS (one machine word per 64
+/// tokens of `a` for each token of the other sequence, instead of a cell per pair of tokens).
+/// The vectors of every step are kept, and the pairs are read back from them along exactly the
+/// path the dynamic-programming table's traceback takes (the test module keeps that table as
+/// the oracle). Building it once serves every member of a family.
+pub(crate) struct Aligner<'a> {
+    a: &'a [u32],
+    /// Machine words per vector.
+    words: usize,
+    /// The distinct tokens of `a`, sorted, each with its match mask in `masks`.
+    symbols: Vec<u32>,
+    masks: Vec<u64>,
+}
+
+impl<'a> Aligner<'a> {
+    /// An aligner against the first `MAX_ALIGN` tokens of `a`.
+    pub(crate) fn new(a: &'a [u32]) -> Self {
+        let a = &a[..a.len().min(MAX_ALIGN)];
+        let words = a.len().div_ceil(64).max(1);
+        let mut symbols: Vec<u32> = a.to_vec();
+        symbols.sort_unstable();
+        symbols.dedup();
+        let mut masks = vec![0u64; symbols.len() * words];
+        for (i, token) in a.iter().enumerate() {
+            let s = symbols.binary_search(token).unwrap_or_default();
+            masks[s * words + i / 64] |= 1 << (i % 64);
+        }
+        Aligner {
+            a,
+            words,
+            symbols,
+            masks,
+        }
+    }
+
+    /// The LCS length of `a` and `b` (on its first `MAX_ALIGN` tokens), with the matched index
+    /// pairs in `pairs`, in order.
+    pub(crate) fn align(&self, b: &[u32], pairs: &mut Vec<(usize, usize)>) -> usize {
+        let b = &b[..b.len().min(MAX_ALIGN)];
+        let (a, n, m, words) = (self.a, self.a.len(), b.len(), self.words);
+        pairs.clear();
+        if n == 0 || m == 0 {
+            return 0;
+        }
+        // Bit i of the vector after j tokens of b is 0 exactly when LCS(a[..=i], b[..j]) exceeds
+        // LCS(a[..i], b[..j]).
+        let mut v = vec![!0u64; words];
+        let mut rows = Vec::with_capacity(m * words);
+        for token in b {
+            if let Ok(s) = self.symbols.binary_search(token) {
+                let pm = &self.masks[s * words..(s + 1) * words];
+                let mut carry = false;
+                for (v, &pm) in v.iter_mut().zip(pm) {
+                    let u = *v & pm;
+                    let (sum, c1) = v.overflowing_add(u);
+                    let (sum, c2) = sum.overflowing_add(u64::from(carry));
+                    carry = c1 || c2;
+                    *v = sum | (*v & !pm);
+                }
+            }
+            rows.extend_from_slice(&v);
+        }
+        let last = &rows[(m - 1) * words..];
+        let length: usize = (0..n)
+            .filter(|&i| last[i / 64] >> (i % 64) & 1 == 0)
+            .count();
+        // Traceback: a match goes diagonally; otherwise up when the row above is as long (bit
+        // i - 1 set), else left, as the table's traceback does.
+        let bit = |j: usize, i: usize| rows[(j - 1) * words + i / 64] >> (i % 64) & 1 == 1;
+        let (mut i, mut j) = (n, m);
+        while i > 0 && j > 0 {
+            if a[i - 1] == b[j - 1] {
+                pairs.push((i - 1, j - 1));
+                i -= 1;
+                j -= 1;
+            } else if bit(j, i - 1) {
+                i -= 1;
             } else {
-                table[(i - 1) * width + j].max(table[i * width + j - 1])
-            };
+                j -= 1;
+            }
         }
+        pairs.reverse();
+        length
     }
-    pairs.clear();
-    let (mut i, mut j) = (n, m);
-    while i > 0 && j > 0 {
-        if a[i - 1] == b[j - 1] {
-            pairs.push((i - 1, j - 1));
-            i -= 1;
-            j -= 1;
-        } else if table[(i - 1) * width + j] >= table[i * width + j - 1] {
-            i -= 1;
-        } else {
-            j -= 1;
-        }
-    }
-    pairs.reverse();
-    table[n * width + m] as usize
 }
 
 /// The keys of a sequence without handles, names and sign-offs, which every reply of a helpdesk
@@ -777,6 +837,7 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
     let mut inserted = vec![0u64; len + 1];
     let mut total = 0u64;
     let mut pairs = Vec::new();
+    let aligner = Aligner::new(root_keys);
     for &c in families.members_of(family) {
         let c = c as usize;
         if families.archive[c] == 0 {
@@ -788,7 +849,7 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
             continue;
         }
         let keys = inner.cluster_keys(&inner.clusters[c]);
-        lcs(root_keys, keys, Some(&mut pairs));
+        aligner.align(keys, &mut pairs);
         let mut matched = vec![false; len];
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
         for &(i, j) in &pairs {
@@ -860,6 +921,65 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
 mod tests {
     use super::*;
     use crate::Reply;
+
+    /// The dynamic-programming LCS with its traceback: the oracle for [`Aligner`].
+    fn lcs_by_table(a: &[u32], b: &[u32], pairs: &mut Vec<(usize, usize)>) -> usize {
+        let a = &a[..a.len().min(MAX_ALIGN)];
+        let b = &b[..b.len().min(MAX_ALIGN)];
+        let (n, m) = (a.len(), b.len());
+        let width = m + 1;
+        let mut table = vec![0u16; (n + 1) * width];
+        for i in 1..=n {
+            for j in 1..=m {
+                table[i * width + j] = if a[i - 1] == b[j - 1] {
+                    table[(i - 1) * width + j - 1] + 1
+                } else {
+                    table[(i - 1) * width + j].max(table[i * width + j - 1])
+                };
+            }
+        }
+        pairs.clear();
+        let (mut i, mut j) = (n, m);
+        while i > 0 && j > 0 {
+            if a[i - 1] == b[j - 1] {
+                pairs.push((i - 1, j - 1));
+                i -= 1;
+                j -= 1;
+            } else if table[(i - 1) * width + j] >= table[i * width + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+        }
+        pairs.reverse();
+        table[n * width + m] as usize
+    }
+
+    #[test]
+    fn aligner_gives_the_table_s_pairs() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |modulo: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % modulo) as u32
+        };
+        for round in 0..600 {
+            // Lengths across the word boundaries (64, 128, ...) and past MAX_ALIGN.
+            let (n, m) = (next(300) as usize, next(300) as usize);
+            let alphabet = [2, 3, 20, 1000][round % 4];
+            let a: Vec<u32> = (0..n).map(|_| next(alphabet)).collect();
+            let b: Vec<u32> = (0..m).map(|_| next(alphabet)).collect();
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            let length = lcs_by_table(&a, &b, &mut want);
+            assert_eq!(lcs(&a, &b, Some(&mut got)), length, "round {round}");
+            assert_eq!(got, want, "round {round}: n {n} m {m}");
+            // One aligner serves many sequences.
+            let aligner = Aligner::new(&a);
+            assert_eq!(aligner.align(&b, &mut got), length);
+            assert_eq!(aligner.align(&a, &mut got), n.min(MAX_ALIGN));
+        }
+    }
 
     #[test]
     fn lcs_table() {
