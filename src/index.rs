@@ -547,7 +547,7 @@ impl Index {
                 continue;
             }
             let reference = o.is_reference(reply as u32);
-            let cluster = &o.clusters[o.reply_cluster[reply] as usize];
+            let cluster = o.reply_cluster[reply];
             let group_name = (group != NO_GROUP).then(|| o.groups.get(group as usize));
             inner.add_keys(
                 o.ids.get(reply),
@@ -578,24 +578,66 @@ impl Index {
 
 pub(crate) const NO_GROUP: u32 = u32::MAX;
 
-/// Strings stored end to end, with offsets: one allocation for millions of ids.
+/// Strings stored end to end, with offsets: one allocation for millions of ids, and 4 bytes of
+/// offset a string however large the arena grows.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub(crate) struct StrArena {
-    pub(crate) bytes: String,
-    /// `ends[i]` is the end of string `i`; string `i` starts at `ends[i - 1]` (or 0).
-    pub(crate) ends: Vec<u64>,
+    bytes: String,
+    /// The low 32 bits of the end of each string; string `i` starts where string `i - 1` ends
+    /// (or at 0).
+    ends: Vec<u32>,
+    /// The strings whose ends' high bits go up by one (a string is listed once for each 4 GiB
+    /// boundary its end passes): the high bits of string `i`'s end count the entries `<= i`.
+    wraps: Vec<u32>,
 }
 
 impl StrArena {
     pub(crate) fn push(&mut self, s: &str) -> usize {
+        let i = self.ends.len();
         self.bytes.push_str(s);
-        self.ends.push(self.bytes.len() as u64);
-        self.ends.len() - 1
+        let end = self.bytes.len() as u64;
+        while (self.wraps.len() as u64) < end >> 32 {
+            self.wraps.push(i as u32);
+        }
+        self.ends.push(end as u32);
+        i
+    }
+
+    /// The end of string `i`.
+    pub(crate) fn end(&self, i: usize) -> u64 {
+        let high = if self.wraps.is_empty() {
+            0
+        } else {
+            self.wraps.partition_point(|&w| w as usize <= i) as u64
+        };
+        high << 32 | u64::from(self.ends[i])
+    }
+
+    /// An arena of `bytes` cut at `ends`, which must be increasing, on char boundaries and end
+    /// at `bytes.len()` (the loader checks them).
+    pub(crate) fn from_parts(bytes: String, ends: impl ExactSizeIterator<Item = u64>) -> StrArena {
+        let mut arena = StrArena {
+            bytes,
+            ends: Vec::with_capacity(ends.len()),
+            wraps: Vec::new(),
+        };
+        for (i, end) in ends.enumerate() {
+            while (arena.wraps.len() as u64) < end >> 32 {
+                arena.wraps.push(i as u32);
+            }
+            arena.ends.push(end as u32);
+        }
+        arena
     }
 
     pub(crate) fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
+        let start = if i == 0 { 0 } else { self.end(i - 1) as usize };
+        &self.bytes[start..self.end(i) as usize]
+    }
+
+    /// All the strings, end to end.
+    pub(crate) fn text(&self) -> &str {
+        &self.bytes
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -611,11 +653,9 @@ pub(crate) struct Cluster {
     /// The first and the last reply of the cluster (an example when the first is left out).
     pub(crate) first_reply: u32,
     pub(crate) last_reply: u32,
-    /// Where the cluster's token keys start in `Inner::cluster_keys` and how many there are.
+    /// Where the cluster's token keys start in `Inner::keys`; they end where the next
+    /// cluster's start (clusters add their keys in order), the last at the table's end.
     pub(crate) keys_start: u32,
-    pub(crate) keys_len: u32,
-    /// Whether the cluster comes from the built-in stock corpus.
-    pub(crate) stock: bool,
 }
 
 /// What the index knows of one word.
@@ -661,6 +701,8 @@ pub(crate) struct Inner {
     pub(crate) group_lookup: FxHashMap<u64, u32>,
     // Clusters.
     pub(crate) clusters: Vec<Cluster>,
+    /// Whether each cluster was made by a reference reply (the built-in stock corpus, a macro).
+    pub(crate) cluster_stock: Vec<bool>,
     pub(crate) cluster_lookup: KeyMap,
     pub(crate) keys: Vec<u32>,
     /// The text of each cluster's first reply, as sent.
@@ -700,6 +742,7 @@ impl Inner {
             groups: StrArena::default(),
             group_lookup: FxHashMap::default(),
             clusters: Vec::new(),
+            cluster_stock: Vec::new(),
             cluster_lookup: KeyMap::default(),
             keys: Vec::new(),
             texts: StrArena::default(),
@@ -728,9 +771,15 @@ impl Inner {
         self.cluster_lookup.settle();
     }
 
-    pub(crate) fn cluster_keys(&self, cluster: &Cluster) -> &[u32] {
-        let start = cluster.keys_start as usize;
-        &self.keys[start..start + cluster.keys_len as usize]
+    /// The token keys of cluster `c`.
+    pub(crate) fn cluster_keys(&self, c: u32) -> &[u32] {
+        let c = c as usize;
+        let start = self.clusters[c].keys_start as usize;
+        let end = self
+            .clusters
+            .get(c + 1)
+            .map_or(self.keys.len(), |next| next.keys_start as usize);
+        &self.keys[start..end]
     }
 
     /// The first reply with this id.
@@ -847,9 +896,8 @@ impl Inner {
                     first_reply: reply,
                     last_reply: reply,
                     keys_start: self.keys.len() as u32,
-                    keys_len: keys.len() as u32,
-                    stock,
                 });
+                self.cluster_stock.push(stock);
                 self.keys.extend_from_slice(keys);
                 self.texts.push(text);
                 self.cluster_lookup.insert_first(seq, c);
@@ -923,6 +971,24 @@ pub(crate) fn slot_keys() -> &'static [u32; 8] {
 mod tests {
     use super::*;
 
+    #[test]
+    fn string_offsets_past_4_gib_keep_their_high_bits() {
+        // Offsets only (no 4 GiB of text): ends that cross one, then two boundaries at once.
+        let ends = [10, 1 << 32, (1 << 32) + 5, (3 << 32) + 7, (3 << 32) + 7];
+        let arena = StrArena::from_parts(String::new(), ends.into_iter());
+        for (i, &end) in ends.iter().enumerate() {
+            assert_eq!(arena.end(i), end, "string {i}");
+        }
+        let mut small = StrArena::default();
+        for s in ["", "ab", "é", ""] {
+            small.push(s);
+        }
+        assert_eq!(
+            (0..4).map(|i| small.get(i)).collect::<Vec<_>>(),
+            ["", "ab", "é", ""]
+        );
+    }
+
     fn archive(rows: &[(&str, &str)]) -> Index {
         Index::builder()
             .stock_corpus(false)
@@ -989,11 +1055,7 @@ mod tests {
                 .map(|(i, t)| Reply::new(["a", "b"][i % 2], t)),
         );
         let mut hashes = Vec::new();
-        shingles_of_keys(
-            &index.inner.cluster_keys(&index.inner.clusters[0])[..3],
-            3,
-            &mut hashes,
-        );
+        shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
         let stat = index.inner.shingle(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);

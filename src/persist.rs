@@ -209,8 +209,8 @@ impl Writer {
         self.0.extend_from_slice(b);
     }
     fn arena(&mut self, a: &StrArena) {
-        self.bytes(a.bytes.as_bytes());
-        self.u64s(a.ends.iter().copied());
+        self.bytes(a.text().as_bytes());
+        self.u64s((0..a.len()).map(|i| a.end(i)));
     }
 }
 
@@ -234,8 +234,14 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.u32s(cl.iter().map(|c| c.first_reply));
     w.u32s(cl.iter().map(|c| c.last_reply));
     w.u32s(cl.iter().map(|c| c.keys_start));
-    w.u32s(cl.iter().map(|c| c.keys_len));
-    w.bytes(&cl.iter().map(|c| u8::from(c.stock)).collect::<Vec<_>>());
+    w.u32s((0..cl.len() as u32).map(|c| inner.cluster_keys(c).len() as u32));
+    w.bytes(
+        &inner
+            .cluster_stock
+            .iter()
+            .map(|&s| u8::from(s))
+            .collect::<Vec<_>>(),
+    );
     w.u32s(inner.keys.iter().copied());
     w.arena(&inner.texts);
 
@@ -316,13 +322,19 @@ impl<'b> Reader<'b> {
             .collect())
     }
     fn u64s(&mut self, what: &'static str) -> Result<Vec<u64>, Error> {
+        Ok(self.u64_column(what)?.collect())
+    }
+    /// A column of `u64`s, read in place.
+    fn u64_column(
+        &mut self,
+        what: &'static str,
+    ) -> Result<impl ExactSizeIterator<Item = u64> + Clone + 'b, Error> {
         self.what = what;
         let n = self.len(8)?;
         let raw = self.take(n * 8)?;
         Ok(raw
             .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))))
     }
     fn bytes(&mut self, what: &'static str) -> Result<&'b [u8], Error> {
         self.what = what;
@@ -333,9 +345,9 @@ impl<'b> Reader<'b> {
         let bytes = self.bytes(what)?;
         let bytes = String::from_utf8(bytes.to_vec())
             .map_err(|_| corrupt(format!("{what} are not valid UTF-8")))?;
-        let ends = self.u64s(what)?;
+        let ends = self.u64_column(what)?;
         let mut prev = 0u64;
-        for &e in &ends {
+        for e in ends.clone() {
             if e < prev || e > bytes.len() as u64 || !bytes.is_char_boundary(e as usize) {
                 return Err(corrupt(format!("the offsets of {what} are inconsistent")));
             }
@@ -346,7 +358,7 @@ impl<'b> Reader<'b> {
                 "the offsets of {what} do not cover its text"
             )));
         }
-        Ok(StrArena { bytes, ends })
+        Ok(StrArena::from_parts(bytes, ends))
     }
 }
 
@@ -488,12 +500,21 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             .all(|&g| g == NO_GROUP || (g as usize) < groups.len()),
         "a reply points to a missing group",
     )?;
+    check(
+        n_clusters > 0 || keys.is_empty(),
+        "the key table holds keys of no cluster",
+    )?;
     let mut clusters = Vec::with_capacity(n_clusters);
+    let mut cluster_stock = Vec::with_capacity(n_clusters);
     for i in 0..n_clusters {
+        // Each cluster's keys follow the previous cluster's, and the last end the table.
         let end = keys_start[i] as u64 + keys_len[i] as u64;
+        let next = keys_start
+            .get(i + 1)
+            .map_or(keys.len() as u64, |&s| s as u64);
         check(
-            end <= keys.len() as u64,
-            "a cluster's keys run past the key table",
+            end == next && (i > 0 || keys_start[0] == 0),
+            "the clusters' keys are not laid out in order",
         )?;
         check(
             (first[i] as usize) < n_replies && (last[i] as usize) < n_replies && count[i] >= 1,
@@ -505,9 +526,8 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             first_reply: first[i],
             last_reply: last[i],
             keys_start: keys_start[i],
-            keys_len: keys_len[i],
-            stock: stock[i] == 1,
         });
+        cluster_stock.push(stock[i] == 1);
     }
     let mut shingles = Vec::with_capacity(shingle_hashes.len());
     let mut shingle_stock = FxHashMap::default();
@@ -558,10 +578,10 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             .enumerate()
             .map(|(i, c)| {
                 let start = c.keys_start as usize;
-                (
-                    sequence_key(&keys[start..start + c.keys_len as usize]),
-                    i as u32,
-                )
+                let end = clusters
+                    .get(i + 1)
+                    .map_or(keys.len(), |n| n.keys_start as usize);
+                (sequence_key(&keys[start..end]), i as u32)
             })
             .collect(),
     );
@@ -587,6 +607,7 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     inner.reply_group = reply_group;
     inner.groups = groups;
     inner.clusters = clusters;
+    inner.cluster_stock = cluster_stock;
     inner.keys = keys;
     inner.texts = texts;
     inner.shingles = shingles;

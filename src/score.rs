@@ -339,7 +339,7 @@ impl<'i> Scorer<'i> {
         self.b.excluded_hashes.clear();
         let mut excluded_words: Vec<u32> = Vec::new();
         if let Some(ex) = &excluded {
-            let keys = index.cluster_keys(&index.clusters[ex.cluster as usize]);
+            let keys = index.cluster_keys(ex.cluster);
             shingles_of_keys(keys, n, &mut self.b.excluded_hashes);
             self.b.excluded_hashes.sort_unstable();
             excluded_words.extend_from_slice(keys);
@@ -558,9 +558,7 @@ impl<'i> Scorer<'i> {
         let Some(t) = template.filter(|t| t.name.is_some() && t.macro_cluster != u32::MAX) else {
             return filled;
         };
-        let macro_keys = self
-            .index
-            .cluster_keys(&self.index.clusters[t.macro_cluster as usize]);
+        let macro_keys = self.index.cluster_keys(t.macro_cluster);
         let is_slot = |k: u32| crate::index::is_slot_key(k);
         let mut pairs = Vec::new();
         crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
@@ -745,7 +743,7 @@ impl<'i> Scorer<'i> {
             .iter()
             .map(|&(c, _)| {
                 let cluster = &index.clusters[c as usize];
-                let keys = index.cluster_keys(cluster);
+                let keys = index.cluster_keys(c);
                 let distance = query.distance(keys.iter().copied());
                 let longer = self.b.keys.len().max(keys.len()).max(1);
                 let count = match excluded {

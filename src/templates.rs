@@ -401,7 +401,7 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
             continue;
         }
         root_of[root as usize] = root;
-        let root_keys = inner.cluster_keys(&inner.clusters[root as usize]);
+        let root_keys = inner.cluster_keys(root);
         hashes.clear();
         shingles_of_keys(root_keys, ngram, &mut hashes);
         // Candidates come from a few of the root's rarest shingles only: the lists of common
@@ -446,7 +446,7 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
             if shared < need {
                 continue;
             }
-            let keys = inner.cluster_keys(&inner.clusters[c as usize]);
+            let keys = inner.cluster_keys(c);
             if same_template(root_keys, keys).0 {
                 root_of[c as usize] = root;
             }
@@ -489,7 +489,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Familie
         .filter(|&c| {
             root_of[c as usize] == c
                 && (replies[c as usize] > 0 || macro_of.contains_key(&c))
-                && inner.clusters[c as usize].keys_len > 0
+                && !inner.cluster_keys(c).is_empty()
         })
         .collect();
     ranked.sort_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
@@ -748,7 +748,7 @@ impl Inner {
         let families = self.families();
         let root = families.root_of[cluster as usize];
         let shown = families.display_root(root);
-        let (same, dice) = same_template(keys, self.cluster_keys(&self.clusters[shown as usize]));
+        let (same, dice) = same_template(keys, self.cluster_keys(shown));
         if !same {
             return None;
         }
@@ -767,7 +767,7 @@ impl Inner {
         let mut best: Option<(f64, u32)> = None;
         for &root in &families.macro_roots {
             let (_, cluster) = families.macros[&root];
-            let macro_keys = self.cluster_keys(&self.clusters[cluster as usize]);
+            let macro_keys = self.cluster_keys(cluster);
             // Cheap filter first: most of the macro's words must be in the reply.
             let words: Vec<u32> = macro_keys
                 .iter()
@@ -829,8 +829,7 @@ pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> 
 
 fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
     let root = families.display_root(family);
-    let root_cluster = &inner.clusters[root as usize];
-    let root_keys = inner.cluster_keys(root_cluster);
+    let root_keys = inner.cluster_keys(root);
     let len = root_keys.len();
     // Replies lacking each root token, and inserting words before each root position.
     let mut missing = vec![0u64; len];
@@ -848,7 +847,7 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
         if c as u32 == root {
             continue;
         }
-        let keys = inner.cluster_keys(&inner.clusters[c]);
+        let keys = inner.cluster_keys(c as u32);
         aligner.align(keys, &mut pairs);
         let mut matched = vec![false; len];
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
