@@ -151,8 +151,9 @@ pub(crate) struct Families {
     pub(crate) ranked: Vec<u32>,
     /// Replies per family, indexed by root cluster (stock replies not counted).
     pub(crate) replies: Vec<u32>,
-    /// Archive (non-stock) replies per cluster.
-    pub(crate) archive: Vec<u32>,
+    /// The reference replies (stock corpus, macros) of the clusters that have any: few do, so a
+    /// map, and a cluster's archive replies are its count less these.
+    pub(crate) references: FxHashMap<u32, u32>,
     /// The imported macro of the families that have one, by root: the macro's reply and cluster.
     /// Few families have one, so a map, not a column of the clusters.
     pub(crate) macros: FxHashMap<u32, (u32, u32)>,
@@ -206,11 +207,21 @@ impl Families {
         self.macros.get(&root).copied()
     }
 
+    /// The archive (not reference) replies of cluster `c` of `inner`.
+    pub(crate) fn archive(&self, inner: &Inner, c: u32) -> u32 {
+        let count = inner.clusters[c as usize].count;
+        if self.references.is_empty() {
+            count
+        } else {
+            count - self.references.get(&c).copied().unwrap_or(0)
+        }
+    }
+
     /// The clusters of a family with archive replies.
-    pub(crate) fn variants(&self, root: u32) -> u32 {
+    pub(crate) fn variants(&self, inner: &Inner, root: u32) -> u32 {
         self.members_of(root)
             .iter()
-            .filter(|&&c| self.archive[c as usize] > 0)
+            .filter(|&&c| self.archive(inner, c) > 0)
             .count() as u32
     }
 
@@ -469,12 +480,13 @@ pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
 pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Families {
     debug_assert!(valid_roots(&root_of, inner.clusters.len()));
     let n = inner.clusters.len();
-    let archive = archive_counts(inner);
+    let references = reference_counts(inner);
     let macros = macro_replies(inner);
     let mut replies = vec![0u32; n];
     let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (c, &root) in root_of.iter().enumerate() {
-        replies[root as usize] += archive[c];
+        let reference = references.get(&(c as u32)).copied().unwrap_or(0);
+        replies[root as usize] += inner.clusters[c].count - reference;
     }
     // The first macro cluster of each family, in cluster order.
     for (&cluster, &reply) in &macros {
@@ -519,7 +531,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Familie
         root_of,
         ranked,
         replies,
-        archive,
+        references,
         macros: macro_of,
     };
     let mut rank_at_config = vec![0u32; n];
@@ -565,14 +577,14 @@ pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f6
 
 /// Archive replies per cluster: an archive reply can repeat a stock reply word for word and
 /// join its cluster, and only archive replies count for templates.
-fn archive_counts(inner: &Inner) -> Vec<u32> {
-    let mut archive = vec![0u32; inner.clusters.len()];
+fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
+    let mut references = FxHashMap::default();
     for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-        if !inner.is_reference(reply as u32) {
-            archive[cluster as usize] += 1;
+        if inner.is_reference(reply as u32) {
+            *references.entry(cluster).or_default() += 1;
         }
     }
-    archive
+    references
 }
 
 /// The first imported macro of each cluster that has one.
@@ -691,7 +703,7 @@ impl Index {
                     } else {
                         count as f64 / archive_replies as f64
                     },
-                    variants: families.variants(root),
+                    variants: families.variants(inner, root),
                     examples: std::mem::take(&mut examples[i]),
                     groups: by_group,
                     name: inner.macro_name(&families, root),
@@ -839,10 +851,10 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
     let aligner = Aligner::new(root_keys);
     for &c in families.members_of(family) {
         let c = c as usize;
-        if families.archive[c] == 0 {
+        let count = u64::from(families.archive(inner, c as u32));
+        if count == 0 {
             continue;
         }
-        let count = families.archive[c] as u64;
         total += count;
         if c as u32 == root {
             continue;
