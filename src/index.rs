@@ -593,14 +593,18 @@ pub(crate) struct StrArena {
 
 impl StrArena {
     pub(crate) fn push(&mut self, s: &str) -> usize {
-        let i = self.ends.len();
         self.bytes.push_str(s);
-        let end = self.bytes.len() as u64;
+        self.push_end(self.bytes.len() as u64);
+        self.ends.len() - 1
+    }
+
+    /// Records the end of the next string, listing the 4 GiB boundaries it passes.
+    fn push_end(&mut self, end: u64) {
+        let i = self.ends.len() as u32;
         while (self.wraps.len() as u64) < end >> 32 {
-            self.wraps.push(i as u32);
+            self.wraps.push(i);
         }
         self.ends.push(end as u32);
-        i
     }
 
     /// The end of string `i`.
@@ -621,11 +625,8 @@ impl StrArena {
             ends: Vec::with_capacity(ends.len()),
             wraps: Vec::new(),
         };
-        for (i, end) in ends.enumerate() {
-            while (arena.wraps.len() as u64) < end >> 32 {
-                arena.wraps.push(i as u32);
-            }
-            arena.ends.push(end as u32);
+        for end in ends {
+            arena.push_end(end);
         }
         arena
     }

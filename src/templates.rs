@@ -966,29 +966,41 @@ mod tests {
         table[n * width + m] as usize
     }
 
-    #[test]
-    fn aligner_gives_the_table_s_pairs() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    /// `rounds` pairs of random sequences of up to 299 tokens (across the word boundaries 64,
+    /// 128, ... and past MAX_ALIGN), round `r` drawn from `alphabets[r % alphabets.len()]` symbols
+    /// (xorshift from `seed`, so the cases are the same on every run).
+    fn random_pairs(seed: u64, rounds: usize, alphabets: &[u64]) -> Vec<(Vec<u32>, Vec<u32>)> {
+        let mut state = seed;
         let mut next = |modulo: u64| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state % modulo) as u32
         };
-        for round in 0..600 {
-            // Lengths across the word boundaries (64, 128, ...) and past MAX_ALIGN.
-            let (n, m) = (next(300) as usize, next(300) as usize);
-            let alphabet = [2, 3, 20, 1000][round % 4];
-            let a: Vec<u32> = (0..n).map(|_| next(alphabet)).collect();
-            let b: Vec<u32> = (0..m).map(|_| next(alphabet)).collect();
+        (0..rounds)
+            .map(|round| {
+                let (n, m) = (next(300) as usize, next(300) as usize);
+                let alphabet = alphabets[round % alphabets.len()];
+                let a: Vec<u32> = (0..n).map(|_| next(alphabet)).collect();
+                let b: Vec<u32> = (0..m).map(|_| next(alphabet)).collect();
+                (a, b)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aligner_gives_the_table_s_pairs() {
+        let cases = random_pairs(0x9E37_79B9_7F4A_7C15, 600, &[2, 3, 20, 1000]);
+        for (round, (a, b)) in cases.iter().enumerate() {
+            let (n, m) = (a.len(), b.len());
             let (mut want, mut got) = (Vec::new(), Vec::new());
-            let length = lcs_by_table(&a, &b, &mut want);
-            assert_eq!(lcs(&a, &b, Some(&mut got)), length, "round {round}");
+            let length = lcs_by_table(a, b, &mut want);
+            assert_eq!(lcs(a, b, Some(&mut got)), length, "round {round}");
             assert_eq!(got, want, "round {round}: n {n} m {m}");
             // One aligner serves many sequences.
-            let aligner = Aligner::new(&a);
-            assert_eq!(aligner.align(&b, &mut got), length);
-            assert_eq!(aligner.align(&a, &mut got), n.min(MAX_ALIGN));
+            let aligner = Aligner::new(a);
+            assert_eq!(aligner.align(b, &mut got), length);
+            assert_eq!(aligner.align(a, &mut got), n.min(MAX_ALIGN));
         }
     }
 
@@ -1011,23 +1023,13 @@ mod tests {
     }
 
     #[test]
-    fn bit_parallel_lcs_agrees_with_the_table_on_long_and_random_sequences() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |modulo: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % modulo) as u32
-        };
-        for round in 0..300 {
-            let (n, m) = (next(300) as usize, next(300) as usize);
-            let alphabet = [3, 20, 1000][round % 3];
-            let a: Vec<u32> = (0..n).map(|_| next(alphabet)).collect();
-            let b: Vec<u32> = (0..m).map(|_| next(alphabet)).collect();
+    fn lcs_lengths_agree_with_the_aligner_on_long_and_random_sequences() {
+        let cases = random_pairs(0x2545_F491_4F6C_DD1D, 300, &[3, 20, 1000]);
+        for (round, (a, b)) in cases.iter().enumerate() {
             let mut pairs = Vec::new();
             assert_eq!(
-                lcs(&a, &b, None),
-                lcs(&a, &b, Some(&mut pairs)),
+                lcs(a, b, None),
+                lcs(a, b, Some(&mut pairs)),
                 "round {round}"
             );
         }
