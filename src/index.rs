@@ -33,8 +33,9 @@
 //! Memory goes mostly to the clusters' texts and token keys and to the shingle records. Once
 //! built, the shingle records and the lookups of reply ids and of clusters' token sequences are
 //! arrays sorted by hash behind a directory of hash prefixes (about 13 bytes an entry for a
-//! lookup, where a hash map takes about 31), and the posting lists are one flat array. At a
-//! million replies the index in use takes 411 bytes a reply (the README's benchmarks).
+//! lookup, where a hash map takes about 31), and the posting lists are one flat array; a shingle
+//! in one cluster (most of them) keeps its record packed beside its hash. At a million replies
+//! the index in use takes 380 bytes a reply (the README's benchmarks).
 //!
 //! The index is immutable behind an [`Arc`]: cloning is cheap and a clone can be shared across
 //! threads. [`Index::insert`] copies the tables first if another clone still shares them

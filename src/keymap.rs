@@ -22,14 +22,18 @@ pub(crate) struct Directory {
 impl Directory {
     /// The directory of `keys`, which must be sorted.
     pub(crate) fn of_sorted(keys: &[u64]) -> Directory {
-        debug_assert!(keys.windows(2).all(|w| w[0] <= w[1]));
-        let n = keys.len();
+        Directory::of_sorted_by(keys.len(), |i| keys[i])
+    }
+
+    /// The directory of the `n` keys `key(0)`, `key(1)`, ..., which must be in increasing order.
+    pub(crate) fn of_sorted_by(n: usize, key: impl Fn(usize) -> u64) -> Directory {
+        debug_assert!((1..n).all(|i| key(i - 1) <= key(i)));
         let bits = (usize::BITS - (n / 4).leading_zeros()).min(32);
         let entries = 1usize << bits;
         let mut starts = Vec::with_capacity(entries + 1);
         let mut at = 0usize;
         for p in 0..entries {
-            while at < n && prefix(keys[at], bits) < p {
+            while at < n && prefix(key(at), bits) < p {
                 at += 1;
             }
             starts.push(at as u32);

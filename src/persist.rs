@@ -529,32 +529,28 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
         });
         cluster_stock.push(stock[i] == 1);
     }
-    let mut shingles = Vec::with_capacity(shingle_hashes.len());
     let mut shingle_stock = FxHashMap::default();
     for i in 0..shingle_hashes.len() {
         check(
             replies[i] >= clusters_of[i] && clusters_of[i] >= stock_of[i] && clusters_of[i] >= 1,
             "a shingle's counts are inconsistent",
         )?;
-        shingles.push(Record {
-            replies: replies[i],
-            clusters: clusters_of[i],
-            first_cluster: first_cluster[i],
-            more: more[i],
-        });
         if stock_of[i] > 0 {
             shingle_stock.insert(shingle_hashes[i], stock_of[i]);
         }
     }
-    let shingles = ShingleTable::from_parts(
-        shingle_hashes,
-        shingles,
-        shingle_stock,
-        &posting_lens,
-        flat,
-        n_clusters,
-    )
-    .map_err(corrupt)?;
+    let records = (0..shingle_hashes.len()).map(|i| {
+        let record = Record {
+            replies: replies[i],
+            clusters: clusters_of[i],
+            first_cluster: first_cluster[i],
+            more: more[i],
+        };
+        (shingle_hashes[i], record)
+    });
+    let shingles =
+        ShingleTable::from_parts(records, shingle_stock, &posting_lens, flat, n_clusters)
+            .map_err(corrupt)?;
 
     // Lookups.
     let mut inner = Inner::new(config);
