@@ -201,8 +201,8 @@ struct Buffers {
     keys: Vec<u32>,
     hashes: Vec<u64>,
     excluded_hashes: Vec<u64>,
-    /// The reply's distinct shingle hashes.
-    distinct: Vec<u64>,
+    /// The reply's distinct shingles that the index has, with their records.
+    distinct: Vec<(u64, ShingleStat)>,
     /// Shared-shingle count per candidate cluster; empty outside a call.
     shared: Tally,
 }
@@ -349,14 +349,18 @@ impl<'i> Scorer<'i> {
         let in_excluded = |h: u64| self.b.excluded_hashes.binary_search(&h).is_ok();
         let total_replies = index.reply_cluster.len() - usize::from(excluded.is_some());
 
-        // Per-shingle support, per-token cover.
+        // Per-shingle support, per-token cover. Each shingle is looked up once (a cache miss or
+        // two at a million replies): the candidate search below reuses these records.
         let mut cover = vec![Cover::default(); self.b.tokens.len()];
+        let found: Vec<Option<ShingleStat>> =
+            self.b.hashes.iter().map(|&h| index.shingle(h)).collect();
         let stats: Vec<Option<ShingleStat>> = self
             .b
             .hashes
             .iter()
-            .map(|&h| {
-                index.shingle(h).map(|mut s| {
+            .zip(&found)
+            .map(|(&h, found)| {
+                found.map(|mut s| {
                     if in_excluded(h) {
                         s.replies -= 1;
                         if excluded.as_ref().is_some_and(|e| e.alone) {
@@ -394,7 +398,7 @@ impl<'i> Scorer<'i> {
                 _ => count,
             }
         });
-        let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster);
+        let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster, &found);
         // Leave-one-out: the left-out reply does not count in its family's usage.
         let left_out = |root: u32| {
             excluded.as_ref().map_or(0, |e| {
@@ -690,6 +694,7 @@ impl<'i> Scorer<'i> {
         &mut self,
         excluded: Option<&Excluded>,
         own: Option<u32>,
+        found: &[Option<ShingleStat>],
     ) -> (Vec<Neighbour>, Option<u32>) {
         let index = self.index;
         let wanted = index.config.neighbours;
@@ -699,16 +704,21 @@ impl<'i> Scorer<'i> {
         let gone = |c: u32| excluded.is_some_and(|e| e.alone && e.cluster == c);
         // Count shared shingles per cluster.
         let b = &mut self.b;
+        // The reply's distinct shingles that the index has, in order of hash.
         let mut distinct = std::mem::take(&mut b.distinct);
         distinct.clear();
-        distinct.extend_from_slice(&b.hashes);
-        distinct.sort_unstable();
-        distinct.dedup();
+        distinct.extend(
+            b.hashes
+                .iter()
+                .zip(found)
+                .filter_map(|(&h, s)| s.map(|s| (h, s))),
+        );
+        distinct.sort_unstable_by_key(|&(h, _)| h);
+        distinct.dedup_by_key(|&mut (h, _)| h);
         // Rarest shingles first, while the budget of postings lasts: a near-copy shares the
         // rare shingles of its family, while the capped lists of common phrases name replies
         // at random among thousands and cost a cache miss each.
-        let mut stats: Vec<ShingleStat> =
-            distinct.iter().filter_map(|&h| index.shingle(h)).collect();
+        let mut stats: Vec<ShingleStat> = distinct.iter().map(|&(_, s)| s).collect();
         stats.sort_by_key(|s| (s.clusters, s.first_cluster));
         let mut visited = 0usize;
         let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
