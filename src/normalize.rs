@@ -501,18 +501,22 @@ fn emit_spaced_run(
 /// decomposition such as U+0EDC LAO HO NO can yield two letters that segment as two words), so
 /// that tokens never overlap in the original text.
 fn merge_words_sharing_a_character(origin: &[u32], words: &mut Vec<RawWord>) {
-    let mut merged: Vec<RawWord> = Vec::with_capacity(words.len());
-    for &w in words.iter() {
-        if let Some(last) = merged.last_mut() {
+    // In place, so that the buffer keeps its capacity from one text to the next.
+    let mut kept = 0usize;
+    for i in 0..words.len() {
+        let w = words[i];
+        if kept > 0 {
+            let last = &mut words[kept - 1];
             if origin[w.start] <= origin[last.end - 1] {
                 last.end = w.end;
                 last.single_letter = false;
                 continue;
             }
         }
-        merged.push(w);
+        words[kept] = w;
+        kept += 1;
     }
-    *words = merged;
+    words.truncate(kept);
 }
 
 /// Finds the word segments of the folded text: UAX #29 segments with at least one letter or digit.

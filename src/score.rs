@@ -265,6 +265,7 @@ impl Tally {
 
     /// The clusters and their counts, emptying the table.
     fn drain(&mut self, out: &mut Vec<(u32, u32)>) {
+        out.reserve(self.used.len());
         for &i in &self.used {
             let (key, count) = std::mem::take(&mut self.slots[i as usize]);
             out.push((key - 1, count));
