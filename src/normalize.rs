@@ -685,8 +685,9 @@ fn confusable(c: char) -> Option<char> {
 // Slot masking
 
 struct SlotPatterns {
-    /// Patterns run on the folded (lower-case) text, in priority order.
-    folded: Vec<(Regex, Slot)>,
+    /// Patterns run on the folded (lower-case) text, in priority order, each with whether every
+    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]).
+    folded: Vec<(Regex, Slot, bool)>,
     /// A greeting or vocative name, run on the original text (it needs capital letters).
     name: Regex,
     /// A sign-off at the end of the original text.
@@ -747,7 +748,10 @@ fn patterns() -> &'static SlotPatterns {
                 .expect("placeholder pattern compiles"),
             folded: folded
                 .into_iter()
-                .map(|(p, s)| (Regex::new(&p).expect("slot pattern compiles"), s))
+                .map(|(p, s)| {
+                    let digits = matches!(s, Slot::Date | Slot::Number);
+                    (Regex::new(&p).expect("slot pattern compiles"), s, digits)
+                })
                 .collect(),
             name: big_dfa(
                 r"(?:(?-u:\b)(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}+)[!.?,:]",
@@ -778,7 +782,13 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
         let name = caps.get(1).map_or("", |m| m.as_str());
         found.push((whole.range(), placeholder_slot(name)));
     }
-    for (re, slot) in &patterns.folded {
+    // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
+    // first pattern whose matches all hold one.
+    let mut digit_outside: Option<bool> = None;
+    for (re, slot, digits) in &patterns.folded {
+        if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots(folded, &found)) {
+            continue;
+        }
         for m in re.find_iter(folded) {
             if !m.as_str().chars().any(char::is_alphanumeric) {
                 continue;
@@ -831,6 +841,18 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     }
     found.sort_by_key(|(r, _)| r.start);
     slots.extend(found);
+}
+
+/// Whether `folded` has a digit, `#` or `№` outside the slots `found`.
+///
+/// Every match of the date and number patterns holds one of these. Where none is left outside
+/// the slots already found (most replies: their digits are in @handles and links), every match
+/// of those patterns would overlap a found slot and be dropped, so they need not run: that
+/// saves three of the eight passes over most texts, with the same slots.
+fn digit_outside_slots(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
+    folded.char_indices().any(|(at, c)| {
+        (c.is_numeric() || c == '#' || c == '№') && !found.iter().any(|(r, _)| r.contains(&at))
+    })
 }
 
 /// The slot a helpdesk placeholder stands for, from its name (Zendesk and Freshdesk names:
