@@ -12,7 +12,7 @@
 //! stock corpus (printed). Sizes default to 10,000 and 100,000 replies (capped at the corpus
 //! size: the real file has 12,740); a million is opt-in, as above. Each size benches the build,
 //! the load of the saved bytes, a batch of 1,000 corpus replies scored leave-one-out, and single
-//! full reports for four kinds of reply. The baseline runs only up to 10,000 replies: it scans
+//! full reports for four kinds of reply; the `text` group tokenizes 1,000 replies alone. The baseline runs only up to 10,000 replies: it scans
 //! the whole corpus per query.
 
 use std::hint::black_box;
@@ -65,6 +65,24 @@ fn queries(texts: &[String]) -> Vec<(&'static str, String)> {
         ("stock", "We're sorry to hear that. Please DM us your order number and we'll look into this.".into()),
         ("personal", "Hi Maria, the 7:40 from Leeds was held at Doncaster by a signal fault; your ticket is valid on the 8:10 instead.".into()),
     ]
+}
+
+/// Tokenizing (folding, word segmentation, slot masking) alone, over the first 1,000 replies of
+/// the corpus: the first step of every build and every report.
+fn tokenize(c: &mut Criterion) {
+    let texts = corpus();
+    let texts = &texts[..texts.len().min(1_000)];
+    let mut group = c.benchmark_group("text");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function(format!("tokenize-{}", texts.len()), |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| cannery::tokenize(black_box(t)).len())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
 }
 
 fn benches(c: &mut Criterion) {
@@ -122,5 +140,5 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(score, benches);
+criterion_group!(score, tokenize, benches);
 criterion_main!(score);
