@@ -400,6 +400,8 @@ impl<'i> Scorer<'i> {
             }
         });
         let (nearest, best) = self.nearest(excluded.as_ref(), own_cluster, &found);
+        let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);
+        let best = best.map(|(cluster, _)| cluster);
         // Leave-one-out: the left-out reply does not count in its family's usage.
         let left_out = |root: u32| {
             excluded.as_ref().map_or(0, |e| {
@@ -423,7 +425,8 @@ impl<'i> Scorer<'i> {
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
         let mut signals = Signals {
             copies,
-            nearest_similarity: nearest.first().map_or(0.0, |n| n.similarity),
+            // The best verified candidate's, listed or not (a report may list no neighbours).
+            nearest_similarity: best_similarity,
             ..Signals::default()
         };
         let mut n = Counts::default();
@@ -689,14 +692,14 @@ impl<'i> Scorer<'i> {
     }
 
     /// The nearest clusters: candidates by shared shingles, verified by token edit distance.
-    /// Returns the neighbours and the cluster of the nearest (verified even when the report
-    /// lists no neighbours).
+    /// Returns the neighbours and the cluster of the nearest with its similarity (verified even
+    /// when the report lists no neighbours).
     fn nearest(
         &mut self,
         excluded: Option<&Excluded>,
         own: Option<u32>,
         found: &[Option<ShingleStat>],
-    ) -> (Vec<Neighbour>, Option<u32>) {
+    ) -> (Vec<Neighbour>, Option<(u32, f64)>) {
         let index = self.index;
         let wanted = index.config.neighbours;
         if self.b.keys.is_empty() {
@@ -750,22 +753,38 @@ impl<'i> Scorer<'i> {
         // Bit-parallel edit distance over token keys, the query's pattern built once.
         let query =
             rapidfuzz::distance::levenshtein::BatchComparator::new(self.b.keys.iter().copied());
-        let mut verified: Vec<(f64, u32, u32)> = ranked
-            .iter()
-            .map(|&(c, _)| {
-                let cluster = &index.clusters[c as usize];
-                let keys = index.cluster_keys(c);
-                let distance = query.distance(keys.iter().copied());
-                let longer = self.b.keys.len().max(keys.len()).max(1);
-                let count = match excluded {
-                    Some(e) if e.cluster == c => cluster.count - 1,
-                    _ => cluster.count,
-                };
-                (1.0 - distance as f64 / longer as f64, count, c)
-            })
-            .collect();
-        verified.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let best = verified.first().map(|v| v.2);
+        // A candidate whose length alone bounds its similarity below the `wanted`-th best found
+        // so far cannot be kept: its distance is not computed (the same neighbours).
+        let order = |a: &(f64, u32, u32), b: &(f64, u32, u32)| {
+            b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+        };
+        let query_len = self.b.keys.len();
+        // The best one names the template even when no neighbour is wanted.
+        let least = wanted.max(1);
+        let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
+        let mut kept: Vec<f64> = Vec::with_capacity(ranked.len());
+        for &(c, _) in &ranked {
+            let cluster = &index.clusters[c as usize];
+            let keys = index.cluster_keys(c);
+            let longer = query_len.max(keys.len()).max(1);
+            let similarity = |distance: usize| 1.0 - distance as f64 / longer as f64;
+            // The edit distance is at least the difference in length.
+            let bound = similarity(query_len.abs_diff(keys.len()));
+            if kept.len() >= least && bound < kept[least - 1] {
+                continue;
+            }
+            let distance = query.distance(keys.iter().copied());
+            let count = match excluded {
+                Some(e) if e.cluster == c => cluster.count - 1,
+                _ => cluster.count,
+            };
+            let sim = similarity(distance);
+            verified.push((sim, count, c));
+            let at = kept.partition_point(|&k| k >= sim);
+            kept.insert(at, sim);
+        }
+        verified.sort_by(order);
+        let best = verified.first().map(|v| (v.2, v.0));
         verified.truncate(wanted);
         let neighbours = verified
             .into_iter()

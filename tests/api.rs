@@ -295,3 +295,49 @@ fn reordered_stock_phrases_stay_canned() {
         );
     }
 }
+
+#[test]
+fn the_number_of_neighbours_changes_only_the_length_of_the_list() {
+    // Near-copies of one reply of many lengths, so that the candidates' lengths differ.
+    let base = "Thanks for waiting. Your refund for the order has been approved and should reach your card";
+    let tails = [
+        "",
+        " soon.",
+        " within five working days.",
+        " within five working days, depending on your bank.",
+        " within five working days, depending on your bank. Let us know if it does not arrive.",
+    ];
+    let rows: Vec<(String, String)> = (0..40)
+        .map(|n| (format!("r{n}"), format!("{base}{}", tails[n % tails.len()])))
+        .collect();
+    let draft = format!("{base} within five working days. Anything else?");
+    let reports: Vec<cannery::Report> = [0, 1, 3, 8]
+        .iter()
+        .map(|&n| {
+            Index::builder()
+                .neighbours(n)
+                .build(rows.iter().map(|(i, t)| Reply::new(i, t)))
+                .score(&draft, &Context::new())
+        })
+        .collect();
+    let longest = &reports[3].nearest;
+    assert!(longest.len() >= 3, "{longest:?}");
+    for (r, n) in reports.iter().zip([0, 1, 3, 8]) {
+        assert_eq!(r.nearest.len(), n.min(longest.len()));
+        for (a, b) in r.nearest.iter().zip(longest) {
+            assert_eq!(
+                (&a.id, a.similarity, a.count),
+                (&b.id, b.similarity, b.count)
+            );
+        }
+        assert_eq!(r.canned, reports[3].canned);
+        assert_eq!(r.personalisation, reports[3].personalisation);
+        assert_eq!(
+            r.template.as_ref().map(|t| (t.id, t.count, t.similarity)),
+            reports[3]
+                .template
+                .as_ref()
+                .map(|t| (t.id, t.count, t.similarity))
+        );
+    }
+}
