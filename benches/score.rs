@@ -12,8 +12,8 @@
 //! stock corpus (printed). Sizes default to 10,000 and 100,000 replies (capped at the corpus
 //! size: the real file has 12,740); a million is opt-in, as above. Each size benches the build,
 //! the load of the saved bytes, a batch of 1,000 corpus replies scored leave-one-out, and single
-//! full reports for four kinds of reply; the `text` group tokenizes 1,000 replies alone. The baseline runs only up to 10,000 replies: it scans
-//! the whole corpus per query.
+//! full reports for four kinds of reply; the `text` group tokenizes 1,000 replies alone. The
+//! baseline runs only up to 10,000 replies: it scans the whole corpus per query.
 
 use std::hint::black_box;
 use std::io::BufRead;
