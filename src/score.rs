@@ -722,15 +722,14 @@ impl<'i> Scorer<'i> {
         // Rarest shingles first, while the budget of postings lasts: a near-copy shares the
         // rare shingles of its family, while the capped lists of common phrases name replies
         // at random among thousands and cost a cache miss each.
-        let mut stats: Vec<ShingleStat> = distinct.iter().map(|&(_, s)| s).collect();
-        stats.sort_by_key(|s| (s.clusters, s.first_cluster));
+        distinct.sort_by_key(|(_, s)| (s.clusters, s.first_cluster));
         let mut visited = 0usize;
         let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
-        for stat in stats {
+        for (_, stat) in &distinct {
             if visited >= POSTINGS_BUDGET {
                 break;
             }
-            for c in index.postings_of(&stat) {
+            for c in index.postings_of(stat) {
                 visited += 1;
                 if !gone(c) {
                     touch(c, 1, b);
@@ -753,8 +752,9 @@ impl<'i> Scorer<'i> {
         // Bit-parallel edit distance over token keys, the query's pattern built once.
         let query =
             rapidfuzz::distance::levenshtein::BatchComparator::new(self.b.keys.iter().copied());
-        // A candidate whose length alone bounds its similarity below the `wanted`-th best found
-        // so far cannot be kept: its distance is not computed (the same neighbours).
+        // Verified candidates are kept in order as they come. A candidate whose length alone
+        // bounds its similarity below the `wanted`-th best so far cannot be kept: its distance is
+        // not computed (the same neighbours).
         let order = |a: &(f64, u32, u32), b: &(f64, u32, u32)| {
             b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
         };
@@ -762,7 +762,6 @@ impl<'i> Scorer<'i> {
         // The best one names the template even when no neighbour is wanted.
         let least = wanted.max(1);
         let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
-        let mut kept: Vec<f64> = Vec::with_capacity(ranked.len());
         for &(c, _) in &ranked {
             let cluster = &index.clusters[c as usize];
             let keys = index.cluster_keys(c);
@@ -770,7 +769,7 @@ impl<'i> Scorer<'i> {
             let similarity = |distance: usize| 1.0 - distance as f64 / longer as f64;
             // The edit distance is at least the difference in length.
             let bound = similarity(query_len.abs_diff(keys.len()));
-            if kept.len() >= least && bound < kept[least - 1] {
+            if verified.len() >= least && bound < verified[least - 1].0 {
                 continue;
             }
             let distance = query.distance(keys.iter().copied());
@@ -778,12 +777,10 @@ impl<'i> Scorer<'i> {
                 Some(e) if e.cluster == c => cluster.count - 1,
                 _ => cluster.count,
             };
-            let sim = similarity(distance);
-            verified.push((sim, count, c));
-            let at = kept.partition_point(|&k| k >= sim);
-            kept.insert(at, sim);
+            let candidate = (similarity(distance), count, c);
+            let at = verified.partition_point(|v| order(v, &candidate).is_lt());
+            verified.insert(at, candidate);
         }
-        verified.sort_by(order);
         let best = verified.first().map(|v| (v.2, v.0));
         verified.truncate(wanted);
         let neighbours = verified
