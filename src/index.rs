@@ -262,8 +262,11 @@ impl IndexBuilder {
     /// assert_eq!(writer.finish().len(), 2);
     /// ```
     pub fn writer(&self) -> IndexWriter {
+        let mut inner = Inner::new(self.config.clone());
+        // A build counts its shingles once, in `finish`.
+        inner.shingles_pending = true;
         let mut writer = IndexWriter {
-            inner: Inner::new(self.config.clone()),
+            inner,
             scratch: Scratch::default(),
             tokens: Vec::new(),
         };
@@ -540,6 +543,8 @@ impl Index {
         let skip_stock = self.inner.config.stock_corpus;
         let inner = Arc::make_mut(&mut self.inner);
         let o = &other.inner;
+        // The shingles of both are counted at once at the end (cheaper than one at a time).
+        inner.shingles_pending = true;
         let stock_group = o.group_of_name(STOCK_GROUP);
         for reply in 0..o.reply_cluster.len() {
             let group = o.reply_group[reply];
@@ -724,6 +729,9 @@ pub(crate) struct Inner {
     pub(crate) stock_replies: u32,
     /// When each reply was sent (`NO_TIME` when unknown); empty while no reply has a time.
     pub(crate) times: Vec<i64>,
+    /// Whether the shingles of the replies added are left uncounted until the next freeze,
+    /// which counts them all at once (a writer's build, a merge).
+    pub(crate) shingles_pending: bool,
 }
 
 /// The time of a reply sent at an unknown time.
@@ -755,15 +763,45 @@ impl Inner {
             group_bits: 0,
             stock_replies: 0,
             times: Vec::new(),
+            shingles_pending: false,
         }
     }
 
     /// Sorts the shingle table and the id and cluster lookups (the end of a build, a merge or a
     /// load): lookups answer the same before and after.
     pub(crate) fn freeze(&mut self) {
+        if self.shingles_pending {
+            self.count_shingles();
+        }
         self.shingles.freeze();
         self.id_lookup.freeze();
         self.cluster_lookup.freeze();
+    }
+
+    /// Counts the shingles of every cluster afresh, all at once (see
+    /// [`ShingleTable::of_clusters`]), and leaves none pending.
+    fn count_shingles(&mut self) {
+        let ngram = self.config.ngram;
+        let (clusters, stock) = (&self.clusters, &self.cluster_stock);
+        let keys = |c: u32| {
+            let start = clusters[c as usize].keys_start as usize;
+            let end = clusters
+                .get(c as usize + 1)
+                .map_or(self.keys.len(), |next| next.keys_start as usize);
+            &self.keys[start..end]
+        };
+        self.shingles = ShingleTable::of_clusters(
+            clusters.len(),
+            |c, out| {
+                shingles_of_keys(keys(c), ngram, out);
+                out.sort_unstable();
+                out.dedup();
+            },
+            |c| clusters[c as usize].count,
+            |c| stock[c as usize],
+            self.config.max_postings,
+        );
+        self.shingles_pending = false;
     }
 
     /// Freezes what the inserts since the last freeze have outgrown (after an insert).
@@ -919,15 +957,17 @@ impl Inner {
         if stock {
             self.stock_replies += 1;
         }
-        // Shingles.
-        let mut hashes = Vec::with_capacity(keys.len());
-        shingles_of_keys(keys, self.config.ngram, &mut hashes);
-        hashes.sort_unstable();
-        hashes.dedup();
-        let max_postings = self.config.max_postings;
-        for h in hashes {
-            self.shingles
-                .count(h, cluster, new_cluster, stock, max_postings);
+        // Shingles, unless they are counted all at once at the next freeze.
+        if !self.shingles_pending {
+            let mut hashes = Vec::with_capacity(keys.len());
+            shingles_of_keys(keys, self.config.ngram, &mut hashes);
+            hashes.sort_unstable();
+            hashes.dedup();
+            let max_postings = self.config.max_postings;
+            for h in hashes {
+                self.shingles
+                    .count(h, cluster, new_cluster, stock, max_postings);
+            }
         }
         // Words.
         let group_bit = if stock {
@@ -1026,6 +1066,35 @@ mod tests {
         assert_eq!(a.inner.clusters, whole.inner.clusters);
         assert_eq!(a.inner.shingles, whole.inner.shingles);
         assert_eq!(a.inner.words, whole.inner.words);
+    }
+
+    #[test]
+    fn a_build_counts_shingles_as_inserts_do() {
+        // A build (and a merge) counts shingles all at once; inserts count them one reply at a
+        // time. Both give the same table, posting lists numbered alike, at any list cap.
+        let texts = [
+            "Please DM us your order number.",
+            "We're sorry to hear that.",
+            "Please DM us your order number!",
+            "Sorry to hear that, please DM us your order number.",
+            "We're sorry to hear that. Please DM us.",
+            "Thanks, we're sorry to hear that. Please DM us your order number.",
+        ];
+        let rows: Vec<(String, &str)> = (0..60)
+            .map(|i| (i.to_string(), texts[(i * 7 + i / 6) % texts.len()]))
+            .collect();
+        let replies = || rows.iter().map(|(i, t)| Reply::new(i, t));
+        for cap in [1, 2, 3, 64] {
+            let built = Index::builder().max_postings(cap).build(replies());
+            let mut inserted = Index::builder().max_postings(cap).build([]);
+            for reply in replies() {
+                inserted.insert(reply);
+            }
+            Arc::make_mut(&mut inserted.inner).freeze();
+            assert!(!built.inner.shingles_pending);
+            assert_eq!(built.inner.shingles, inserted.inner.shingles, "cap {cap}");
+            assert_eq!(built.to_bytes(), inserted.to_bytes(), "cap {cap}");
+        }
     }
 
     #[test]
