@@ -30,7 +30,7 @@
 //! assert_eq!(back.len(), index.len());
 //! ```
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
@@ -41,6 +41,7 @@ use crate::index::{
 };
 use crate::keymap::KeyMap;
 use crate::shingle::sequence_key;
+use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
@@ -57,14 +58,9 @@ impl Index {
     /// assert_eq!(&bytes[..7], b"CANNERY");
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = encode(&self.inner);
-        let mut out = Vec::with_capacity(payload.len() + 28);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&payload);
-        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-        out
+        write_file(&self.inner, std::io::Cursor::new(Vec::new()))
+            .expect("writing to memory does not fail")
+            .into_inner()
     }
 
     /// Reads an index from the bytes of [`to_bytes`](Self::to_bytes).
@@ -144,8 +140,7 @@ impl Index {
         tmp_name.push(format!(".tmp-{}", std::process::id()));
         let tmp = path.with_file_name(tmp_name);
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(&self.to_bytes())?;
+            let file = write_file(&self.inner, std::fs::File::create(&tmp)?)?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)
         };
@@ -180,17 +175,86 @@ fn corrupt(message: impl Into<String>) -> Error {
 // -------------------------------------------------------------------------------------------------
 // Encoding
 
-struct Writer(Vec<u8>);
+/// Writes the file of `inner` to `sink` as it is encoded: the header with a zero length, the
+/// payload (hashed on the way), the checksum, and then the length in the header. A save does not
+/// hold a copy of the file in memory (394 MB at a million replies).
+fn write_file<W: Write + Seek>(inner: &Inner, mut sink: W) -> std::io::Result<W> {
+    sink.write_all(MAGIC)?;
+    sink.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    let length_at = sink.stream_position()?;
+    sink.write_all(&0u64.to_le_bytes())?;
+    let mut w = Writer {
+        chunk: Vec::with_capacity(Writer::<W>::CHUNK),
+        sink,
+        hasher: Xxh3Default::new(),
+        len: 0,
+        error: None,
+    };
+    encode(inner, &mut w);
+    w.flush_chunk();
+    if let Some(e) = w.error {
+        return Err(e);
+    }
+    let mut sink = w.sink;
+    sink.write_all(&w.hasher.digest().to_le_bytes())?;
+    let end = sink.stream_position()?;
+    sink.seek(SeekFrom::Start(length_at))?;
+    sink.write_all(&w.len.to_le_bytes())?;
+    sink.seek(SeekFrom::Start(end))?;
+    sink.flush()?;
+    Ok(sink)
+}
 
-impl Writer {
+/// The payload's writer: bytes gather in a chunk, which is hashed and written out when full. The
+/// first write error is kept and ends the writing (the rest is still hashed, not written).
+struct Writer<W> {
+    chunk: Vec<u8>,
+    sink: W,
+    hasher: Xxh3Default,
+    /// Payload bytes hashed so far.
+    len: u64,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Writer<W> {
+    const CHUNK: usize = 1 << 16;
+
+    fn put(&mut self, bytes: &[u8]) {
+        if self.chunk.len() + bytes.len() > Self::CHUNK {
+            self.flush_chunk();
+            if bytes.len() > Self::CHUNK {
+                self.emit(bytes);
+                return;
+            }
+        }
+        self.chunk.extend_from_slice(bytes);
+    }
+
+    fn flush_chunk(&mut self) {
+        let chunk = std::mem::take(&mut self.chunk);
+        self.emit(&chunk);
+        self.chunk = chunk;
+        self.chunk.clear();
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        if self.error.is_none() {
+            if let Err(e) = self.sink.write_all(bytes) {
+                self.error = Some(e);
+            }
+        }
+    }
+
     fn u8(&mut self, v: u8) {
-        self.0.push(v);
+        self.put(&[v]);
     }
     fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     fn u32s(&mut self, vs: impl ExactSizeIterator<Item = u32>) {
         self.u64(vs.len() as u64);
@@ -206,7 +270,7 @@ impl Writer {
     }
     fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
-        self.0.extend_from_slice(b);
+        self.put(b);
     }
     fn arena(&mut self, a: &StrArena) {
         self.bytes(a.text().as_bytes());
@@ -214,8 +278,7 @@ impl Writer {
     }
 }
 
-fn encode(inner: &Inner) -> Vec<u8> {
-    let mut w = Writer(Vec::new());
+fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
     let c = &inner.config;
     w.u32(c.ngram as u32);
     w.u32(c.min_support);
@@ -269,7 +332,6 @@ fn encode(inner: &Inner) -> Vec<u8> {
     w.u64s(inner.times.iter().map(|&t| t as u64));
     // The mined families (mined now if they were not yet), so that a loaded index does not mine.
     w.u32s(inner.families().root_of.iter().copied());
-    w.0
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -728,17 +790,70 @@ mod tests {
         index.inner.families(); // mined while the tables are sound
         let mut inner = (*index.inner).clone();
         inner.reply_cluster[0] = 999;
-        let err = Index::from_bytes(&wrap(&encode(&inner), FORMAT_VERSION)).unwrap_err();
+        let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
 
         // Family roots that are not roots.
-        let mut payload = encode(&index.inner);
+        let mut payload = payload_of(&index.inner);
         let last = payload.len() - 4;
         payload[last..].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("template families"), "{err}");
+    }
+
+    #[test]
+    fn a_write_that_fails_midway_is_an_error() {
+        /// A sink that takes `room` bytes, then fails (a full disk).
+        #[derive(Debug)]
+        struct Full {
+            room: usize,
+            at: u64,
+        }
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if buf.len() > self.room {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.room -= buf.len();
+                self.at += buf.len() as u64;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl Seek for Full {
+            fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+                if let SeekFrom::Start(at) = to {
+                    self.at = at;
+                }
+                Ok(self.at)
+            }
+        }
+        let size = Index::stock().to_bytes().len();
+        for room in [0, 10, 100, 70_000, size - 1] {
+            let err = write_file(&Index::stock().inner, Full { room, at: 0 }).unwrap_err();
+            assert_eq!(err.to_string(), "disk full", "room {room}");
+        }
+        // Room for the file and the length written again into the header.
+        assert!(write_file(
+            &Index::stock().inner,
+            Full {
+                room: size + 8,
+                at: 0
+            }
+        )
+        .is_ok());
+    }
+
+    /// The payload of the file of `inner` (without its header and checksum).
+    fn payload_of(inner: &Inner) -> Vec<u8> {
+        let bytes = write_file(inner, std::io::Cursor::new(Vec::new()))
+            .unwrap()
+            .into_inner();
+        bytes[20..bytes.len() - 8].to_vec()
     }
 
     /// A file around a payload, with a valid checksum.
@@ -768,7 +883,7 @@ mod tests {
 
         // Version 1: the same tables without the families table at the end (a length and a
         // root per cluster); its families are mined on first use.
-        let payload = encode(&index.inner);
+        let payload = payload_of(&index.inner);
         let v1 = &payload[..payload.len() - 8 - 4 * index.distinct_len()];
         let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
         assert!(old.inner.saved_roots.is_none());
