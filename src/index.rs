@@ -849,10 +849,9 @@ impl Inner {
         (self.groups.get(g as usize) == name).then_some(g)
     }
 
-    /// The shingle record of a hash, if the index has seen it.
-    #[inline]
-    pub(crate) fn shingle(&self, hash: u64) -> Option<ShingleStat> {
-        self.shingles.get(hash)
+    /// The shingle records of many hashes, in their order (see [`ShingleTable::get_many`]).
+    pub(crate) fn shingles_of(&self, hashes: &[u64], out: &mut Vec<Option<ShingleStat>>) {
+        self.shingles.get_many(hashes, out);
     }
 
     /// What the index knows of a word key (all zero for an unseen word).
@@ -1127,7 +1126,7 @@ mod tests {
         );
         let mut hashes = Vec::new();
         shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
-        let stat = index.inner.shingle(hashes[0]).unwrap();
+        let stat = index.inner.shingles.get(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);
         assert_eq!(index.inner.postings_of(&stat).count(), 10);

@@ -353,8 +353,8 @@ impl<'i> Scorer<'i> {
         // Per-shingle support, per-token cover. Each shingle is looked up once (a cache miss or
         // two at a million replies): the candidate search below reuses these records.
         let mut cover = vec![Cover::default(); self.b.tokens.len()];
-        let found: Vec<Option<ShingleStat>> =
-            self.b.hashes.iter().map(|&h| index.shingle(h)).collect();
+        let mut found = Vec::with_capacity(self.b.hashes.len());
+        index.shingles_of(&self.b.hashes, &mut found);
         let stats: Vec<Option<ShingleStat>> = self
             .b
             .hashes

@@ -217,11 +217,47 @@ impl ShingleTable {
         self.entries.len()
     }
 
-    /// The record of a hash, if the table has it.
-    #[inline]
+    /// The record of a hash, if the table has it (one at a time: the tests' oracle for
+    /// [`get_many`](Self::get_many)).
+    #[cfg(test)]
     pub(crate) fn get(&self, hash: u64) -> Option<ShingleStat> {
         self.position(hash)
             .map(|i| self.record(i).with_stock(self.stock_of(hash)))
+    }
+
+    /// The records of many hashes, in their order, replacing the contents of `out`: the same
+    /// as [`get`](Self::get) on each, in passes over all of them (where each hash's prefix
+    /// starts, then where its record is, then the record), so that the cache misses of
+    /// different hashes overlap instead of waiting one for another.
+    pub(crate) fn get_many(&self, hashes: &[u64], out: &mut Vec<Option<ShingleStat>>) {
+        out.clear();
+        let mut at: Vec<usize> = if self.sorted > 0 {
+            let ranges: Vec<std::ops::Range<usize>> =
+                hashes.iter().map(|&h| self.directory.range(h)).collect();
+            hashes
+                .iter()
+                .zip(ranges)
+                .map(|(&h, range)| {
+                    let from = range.start;
+                    self.entries[range]
+                        .iter()
+                        .position(|e| e.hash == h)
+                        .map_or(usize::MAX, |i| from + i)
+                })
+                .collect()
+        } else {
+            vec![usize::MAX; hashes.len()]
+        };
+        if !self.recent.is_empty() {
+            for (i, &h) in at.iter_mut().zip(hashes) {
+                if *i == usize::MAX {
+                    *i = self.recent.get(&h).map_or(usize::MAX, |&r| r as usize);
+                }
+            }
+        }
+        out.extend(at.iter().zip(hashes).map(|(&i, &h)| {
+            (i != usize::MAX).then(|| self.record(i).with_stock(self.stock_of(h)))
+        }));
     }
 
     /// The record of the `i`-th entry.
@@ -602,6 +638,15 @@ mod tests {
             let mut frozen = plain.clone();
             frozen.freeze();
             let stepwise = filled(n, Some(37));
+            let probes: Vec<u64> = (0..n + 10)
+                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                .collect();
+            for t in [&plain, &frozen, &stepwise] {
+                let mut many = Vec::new();
+                t.get_many(&probes, &mut many);
+                let one_by_one: Vec<_> = probes.iter().map(|&h| t.get(h)).collect();
+                assert_eq!(many, one_by_one, "n={n}");
+            }
             for i in 0..n + 10 {
                 let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let want = plain.get(h);

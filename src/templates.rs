@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, NO_GROUP};
+use crate::index::{Index, Inner, ShingleStat, NO_GROUP};
 use crate::normalize::tokenize;
 use crate::shingle::shingles_of_keys;
 
@@ -405,7 +405,8 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
     let mut overlap = vec![0u32; n];
     let mut touched: Vec<u32> = Vec::new();
     let mut hashes = Vec::new();
-    let mut rarest: Vec<(u32, u64)> = Vec::new();
+    let mut rarest: Vec<(u32, u64, ShingleStat)> = Vec::new();
+    let mut found = Vec::new();
     let ngram = inner.config.ngram;
     for &root in &order {
         if root_of[root as usize] != u32::MAX {
@@ -421,24 +422,30 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
         // besides the rarest overall: a variant loses the shingles around a word it changed,
         // or those around the sign-off when it adds a sentence after it, and so keeps the
         // picks of the other runs, while the rarest overall often sit together.
+        // Each shingle is looked up once (a cache miss or two in a table of millions), its
+        // record kept; rarity orders by cluster count, then hash.
         rarest.clear();
-        let stats: Vec<(u32, u64)> = hashes
+        inner.shingles_of(&hashes, &mut found);
+        let stats: Vec<(u32, u64, ShingleStat)> = hashes
             .iter()
-            .filter_map(|&h| inner.shingle(h).map(|s| (s.clusters, h)))
+            .zip(&found)
+            .filter_map(|(&h, s)| s.map(|s| (s.clusters, h, s)))
             .collect();
+        let rarity = |&(clusters, h, _): &(u32, u64, ShingleStat)| (clusters, h);
         let run = stats.len().div_ceil(MINE_SHINGLES).max(1);
-        rarest.extend(stats.chunks(run).filter_map(|c| c.iter().min().copied()));
+        rarest.extend(
+            stats
+                .chunks(run)
+                .filter_map(|c| c.iter().min_by_key(|s| rarity(s)).copied()),
+        );
         let mut sorted = stats;
-        sorted.sort_unstable();
-        sorted.dedup();
+        sorted.sort_unstable_by_key(rarity);
+        sorted.dedup_by_key(|s| rarity(s));
         rarest.extend(sorted.into_iter().take(MINE_SHINGLES));
-        rarest.sort_unstable_by_key(|&(_, h)| h);
-        rarest.dedup_by_key(|&mut (_, h)| h);
-        for &(_, h) in &rarest {
-            let Some(stat) = inner.shingle(h) else {
-                continue;
-            };
-            for c in inner.postings_of(&stat) {
+        rarest.sort_unstable_by_key(|&(_, h, _)| h);
+        rarest.dedup_by_key(|&mut (_, h, _)| h);
+        for (_, _, stat) in &rarest {
+            for c in inner.postings_of(stat) {
                 if root_of[c as usize] != u32::MAX {
                     continue;
                 }
