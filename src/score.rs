@@ -440,7 +440,25 @@ impl<'i> Scorer<'i> {
             let name = &name[..floor_char_boundary(name, MAX_NAME_BYTES)];
             crate::normalize::tokenize(name).first().map(Token::key)
         });
-        for ((t, c), &filled) in self.b.tokens.iter().zip(&cover).zip(&filled) {
+        // What the index knows of each word, looked up for all of them first (their cache
+        // misses overlap).
+        let word_stats: Vec<crate::index::WordStat> = self
+            .b
+            .tokens
+            .iter()
+            .map(|t| match t.kind() {
+                TokenKind::Word => index.word(t.key()),
+                TokenKind::Slot(_) => Default::default(),
+            })
+            .collect();
+        for (((t, c), &filled), &word) in self
+            .b
+            .tokens
+            .iter()
+            .zip(&cover)
+            .zip(&filled)
+            .zip(&word_stats)
+        {
             if !filled && (t.slot() == Some(Slot::Name) || Some(t.key()) == name_key) {
                 signals.named = true;
             }
@@ -460,7 +478,7 @@ impl<'i> Scorer<'i> {
                 }
                 TokenKind::Slot(_) => {}
                 TokenKind::Word => {
-                    let mut word = index.word(t.key());
+                    let mut word = word;
                     if excluded_words.binary_search(&t.key()).is_ok() {
                         word.replies = word.replies.saturating_sub(1);
                     }
@@ -725,12 +743,24 @@ impl<'i> Scorer<'i> {
         distinct.sort_by_key(|(_, s)| (s.clusters, s.first_cluster));
         let mut visited = 0usize;
         let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
-        for (_, stat) in &distinct {
+        // Where every list is, and its first cluster, read before any is counted: the cache
+        // misses of different lists overlap.
+        let lists: Vec<(u32, &[u32], u32)> = distinct
+            .iter()
+            .map(|(_, stat)| {
+                let more = index.shingles.more_postings(stat);
+                (stat.first_cluster, more, more.first().copied().unwrap_or(0))
+            })
+            .collect();
+        for &(first, more, head) in &lists {
             if visited >= POSTINGS_BUDGET {
                 break;
             }
-            for c in index.postings_of(stat) {
-                visited += 1;
+            visited += 1 + more.len();
+            let listed = std::iter::once(first)
+                .chain(more.first().map(|_| head))
+                .chain(more.iter().skip(1).copied());
+            for c in listed {
                 if !gone(c) {
                     touch(c, 1, b);
                 }
@@ -762,9 +792,12 @@ impl<'i> Scorer<'i> {
         // The best one names the template even when no neighbour is wanted.
         let least = wanted.max(1);
         let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
-        for &(c, _) in &ranked {
-            let cluster = &index.clusters[c as usize];
-            let keys = index.cluster_keys(c);
+        // The candidates' records, read for all of them first (their cache misses overlap).
+        let candidates: Vec<(u32, u32, &[u32])> = ranked
+            .iter()
+            .map(|&(c, _)| (c, index.clusters[c as usize].count, index.cluster_keys(c)))
+            .collect();
+        for &(c, count, keys) in &candidates {
             let longer = query_len.max(keys.len()).max(1);
             let similarity = |distance: usize| 1.0 - distance as f64 / longer as f64;
             // The edit distance is at least the difference in length.
@@ -774,8 +807,8 @@ impl<'i> Scorer<'i> {
             }
             let distance = query.distance(keys.iter().copied());
             let count = match excluded {
-                Some(e) if e.cluster == c => cluster.count - 1,
-                _ => cluster.count,
+                Some(e) if e.cluster == c => count - 1,
+                _ => count,
             };
             let candidate = (similarity(distance), count, c);
             let at = verified.partition_point(|v| order(v, &candidate).is_lt());

@@ -314,12 +314,18 @@ impl ShingleTable {
     /// The clusters listed for a shingle: the first, then the capped list of the others.
     #[inline]
     pub(crate) fn postings_of<'s>(&'s self, stat: &ShingleStat) -> impl Iterator<Item = u32> + 's {
-        let more: &[u32] = if stat.more == NONE {
+        std::iter::once(stat.first_cluster).chain(self.more_postings(stat).iter().copied())
+    }
+
+    /// The capped list of the clusters after the first listed for a shingle (empty when it has
+    /// none).
+    #[inline]
+    pub(crate) fn more_postings(&self, stat: &ShingleStat) -> &[u32] {
+        if stat.more == NONE {
             &[]
         } else {
             self.postings.get(stat.more)
-        };
-        std::iter::once(stat.first_cluster).chain(more.iter().copied())
+        }
     }
 
     /// Counts one reply (of `cluster`) containing the shingle `hash`, listing the cluster while
