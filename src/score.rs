@@ -223,7 +223,7 @@ impl Tally {
     const INITIAL: usize = 4 * POSTINGS_BUDGET;
 
     /// Adds `by` to the count of `cluster`.
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, cluster: u32, by: u32) {
         if (self.used.len() + 1) * 2 > self.slots.len() {
             self.grow();
