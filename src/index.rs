@@ -787,23 +787,15 @@ impl Inner {
     /// [`ShingleTable::of_clusters`]), and leaves none pending.
     fn count_shingles(&mut self) {
         let ngram = self.config.ngram;
-        let (clusters, stock) = (&self.clusters, &self.cluster_stock);
-        let keys = |c: u32| {
-            let start = clusters[c as usize].keys_start as usize;
-            let end = clusters
-                .get(c as usize + 1)
-                .map_or(self.keys.len(), |next| next.keys_start as usize);
-            &self.keys[start..end]
-        };
         self.shingles = ShingleTable::of_clusters(
-            clusters.len(),
+            self.clusters.len(),
             |c, out| {
-                shingles_of_keys(keys(c), ngram, out);
+                shingles_of_keys(self.cluster_keys(c), ngram, out);
                 out.sort_unstable();
                 out.dedup();
             },
-            |c| clusters[c as usize].count,
-            |c| stock[c as usize],
+            |c| self.clusters[c as usize].count,
+            |c| self.cluster_stock[c as usize],
             self.config.max_postings,
         );
         self.shingles_pending = false;
