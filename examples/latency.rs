@@ -9,8 +9,9 @@
 //! one thread, each a full report (spans, nearest replies, template), and prints p50, p90, p99
 //! and the maximum, then how many reports came out canned and named a template, and the mean
 //! similarity of the nearest reply (to check that a speed change keeps the answers). It then
-//! scores the same replies again: by then every template text they name has been rendered (on
-//! first use, then cached), as in a service that has run for a while. The first
+//! scores the same replies again, with the caches warm, as in a service that has run for a
+//! while. (Template texts come rendered in files of format version 3; a version 2 file renders
+//! each on its first use, which the first pass pays.) The first
 //! report, which derives the template families saved with the index (or mines them, for a file
 //! of format version 1), is timed apart. On Linux it also prints how much the
 //! decoded index added to the resident set (read from `/proc/self/status`), per reply.
@@ -87,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("{first_pass}");
-    println!("again, template texts rendered: {second_pass}");
+    println!("again, caches warm: {second_pass}");
     Ok(())
 }
 

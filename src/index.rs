@@ -728,6 +728,9 @@ pub(crate) struct Inner {
     /// The family roots read from a saved index, from which `families` is derived without
     /// mining; dropped on every change.
     pub(crate) saved_roots: Option<Arc<[u32]>>,
+    /// The template texts read from a saved index with its roots (by template id - 1), so that
+    /// no report renders one; dropped on every change.
+    pub(crate) saved_texts: Option<Arc<StrArena>>,
     /// The union of the group bits of all archive replies (how many group buckets are in use).
     pub(crate) group_bits: u64,
     /// Replies of the stock corpus.
@@ -765,6 +768,7 @@ impl Inner {
             words: FxHashMap::default(),
             families: std::sync::OnceLock::new(),
             saved_roots: None,
+            saved_texts: None,
             group_bits: 0,
             stock_replies: 0,
             times: Vec::new(),
@@ -909,6 +913,7 @@ impl Inner {
         let reply = self.reply_cluster.len() as u32;
         self.families = std::sync::OnceLock::new();
         self.saved_roots = None;
+        self.saved_texts = None;
         // Group.
         let group = match group {
             None => NO_GROUP,

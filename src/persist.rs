@@ -1,13 +1,13 @@
 //! Persistence: save and load an index in a versioned, checksummed binary format.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `CANNERY\x1A` |
 //! | 4 | format version, little-endian `u32` |
 //! | 8 | payload length, little-endian `u64` |
-//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last one the mined template families (each cluster's family root) |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts |
 //! | 8 | XXH3-64 of the payload, little-endian |
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
@@ -16,7 +16,9 @@
 //! of hash, so they load into the index's sorted shingle table without hashing (a file with them
 //! in another order still loads: they are sorted then); the id and cluster lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
-//! first report after a load does not mine them; version 1 files, without them, still load.
+//! first report after a load does not mine them, and so are the texts of the templates (rendered
+//! by aligning every member of a family), so that no report renders one. Version 2 files, without
+//! the texts, and version 1 files, without the families either, still load.
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
@@ -32,6 +34,7 @@
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -45,9 +48,10 @@ use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The oldest format version this build reads (version 1 lacks the mined families).
+/// The oldest format version this build reads (version 1 lacks the mined families, version 2
+/// their texts).
 const OLDEST_READABLE: u32 = 1;
 
 impl Index {
@@ -330,8 +334,15 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
     w.u64s(words.iter().map(|(_, v)| v.groups));
     w.u64(inner.group_bits);
     w.u64s(inner.times.iter().map(|&t| t as u64));
-    // The mined families (mined now if they were not yet), so that a loaded index does not mine.
-    w.u32s(inner.families().root_of.iter().copied());
+    // The mined families (mined now if they were not yet), so that a loaded index does not mine,
+    // and their template texts (rendered now if they were not yet), so that no report renders.
+    let families = inner.families();
+    w.u32s(families.root_of.iter().copied());
+    let mut texts = StrArena::default();
+    for root in families.chosen(families.config_min_support) {
+        texts.push(&crate::templates::template_text(inner, &families, root));
+    }
+    w.arena(&texts);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -548,6 +559,11 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     } else {
         None
     };
+    let template_texts = if version >= 3 {
+        Some(r.arena("the template texts")?)
+    } else {
+        None
+    };
     check(
         r.bytes.is_empty(),
         "the payload has bytes after its last table",
@@ -688,6 +704,7 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             "the template families do not match the clusters",
         )?;
         inner.saved_roots = Some(roots.into());
+        inner.saved_texts = template_texts.map(Arc::new);
     }
     Ok(inner)
 }
@@ -794,10 +811,10 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
 
-        // Family roots that are not roots.
+        // Family roots that are not roots (the last root is before the template texts).
         let mut payload = payload_of(&index.inner);
-        let last = payload.len() - 4;
-        payload[last..].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        let last = payload.len() - texts_table_len(&index) - 4;
+        payload[last..last + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("template families"), "{err}");
@@ -867,33 +884,78 @@ mod tests {
         bytes
     }
 
+    /// The size of the template-texts table at the end of a version 3 payload.
+    fn texts_table_len(index: &Index) -> usize {
+        let at = index.config().min_support;
+        let texts: usize = index.templates(at).iter().map(|t| t.text.len()).sum();
+        8 + texts + 8 + 8 * index.templates(at).len()
+    }
+
     #[test]
-    fn a_loaded_index_keeps_its_families_and_version_1_files_still_load() {
+    fn a_loaded_index_keeps_its_families_and_texts_and_older_files_still_load() {
         let index = sample();
+        let at = index.config().min_support;
+        assert!(!index.templates(at).is_empty(), "the sample has a template");
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert!(
             back.inner.saved_roots.is_some(),
             "the families travel with the index"
         );
+        assert!(
+            back.inner.families().saved_texts.is_some(),
+            "the template texts travel with the index"
+        );
         assert_eq!(
             back.inner.families().root_of,
             index.inner.families().root_of
         );
-        assert_eq!(back.templates(1), index.templates(1));
+        for min_support in [1, at] {
+            assert_eq!(back.templates(min_support), index.templates(min_support));
+        }
+        let text = "Please DM us your order number.";
+        assert_eq!(
+            back.score(text, &Context::new()),
+            index.score(text, &Context::new())
+        );
 
-        // Version 1: the same tables without the families table at the end (a length and a
-        // root per cluster); its families are mined on first use.
+        // Version 2: the same tables without the template texts; they are rendered on first use.
         let payload = payload_of(&index.inner);
-        let v1 = &payload[..payload.len() - 8 - 4 * index.distinct_len()];
+        let v2 = &payload[..payload.len() - texts_table_len(&index)];
+        let older = Index::from_bytes(&wrap(v2, 2)).unwrap();
+        assert!(older.inner.saved_roots.is_some());
+        assert!(older.inner.families().saved_texts.is_none());
+        assert_eq!(older.templates(at), index.templates(at));
+        assert_eq!(
+            older.score(text, &Context::new()),
+            index.score(text, &Context::new())
+        );
+        // The same payload claimed as version 3 lacks its last table.
+        assert!(Index::from_bytes(&wrap(v2, 3)).is_err());
+
+        // Version 1: without the families table either (a length and a root per cluster); its
+        // families are mined on first use.
+        let v1 = &v2[..v2.len() - 8 - 4 * index.distinct_len()];
         let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
         assert!(old.inner.saved_roots.is_none());
-        assert_eq!(old.templates(1), index.templates(1));
-        let text = "Please DM us your order number.";
+        assert_eq!(old.templates(at), index.templates(at));
         assert_eq!(
             old.score(text, &Context::new()),
             index.score(text, &Context::new())
         );
-        // The same payload claimed as version 2 lacks its last table.
         assert!(Index::from_bytes(&wrap(v1, 2)).is_err());
+    }
+
+    #[test]
+    fn saved_texts_that_do_not_fit_the_families_are_rendered_instead() {
+        // No save writes such a file (it would need a forged checksum); the index is still right.
+        let index = sample();
+        let at = index.config().min_support;
+        let payload = payload_of(&index.inner);
+        let mut forged = payload[..payload.len() - texts_table_len(&index)].to_vec();
+        forged.extend_from_slice(&0u64.to_le_bytes()); // no text bytes
+        forged.extend_from_slice(&0u64.to_le_bytes()); // no texts
+        let back = Index::from_bytes(&wrap(&forged, 3)).unwrap();
+        assert!(back.inner.families().saved_texts.is_none());
+        assert_eq!(back.templates(at), index.templates(at));
     }
 }

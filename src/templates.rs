@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, ShingleStat, NO_GROUP};
+use crate::index::{Index, Inner, ShingleStat, StrArena, NO_GROUP};
 use crate::normalize::tokenize;
 use crate::shingle::shingles_of_keys;
 
@@ -170,6 +170,8 @@ pub(crate) struct Families {
     /// The template text of each template at the index's own `min_support` (by its id - 1),
     /// rendered on first use; the few other families a listing shows are rendered each time.
     pub(crate) texts: Vec<std::sync::OnceLock<Arc<str>>>,
+    /// The same texts as a saved index carries them (then `texts` stays empty).
+    pub(crate) saved_texts: Option<Arc<StrArena>>,
 }
 
 impl Families {
@@ -535,6 +537,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Familie
         rank_at_config: Vec::new(),
         config_min_support: inner.config.min_support.max(1),
         texts: Vec::new(),
+        saved_texts: None,
         root_of,
         ranked,
         replies,
@@ -548,7 +551,18 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Familie
         templates = i + 1;
     }
     families.rank_at_config = rank_at_config;
-    families.texts = (0..templates).map(|_| std::sync::OnceLock::new()).collect();
+    // A saved index's texts are its families' (a file whose count does not match, which no
+    // save writes, has them rendered instead).
+    match &inner.saved_texts {
+        Some(saved)
+            if saved.len() == templates
+                && (inner.saved_roots.as_ref())
+                    .is_some_and(|r| Arc::ptr_eq(r, &families.root_of)) =>
+        {
+            families.saved_texts = Some(saved.clone());
+        }
+        _ => families.texts = (0..templates).map(|_| std::sync::OnceLock::new()).collect(),
+    }
     families
 }
 
@@ -840,9 +854,12 @@ impl Inner {
 pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> String {
     match families.rank_at_config[family as usize] {
         0 => render_template(inner, families, family),
-        rank => families.texts[rank as usize - 1]
-            .get_or_init(|| render_template(inner, families, family).into())
-            .to_string(),
+        rank => match &families.saved_texts {
+            Some(saved) => saved.get(rank as usize - 1).to_string(),
+            None => families.texts[rank as usize - 1]
+                .get_or_init(|| render_template(inner, families, family).into())
+                .to_string(),
+        },
     }
 }
 
