@@ -263,12 +263,25 @@ impl Tally {
         }
     }
 
-    /// The clusters and their counts, emptying the table.
-    fn drain(&mut self, out: &mut Vec<(u32, u32)>) {
-        out.reserve(self.used.len());
+    /// The `keep` clusters of the highest counts (of equal counts, the lowest clusters) with
+    /// their counts, best first, emptying the table. Most counts fall short of the `keep`-th best
+    /// so far and cost one comparison.
+    fn drain_best(&mut self, keep: usize, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        let rank = |&(cluster, count): &(u32, u32)| (Reverse(count), cluster);
         for &i in &self.used {
             let (key, count) = std::mem::take(&mut self.slots[i as usize]);
-            out.push((key - 1, count));
+            let entry = (key - 1, count);
+            if out.len() == keep {
+                match out.last() {
+                    Some(worst) if rank(&entry) < rank(worst) => {
+                        out.pop();
+                    }
+                    _ => continue,
+                }
+            }
+            let at = out.partition_point(|e| rank(e) < rank(&entry));
+            out.insert(at, entry);
         }
         self.used.clear();
     }
@@ -770,15 +783,10 @@ impl<'i> Scorer<'i> {
             touch(c, u32::MAX / 2, b);
         }
         b.distinct = distinct;
+        // Only the best few are verified.
         let mut ranked: Vec<(u32, u32)> = Vec::new();
-        b.shared.drain(&mut ranked);
-        // Only the best few are verified: select them, then order those.
-        let keep = CANDIDATES.max(wanted).max(1);
-        if ranked.len() > keep {
-            ranked.select_nth_unstable_by_key(keep - 1, |&(c, n)| (Reverse(n), c));
-            ranked.truncate(keep);
-        }
-        ranked.sort_unstable_by_key(|&(c, n)| (Reverse(n), c));
+        b.shared
+            .drain_best(CANDIDATES.max(wanted).max(1), &mut ranked);
         // Bit-parallel edit distance over token keys, the query's pattern built once.
         let query =
             rapidfuzz::distance::levenshtein::BatchComparator::new(self.b.keys.iter().copied());
@@ -1024,5 +1032,41 @@ fn verdict(canned: f64, personalisation: f64) -> Verdict {
         (true, false) => Verdict::Canned,
         (true, true) => Verdict::Templated,
         (false, _) => Verdict::Personal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Tally::drain_best` against sorting every count, on random counts with many ties.
+    #[test]
+    fn the_best_counts_are_those_a_full_sort_ranks_first() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as u32
+        };
+        let mut tally = Tally::default();
+        let mut out = Vec::new();
+        for round in 0..200 {
+            let clusters = 1 + next(3000);
+            let adds = next(5000);
+            let mut counts = std::collections::BTreeMap::new();
+            for _ in 0..adds {
+                let (cluster, by) = (next(u64::from(clusters)), 1 + next(3));
+                tally.add(cluster, by);
+                *counts.entry(cluster).or_insert(0u32) += by;
+            }
+            let mut all: Vec<(u32, u32)> = counts.into_iter().collect();
+            all.sort_by_key(|&(c, n)| (Reverse(n), c));
+            let keep = [1, 2, 8, 50, 10_000][round % 5];
+            tally.drain_best(keep, &mut out);
+            all.truncate(keep);
+            assert_eq!(out, all, "round {round}, keep {keep}");
+            assert!(tally.used.is_empty() && tally.slots.iter().all(|&s| s == (0, 0)));
+        }
     }
 }
