@@ -800,10 +800,15 @@ impl<'i> Scorer<'i> {
         // The best one names the template even when no neighbour is wanted.
         let least = wanted.max(1);
         let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
-        // The candidates' records, read for all of them first (their cache misses overlap).
+        // The candidates' records and first keys, read for all of them first (their cache misses
+        // overlap).
         let candidates: Vec<(u32, u32, &[u32])> = ranked
             .iter()
-            .map(|&(c, _)| (c, index.clusters[c as usize].count, index.cluster_keys(c)))
+            .map(|&(c, _)| {
+                let keys = index.cluster_keys(c);
+                std::hint::black_box(keys.first().copied());
+                (c, index.clusters[c as usize].count, keys)
+            })
             .collect();
         for &(c, count, keys) in &candidates {
             let longer = query_len.max(keys.len()).max(1);
