@@ -224,10 +224,14 @@ impl Token {
 /// A word token of `text[start..end]` whose folded letters are in `key_buf`.
 fn word_token(text: &str, start: u32, end: u32, key_buf: &[u8]) -> Token {
     let key = word_key(key_buf);
-    let stem_len = std::str::from_utf8(key_buf)
-        .ok()
-        .and_then(|s| s.char_indices().nth(5).map(|(i, _)| i))
-        .unwrap_or(key_buf.len());
+    let stem_len = if key_buf.is_ascii() {
+        key_buf.len().min(5)
+    } else {
+        std::str::from_utf8(key_buf)
+            .ok()
+            .and_then(|s| s.char_indices().nth(5).map(|(i, _)| i))
+            .unwrap_or(key_buf.len())
+    };
     let stem = if stem_len == key_buf.len() {
         key
     } else {
@@ -554,17 +558,24 @@ fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
     origin.clear();
     folded.reserve(text.len());
     origin.reserve(text.len());
+    // (A fold, not `all`, so that the check runs over whole vectors of bytes.)
+    let printable_ascii = text.bytes().fold(true, |ok, b| {
+        ok & ((0x20..0x7f).contains(&b) | (b == b'\t') | (b == b'\n') | (b == b'\r'))
+    });
+    if printable_ascii {
+        // Most replies: ASCII without control characters, which folds byte for byte to its
+        // lower case (as the loop below would fold it).
+        folded.push_str(text);
+        folded.make_ascii_lowercase();
+        origin.extend(0..text.len() as u32);
+        return;
+    }
     let mut base_is_alphabetic = false;
     for (offset, c) in text.char_indices() {
         let offset = offset as u32;
         if c.is_ascii() {
             base_is_alphabetic = c.is_ascii_alphabetic();
-            let c = if c.is_ascii_control() && c != '\t' && c != '\n' && c != '\r' {
-                ' '
-            } else {
-                c.to_ascii_lowercase()
-            };
-            folded.push(c);
+            folded.push(fold_ascii(c as u8) as char);
             origin.push(offset);
             continue;
         }
@@ -608,6 +619,16 @@ fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
             }
         };
         decompose_compatible(c, &mut emit);
+    }
+}
+
+/// An ASCII character folded: lower-case, and control characters other than tabs and line breaks
+/// as spaces.
+fn fold_ascii(b: u8) -> u8 {
+    if b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r') {
+        b' '
+    } else {
+        b.to_ascii_lowercase()
     }
 }
 
@@ -686,8 +707,10 @@ fn confusable(c: char) -> Option<char> {
 
 struct SlotPatterns {
     /// Patterns run on the folded (lower-case) text, in priority order, each with whether every
-    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]).
-    folded: Vec<(Regex, Slot, bool)>,
+    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]) and the strings one
+    /// of which every match holds (none: no such string), so that a text without any of them
+    /// is not searched.
+    folded: Vec<(Regex, Slot, bool, &'static [&'static str])>,
     /// A greeting or vocative name, run on the original text (it needs capital letters).
     name: Regex,
     /// A sign-off at the end of the original text.
@@ -720,27 +743,31 @@ fn patterns() -> &'static SlotPatterns {
         // ASCII word boundaries ((?-u:\b)) keep these patterns in the lazy DFA; Unicode ones
         // would send every text with a non-ASCII letter to the much slower PikeVM.
         let folded = vec![
-            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email),
-            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url),
+            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, &["@"][..]),
+            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, &["://", "www."][..]),
             (
                 format!(r"(?-u:\b)[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})(?-u:\b)(?:/[^\s<>]*)?"),
                 Slot::Url,
+                &[][..],
             ),
-            (r"@\w+".to_string(), Slot::User),
+            (r"@\w+".to_string(), Slot::User, &["@"][..]),
             (
                 format!(
                     r"(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})(?-u:\b)\.?(?:\s+\d{{4}})?|(?-u:\b)(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"
                 ),
                 Slot::Date,
+                &[][..],
             ),
             (
                 r"(?-u:\b)\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m(?-u:\b)\.?)?|(?-u:\b)\d{1,2}\s?[ap]\.?m(?-u:\b)\.?|(?-u:\b)\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?(?-u:\b)|(?-u:\b)\d{1,2}(?:st|nd|rd|th)(?-u:\b)"
                     .to_string(),
                 Slot::Date,
+                &[][..],
             ),
             (
                 r"[#№$£€¥]?(?-u:\b)[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
                 Slot::Number,
+                &[][..],
             ),
         ];
         SlotPatterns {
@@ -748,9 +775,9 @@ fn patterns() -> &'static SlotPatterns {
                 .expect("placeholder pattern compiles"),
             folded: folded
                 .into_iter()
-                .map(|(p, s)| {
+                .map(|(p, s, needs)| {
                     let digits = matches!(s, Slot::Date | Slot::Number);
-                    (Regex::new(&p).expect("slot pattern compiles"), s, digits)
+                    (Regex::new(&p).expect("slot pattern compiles"), s, digits, needs)
                 })
                 .collect(),
             name: big_dfa(
@@ -777,16 +804,22 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
     slots.clear();
     let patterns = patterns();
     let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
-    for caps in patterns.placeholder.captures_iter(folded) {
-        let whole = caps.get(0).expect("group 0");
-        let name = caps.get(1).map_or("", |m| m.as_str());
-        found.push((whole.range(), placeholder_slot(name)));
+    // Every placeholder starts with `{{` or `{%`.
+    if folded.contains("{{") || folded.contains("{%") {
+        for caps in patterns.placeholder.captures_iter(folded) {
+            let whole = caps.get(0).expect("group 0");
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            found.push((whole.range(), placeholder_slot(name)));
+        }
     }
     // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
     // first pattern whose matches all hold one.
     let mut digit_outside: Option<bool> = None;
-    for (re, slot, digits) in &patterns.folded {
+    for (re, slot, digits, needs) in &patterns.folded {
         if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots(folded, &found)) {
+            continue;
+        }
+        if !needs.is_empty() && !needs.iter().any(|s| folded.contains(s)) {
             continue;
         }
         for m in re.find_iter(folded) {
