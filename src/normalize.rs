@@ -564,12 +564,17 @@ fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
     });
     if printable_ascii {
         // Most replies: ASCII without control characters, which folds byte for byte to its
-        // lower case (as the loop below would fold it).
+        // lower case (as `fold_chars` would fold it).
         folded.push_str(text);
         folded.make_ascii_lowercase();
         origin.extend(0..text.len() as u32);
         return;
     }
+    fold_chars(text, folded, origin);
+}
+
+/// Folds `text` character by character onto `folded` and `origin` (see [`fold`]).
+fn fold_chars(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
     let mut base_is_alphabetic = false;
     for (offset, c) in text.char_indices() {
         let offset = offset as u32;
@@ -1018,6 +1023,35 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn printable_ascii_folds_as_character_by_character() {
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "Hello, World! DM us at @Help #123 {{ticket.id}}".into(),
+            "tabs\tand\nbreaks\r\n~`|^".into(),
+            "a bell\u{7} and a delete\u{7f}".into(), // control characters: the slow path
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..200 {
+            let text: String = (0..len)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    char::from((seed >> 33) as u8 % 128)
+                })
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            let (mut fast, mut fast_origin) = (String::new(), Vec::new());
+            fold(text, &mut fast, &mut fast_origin);
+            let (mut slow, mut slow_origin) = (String::new(), Vec::new());
+            fold_chars(text, &mut slow, &mut slow_origin);
+            assert_eq!((fast, fast_origin), (slow, slow_origin), "{text:?}");
         }
     }
 
