@@ -246,6 +246,43 @@ impl Tally {
         }
     }
 
+    /// Adds 1 to the count of each of `clusters` but `skip`, with room made once for all of
+    /// them (the same counts as adding them one by one).
+    fn add_each(&mut self, clusters: &[u32], skip: u32) {
+        if (self.used.len() + clusters.len() + 1) * 2 > self.slots.len() {
+            self.grow_for(clusters.len() + 1);
+        }
+        let mask = self.slots.len() - 1;
+        let slots = &mut self.slots[..];
+        for &cluster in clusters {
+            if cluster == skip {
+                continue;
+            }
+            let key = cluster.wrapping_add(1);
+            let mut i = Self::home(key, mask);
+            loop {
+                let slot = &mut slots[i];
+                if slot.0 == key {
+                    slot.1 = slot.1.saturating_add(1);
+                    break;
+                }
+                if slot.0 == 0 {
+                    *slot = (key, 1);
+                    self.used.push(i as u32);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+    }
+
+    /// Grows the table until `more` new clusters fit at half load.
+    fn grow_for(&mut self, more: usize) {
+        while (self.used.len() + more) * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
     #[inline]
     fn home(key: u32, mask: usize) -> usize {
         ((u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize) & mask
@@ -756,6 +793,9 @@ impl<'i> Scorer<'i> {
         distinct.sort_by_key(|(_, s)| (s.clusters, s.first_cluster));
         let mut visited = 0usize;
         let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
+        // The cluster a left-out reply takes with it, if any (no cluster is `u32::MAX`: the
+        // tally's keys are clusters plus one).
+        let gone_cluster = excluded.filter(|e| e.alone).map_or(u32::MAX, |e| e.cluster);
         // Where every list is, and its first cluster, read before any is counted: the cache
         // misses of different lists overlap.
         let lists: Vec<(u32, &[u32], u32)> = distinct
@@ -770,13 +810,14 @@ impl<'i> Scorer<'i> {
                 break;
             }
             visited += 1 + more.len();
-            let listed = std::iter::once(first)
-                .chain(more.first().map(|_| head))
-                .chain(more.iter().skip(1).copied());
-            for c in listed {
-                if !gone(c) {
-                    touch(c, 1, b);
+            if !gone(first) {
+                touch(first, 1, b);
+            }
+            if let Some((_, rest)) = more.split_first() {
+                if !gone(head) {
+                    touch(head, 1, b);
                 }
+                b.shared.add_each(rest, gone_cluster);
             }
         }
         if let Some(c) = own.filter(|&c| !gone(c)) {
@@ -1044,7 +1085,8 @@ fn verdict(canned: f64, personalisation: f64) -> Verdict {
 mod tests {
     use super::*;
 
-    /// `Tally::drain_best` against sorting every count, on random counts with many ties.
+    /// `Tally::add`, `Tally::add_each` and `Tally::drain_best` against counting in a map and
+    /// sorting every count, on random counts with many ties.
     #[test]
     fn the_best_counts_are_those_a_full_sort_ranks_first() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -1064,6 +1106,15 @@ mod tests {
                 let (cluster, by) = (next(u64::from(clusters)), 1 + next(3));
                 tally.add(cluster, by);
                 *counts.entry(cluster).or_insert(0u32) += by;
+            }
+            // Lists added at once, one cluster of them skipped (a left-out reply's).
+            let skip = next(u64::from(clusters));
+            for _ in 0..next(20) {
+                let list: Vec<u32> = (0..next(1500)).map(|_| next(u64::from(clusters))).collect();
+                tally.add_each(&list, skip);
+                for &cluster in list.iter().filter(|&&c| c != skip) {
+                    *counts.entry(cluster).or_insert(0u32) += 1;
+                }
             }
             let mut all: Vec<(u32, u32)> = counts.into_iter().collect();
             all.sort_by_key(|&(c, n)| (Reverse(n), c));
