@@ -795,6 +795,9 @@ impl Inner {
         left_out: impl Fn(u32) -> u32,
     ) -> Option<TemplateMatch> {
         let families = self.families();
+        if families.macro_roots.is_empty() {
+            return None;
+        }
         let mut sorted: Vec<u32> = keys.to_vec();
         sorted.sort_unstable();
         let mut best: Option<(f64, u32)> = None;
