@@ -710,12 +710,14 @@ fn confusable(c: char) -> Option<char> {
 // ---------------------------------------------------------------------------------------------
 // Slot masking
 
+/// A cheap test of a text (see [`SlotPatterns::folded`]).
+type TextTest = fn(&str) -> bool;
+
 struct SlotPatterns {
     /// Patterns run on the folded (lower-case) text, in priority order, each with whether every
-    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]) and the strings one
-    /// of which every match holds (none: no such string), so that a text without any of them
-    /// is not searched.
-    folded: Vec<(Regex, Slot, bool, &'static [&'static str])>,
+    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]) and a cheap test that
+    /// every text with a match passes, so that a text failing it is not searched.
+    folded: Vec<(Regex, Slot, bool, TextTest)>,
     /// A greeting or vocative name, run on the original text (it needs capital letters).
     name: Regex,
     /// A sign-off at the end of the original text.
@@ -747,32 +749,32 @@ fn patterns() -> &'static SlotPatterns {
         let months = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
         // ASCII word boundaries ((?-u:\b)) keep these patterns in the lazy DFA; Unicode ones
         // would send every text with a non-ASCII letter to the much slower PikeVM.
-        let folded = vec![
-            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, &["@"][..]),
-            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, &["://", "www."][..]),
+        let folded: Vec<(String, Slot, TextTest)> = vec![
+            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, has_at),
+            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, has_scheme_or_www),
             (
                 format!(r"(?-u:\b)[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})(?-u:\b)(?:/[^\s<>]*)?"),
                 Slot::Url,
-                &[][..],
+                has_dot_before_letter,
             ),
-            (r"@\w+".to_string(), Slot::User, &["@"][..]),
+            (r"@\w+".to_string(), Slot::User, has_at),
             (
                 format!(
                     r"(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})(?-u:\b)\.?(?:\s+\d{{4}})?|(?-u:\b)(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"
                 ),
                 Slot::Date,
-                &[][..],
+                any_text,
             ),
             (
                 r"(?-u:\b)\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m(?-u:\b)\.?)?|(?-u:\b)\d{1,2}\s?[ap]\.?m(?-u:\b)\.?|(?-u:\b)\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?(?-u:\b)|(?-u:\b)\d{1,2}(?:st|nd|rd|th)(?-u:\b)"
                     .to_string(),
                 Slot::Date,
-                &[][..],
+                any_text,
             ),
             (
                 r"[#№$£€¥]?(?-u:\b)[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
                 Slot::Number,
-                &[][..],
+                any_text,
             ),
         ];
         SlotPatterns {
@@ -804,6 +806,24 @@ fn patterns() -> &'static SlotPatterns {
     })
 }
 
+// What every match of a slot pattern holds, so that texts without it are not searched.
+fn has_at(folded: &str) -> bool {
+    folded.contains('@')
+}
+fn has_scheme_or_www(folded: &str) -> bool {
+    folded.contains("://") || folded.contains("www.")
+}
+/// A dot before a letter: a domain's `.com`, which sentence ends (`. `) are not.
+fn has_dot_before_letter(folded: &str) -> bool {
+    let bytes = folded.as_bytes();
+    folded
+        .match_indices('.')
+        .any(|(at, _)| bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase))
+}
+fn any_text(_: &str) -> bool {
+    true
+}
+
 /// Finds the slot ranges (in folded bytes), sorted and non-overlapping.
 fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<usize>, Slot)>) {
     slots.clear();
@@ -824,7 +844,7 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
         if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots(folded, &found)) {
             continue;
         }
-        if !needs.is_empty() && !needs.iter().any(|s| folded.contains(s)) {
+        if !needs(folded) {
             continue;
         }
         for m in re.find_iter(folded) {
@@ -1023,6 +1043,34 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn every_text_a_slot_pattern_matches_passes_its_cheap_test() {
+        let mut texts: Vec<String> = include_str!("stock_replies.txt")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        texts.extend(
+            [
+                "mail help@example.co.uk or see https://t.co/ab.c and www.x.org/a",
+                "example.com/help, bit.ly/x, a.b.c.io. end.",
+                "@ann hi @115712 #A1B2 £80 on 27th dec at 8.30pm, 20/10/2024",
+                "sentences. end here. none.",
+                "x@y.z, @, ://, www., .c",
+            ]
+            .map(str::to_string),
+        );
+        let mut folded = String::new();
+        let mut origin = Vec::new();
+        for text in &texts {
+            fold(text, &mut folded, &mut origin);
+            for (re, slot, _, needs) in &patterns().folded {
+                if re.is_match(&folded) {
+                    assert!(needs(&folded), "{slot:?} matches {folded:?}");
+                }
+            }
         }
     }
 
