@@ -205,6 +205,8 @@ struct Buffers {
     distinct: Vec<(u64, ShingleStat)>,
     /// Shared-shingle count per candidate cluster; empty outside a call.
     shared: Tally,
+    /// The postings one report counts, gathered from their lists.
+    postings: Vec<u32>,
 }
 
 /// Counts per cluster for one report: open addressing over a power-of-two table of a few
@@ -805,21 +807,23 @@ impl<'i> Scorer<'i> {
                 (stat.first_cluster, more, more.first().copied().unwrap_or(0))
             })
             .collect();
+        // The postings are copied out of their lists first, then counted: the copies' cache
+        // misses overlap, where counting list by list waited on each in turn.
+        let mut postings = std::mem::take(&mut b.postings);
+        postings.clear();
         for &(first, more, head) in &lists {
             if visited >= POSTINGS_BUDGET {
                 break;
             }
             visited += 1 + more.len();
-            if !gone(first) {
-                touch(first, 1, b);
-            }
+            postings.push(first);
             if let Some((_, rest)) = more.split_first() {
-                if !gone(head) {
-                    touch(head, 1, b);
-                }
-                b.shared.add_each(rest, gone_cluster);
+                postings.push(head);
+                postings.extend_from_slice(rest);
             }
         }
+        b.shared.add_each(&postings, gone_cluster);
+        b.postings = postings;
         if let Some(c) = own.filter(|&c| !gone(c)) {
             touch(c, u32::MAX / 2, b);
         }
