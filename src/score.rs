@@ -874,7 +874,8 @@ impl<'i> Scorer<'i> {
         }
         let best = verified.first().map(|v| (v.2, v.0));
         verified.truncate(wanted);
-        let neighbours = verified
+        // Every neighbour's id and text found before any is copied (their cache misses overlap).
+        let found: Vec<(f64, u32, &str, &str)> = verified
             .into_iter()
             .map(|(similarity, count, c)| {
                 let cluster = &index.clusters[c as usize];
@@ -882,12 +883,17 @@ impl<'i> Scorer<'i> {
                     Some(e) if e.reply == cluster.first_reply => cluster.last_reply,
                     _ => cluster.first_reply,
                 };
-                Neighbour {
-                    id: index.ids.get(reply as usize).to_string(),
-                    similarity,
-                    count,
-                    text: index.texts.get(c as usize).to_string(),
-                }
+                let id = index.ids.get(reply as usize);
+                (similarity, count, id, index.texts.get(c as usize))
+            })
+            .collect();
+        let neighbours = found
+            .into_iter()
+            .map(|(similarity, count, id, text)| Neighbour {
+                id: id.to_string(),
+                similarity,
+                count,
+                text: text.to_string(),
             })
             .collect();
         (neighbours, best)
