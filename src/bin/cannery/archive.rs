@@ -63,6 +63,24 @@ fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
     }
 }
 
+/// One output row of the JSON lines format, its fields in alphabetical order (as the rows have
+/// always been written), borrowing from the report.
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    boilerplate_spans: Option<Vec<[usize; 2]>>,
+    canned: Option<f64>,
+    error: Option<&'a str>,
+    id: Option<&'a str>,
+    left_out: bool,
+    line: u64,
+    nearest_id: Option<&'a str>,
+    nearest_similarity: Option<f64>,
+    personalisation: Option<f64>,
+    template: Option<usize>,
+    template_text: Option<&'a str>,
+    verdict: Option<&'static str>,
+}
+
 /// Writes rows in one of the output formats.
 pub struct RowWriter<W: Write> {
     format: OutputFormat,
@@ -116,22 +134,23 @@ impl<W: Write> RowWriter<W> {
                         .map(|sp| [sp.bytes.start, sp.bytes.end])
                         .collect()
                 });
-                let value = json!({
-                    "line": s.line,
-                    "id": s.id,
-                    "canned": report.map(|r| r.canned),
-                    "personalisation": report.map(|r| r.personalisation),
-                    "verdict": report.map(|r| r.verdict.as_str()),
-                    "template": report.and_then(|r| r.template.as_ref()).map(|t| t.id),
-                    "template_text": report.and_then(|r| r.template.as_ref()).map(|t| t.text.as_str()),
-                    "nearest_id": nearest.map(|n| n.id.as_str()),
-                    "nearest_similarity": nearest.map(|n| n.similarity),
-                    "boilerplate_spans": spans,
-                    "left_out": s.left_out,
-                    "error": s.result.as_ref().err(),
-                });
+                let template = report.and_then(|r| r.template.as_ref());
+                let row = JsonRow {
+                    boilerplate_spans: spans,
+                    canned: report.map(|r| r.canned),
+                    error: s.result.as_ref().err().map(String::as_str),
+                    id: s.id.as_deref(),
+                    left_out: s.left_out,
+                    line: s.line,
+                    nearest_id: nearest.map(|n| n.id.as_str()),
+                    nearest_similarity: nearest.map(|n| n.similarity),
+                    personalisation: report.map(|r| r.personalisation),
+                    template: template.map(|t| t.id),
+                    template_text: template.map(|t| t.text.as_str()),
+                    verdict: report.map(|r| r.verdict.as_str()),
+                };
                 let out = self.json.as_mut().expect("a JSON writer");
-                serde_json::to_writer(&mut *out, &value)?;
+                serde_json::to_writer(&mut *out, &row)?;
                 out.write_all(b"\n")
             }
             OutputFormat::Csv => {
