@@ -25,7 +25,9 @@
 //! Members are then aligned with the root by the same LCS: a root token that a quarter or more of
 //! the family's replies lack becomes `<*>`, and so does a place where a quarter or more insert
 //! words. Slots print as `<user>`, `<url>`, `<email>`, `<num>`, `<date>`, `<name>` and `<sig>`, and
-//! the text between tokens (spaces, punctuation) is the root's own.
+//! the text between tokens (spaces, punctuation) is the root's own. A template's text is rendered
+//! on first use and kept; a saved index carries the texts of all its templates (rendered when it
+//! is saved), so that no report after a load pays for the alignment.
 //!
 //! This clusters before it aligns, so it does not fragment short, human-edited replies the way a
 //! position-by-position log parser (drain3) does.
