@@ -863,7 +863,12 @@ impl<'i> Scorer<'i> {
             if verified.len() >= least && bound < verified[least - 1].0 {
                 continue;
             }
-            let distance = query.distance(keys.iter().copied());
+            // An exact copy (the reply's own cluster, most often) is at distance 0.
+            let distance = if keys == self.b.keys.as_slice() {
+                0
+            } else {
+                query.distance(keys.iter().copied())
+            };
             let count = match excluded {
                 Some(e) if e.cluster == c => count - 1,
                 _ => count,
