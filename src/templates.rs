@@ -29,6 +29,11 @@
 //! on first use and kept; a saved index carries the texts of all its templates (rendered when it
 //! is saved), so that no report after a load pays for the alignment.
 //!
+//! Inserts keep the families mined before them: a reply that starts a cluster joins the family of
+//! the first root, in mining order, that the same test accepts it under (its rarest shingles name
+//! the candidates), or starts its own, and the families are recounted from these roots. A fresh
+//! build, or [`Index::remine_templates`], mines from scratch.
+//!
 //! This clusters before it aligns, so it does not fragment short, human-edited replies the way a
 //! position-by-position log parser (drain3) does.
 //!
@@ -411,43 +416,13 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
     let mut hashes = Vec::new();
     let mut rarest: Vec<(u32, u64, ShingleStat)> = Vec::new();
     let mut found = Vec::new();
-    let ngram = inner.config.ngram;
     for &root in &order {
         if root_of[root as usize] != u32::MAX {
             continue;
         }
         root_of[root as usize] = root;
         let root_keys = inner.cluster_keys(root);
-        hashes.clear();
-        shingles_of_keys(root_keys, ngram, &mut hashes);
-        // Candidates come from a few of the root's rarest shingles only: the lists of common
-        // shingles are long (and capped) and would make mining cost grow with the corpus. The
-        // root's shingles are cut into MINE_SHINGLES runs and the rarest of each run is taken,
-        // besides the rarest overall: a variant loses the shingles around a word it changed,
-        // or those around the sign-off when it adds a sentence after it, and so keeps the
-        // picks of the other runs, while the rarest overall often sit together.
-        // Each shingle is looked up once (a cache miss or two in a table of millions), its
-        // record kept; rarity orders by cluster count, then hash.
-        rarest.clear();
-        inner.shingles_of(&hashes, &mut found);
-        let stats: Vec<(u32, u64, ShingleStat)> = hashes
-            .iter()
-            .zip(&found)
-            .filter_map(|(&h, s)| s.map(|s| (s.clusters, h, s)))
-            .collect();
-        let rarity = |&(clusters, h, _): &(u32, u64, ShingleStat)| (clusters, h);
-        let run = stats.len().div_ceil(MINE_SHINGLES).max(1);
-        rarest.extend(
-            stats
-                .chunks(run)
-                .filter_map(|c| c.iter().min_by_key(|s| rarity(s)).copied()),
-        );
-        let mut sorted = stats;
-        sorted.sort_unstable_by_key(rarity);
-        sorted.dedup_by_key(|s| rarity(s));
-        rarest.extend(sorted.into_iter().take(MINE_SHINGLES));
-        rarest.sort_unstable_by_key(|&(_, h, _)| h);
-        rarest.dedup_by_key(|&mut (_, h, _)| h);
+        rarest_shingles(inner, root_keys, &mut hashes, &mut found, &mut rarest);
         for (_, _, stat) in &rarest {
             for c in inner.postings_of(stat) {
                 if root_of[c as usize] != u32::MAX {
@@ -476,6 +451,75 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
         touched.clear();
     }
     root_of
+}
+
+/// The shingles of `keys` that mining looks candidates up by, into `rarest` (each with its cluster
+/// count, hash and record, in order of hash).
+///
+/// Candidates come from a few of the rarest shingles only: the lists of common shingles are long
+/// (and capped) and would make mining cost grow with the corpus. The shingles are cut into
+/// `MINE_SHINGLES` runs and the rarest of each run is taken, besides the rarest overall: a variant
+/// loses the shingles around a word it changed, or those around the sign-off when it adds a
+/// sentence after it, and so keeps the picks of the other runs, while the rarest overall often sit
+/// together. Each shingle is looked up once (a cache miss or two in a table of millions), its
+/// record kept; rarity orders by cluster count, then hash.
+fn rarest_shingles(
+    inner: &Inner,
+    keys: &[u32],
+    hashes: &mut Vec<u64>,
+    found: &mut Vec<Option<ShingleStat>>,
+    rarest: &mut Vec<(u32, u64, ShingleStat)>,
+) {
+    hashes.clear();
+    shingles_of_keys(keys, inner.config.ngram, hashes);
+    rarest.clear();
+    inner.shingles_of(hashes, found);
+    let stats: Vec<(u32, u64, ShingleStat)> = hashes
+        .iter()
+        .zip(found.iter())
+        .filter_map(|(&h, s)| s.map(|s| (s.clusters, h, s)))
+        .collect();
+    let rarity = |&(clusters, h, _): &(u32, u64, ShingleStat)| (clusters, h);
+    let run = stats.len().div_ceil(MINE_SHINGLES).max(1);
+    rarest.extend(
+        stats
+            .chunks(run)
+            .filter_map(|c| c.iter().min_by_key(|s| rarity(s)).copied()),
+    );
+    let mut sorted = stats;
+    sorted.sort_unstable_by_key(rarity);
+    sorted.dedup_by_key(|s| rarity(s));
+    rarest.extend(sorted.into_iter().take(MINE_SHINGLES));
+    rarest.sort_unstable_by_key(|&(_, h, _)| h);
+    rarest.dedup_by_key(|&mut (_, h, _)| h);
+}
+
+/// The family a cluster added after mining joins: the family of the first root, in mining order
+/// (most replies first), that the test of mining accepts it under, among the roots of the
+/// clusters that share its rarest shingles (two of them, or one when it has fewer than three);
+/// else a family of its own. `roots` holds the roots of the clusters before it.
+pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
+    let keys = inner.cluster_keys(cluster);
+    let (mut hashes, mut found, mut rarest) = (Vec::new(), Vec::new(), Vec::new());
+    rarest_shingles(inner, keys, &mut hashes, &mut found, &mut rarest);
+    let mut shared: Vec<u32> = rarest
+        .iter()
+        .flat_map(|(_, _, stat)| inner.postings_of(stat))
+        .filter(|&c| (c as usize) < roots.len())
+        .collect();
+    shared.sort_unstable();
+    let need = if rarest.len() >= 3 { 2 } else { 1 };
+    let mut candidates: Vec<u32> = shared
+        .chunk_by(|a, b| a == b)
+        .filter(|run| run.len() >= need)
+        .map(|run| roots[run[0] as usize])
+        .collect();
+    candidates.sort_unstable_by_key(|&r| (std::cmp::Reverse(inner.clusters[r as usize].count), r));
+    candidates.dedup();
+    candidates
+        .into_iter()
+        .find(|&root| same_template(inner.cluster_keys(root), keys).0)
+        .unwrap_or(cluster)
 }
 
 /// Whether `root_of` can be the families of `clusters` clusters: one entry a cluster, each naming
@@ -508,14 +552,23 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Familie
         }
     }
     // A family whose root has no token (an empty or emoji-only reply) is not a template.
-    let mut ranked: Vec<u32> = (0..n as u32)
-        .filter(|&c| {
-            root_of[c as usize] == c
-                && (replies[c as usize] > 0 || macro_of.contains_key(&c))
-                && !inner.cluster_keys(c).is_empty()
-        })
-        .collect();
-    ranked.sort_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
+    // Ranked by replies, most first, then by root. Most families have one reply or none (a
+    // macro's alone); those come in root order from the filter, and only the others are sorted.
+    let (mut ranked, mut single, mut unused) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..n as u32 {
+        if root_of[c as usize] != c || inner.cluster_keys(c).is_empty() {
+            continue;
+        }
+        match replies[c as usize] {
+            0 if macro_of.contains_key(&c) => unused.push(c),
+            0 => {}
+            1 => single.push(c),
+            _ => ranked.push(c),
+        }
+    }
+    ranked.sort_unstable_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
+    ranked.extend(single);
+    ranked.extend(unused);
     let mut macro_roots: Vec<u32> = macro_of.keys().copied().collect();
     macro_roots.sort_unstable();
     // Members grouped by family (a counting sort by root).
@@ -602,8 +655,11 @@ pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f6
 /// join its cluster, and only archive replies count for templates.
 fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
     let mut references = FxHashMap::default();
-    for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-        if inner.is_reference(reply as u32) {
+    // The groups are looked up once, not for every reply (`Inner::is_reference`).
+    let groups = [crate::index::STOCK_GROUP, crate::macros::MACRO_GROUP]
+        .map(|name| inner.group_of_name(name).unwrap_or(NO_GROUP));
+    for (&group, &cluster) in inner.reply_group.iter().zip(&inner.reply_cluster) {
+        if group != NO_GROUP && groups.contains(&group) {
             *references.entry(cluster).or_default() += 1;
         }
     }
@@ -613,8 +669,16 @@ fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
 /// The first imported macro of each cluster that has one.
 fn macro_replies(inner: &Inner) -> FxHashMap<u32, u32> {
     let mut found = FxHashMap::default();
-    for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-        if inner.is_macro(reply as u32) {
+    let Some(macros) = inner.group_of_name(crate::macros::MACRO_GROUP) else {
+        return found;
+    };
+    for (reply, (&group, &cluster)) in inner
+        .reply_group
+        .iter()
+        .zip(&inner.reply_cluster)
+        .enumerate()
+    {
+        if group == macros {
             found.entry(cluster).or_insert(reply as u32);
         }
     }
@@ -1143,6 +1207,58 @@ mod tests {
             .stock_corpus(false)
             .build([rows[1], rows[1]]);
         assert_eq!(untimed.templates(2)[0].first_seen, None);
+    }
+
+    #[test]
+    fn inserts_keep_the_mined_families_and_join_them() {
+        let family = [
+            "@a Please send us an email at help@acme.com and we will assist. ^JK",
+            "@b Please send us an email at help@acme.com and we will assist! -Al",
+            "@c Please send us an email at help@acme.com and we will gladly assist. *SR",
+        ];
+        let rows = vec![
+            Reply::new("0", family[0]),
+            Reply::new("1", family[1]),
+            Reply::new("x", "Our Leeds store reopens on Monday."),
+        ];
+        let mut index = Index::builder().stock_corpus(false).build(rows.clone());
+        let before = index.templates(2);
+        assert_eq!(before.len(), 1);
+        // A variant with a masked text of its own joins the family, without mining again.
+        index.insert(Reply::new("2", family[2]));
+        assert!(
+            index.inner.saved_roots.is_some(),
+            "the roots are carried over"
+        );
+        let families = index.inner.families();
+        let new_cluster = index.inner.reply_cluster[index.len() - 1];
+        assert_eq!(
+            families.root_of[new_cluster as usize],
+            families.root_of[index.inner.reply_cluster[0] as usize]
+        );
+        let after = index.templates(2);
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].count, before[0].count + 1);
+        // Here a fresh build groups them the same way.
+        let mut all = rows.clone();
+        all.push(Reply::new("2", family[2]));
+        let fresh = Index::builder().stock_corpus(false).build(all.clone());
+        assert_eq!(fresh.templates(2), after);
+        // An unrelated reply starts a family of its own.
+        let unrelated = Reply::new("y", "Thanks for the photo of your dog, Sam!");
+        index.insert(unrelated);
+        let families = index.inner.families();
+        let c = index.inner.reply_cluster[index.len() - 1];
+        assert_eq!(families.root_of[c as usize], c);
+        // The carried families travel with the index.
+        let back = Index::from_bytes(&index.to_bytes()).unwrap();
+        assert_eq!(back.templates(1), index.templates(1));
+        // Mining afresh forgets them.
+        index.remine_templates();
+        assert!(index.inner.saved_roots.is_none());
+        all.push(unrelated);
+        let fresh = Index::builder().stock_corpus(false).build(all);
+        assert_eq!(index.templates(1), fresh.templates(1));
     }
 
     #[test]

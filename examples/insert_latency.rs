@@ -1,0 +1,44 @@
+//! How long the first report after an insert takes, against a saved index: a helpdesk that adds
+//! every reply it sends and scores the next draft.
+//!
+//! ```text
+//! cargo run --release --example insert_latency -- /tmp/i1m.cannery 5
+//! ```
+//!
+//! Loads the index, scores a draft once (deriving the template families saved with it), then N
+//! times inserts a reply and scores the draft again, printing how long each insert and each
+//! report took. The first insert adds a reply no cluster has (a new cluster, which joins a family
+//! or starts one); the others re-send it (its cluster grows).
+
+use std::time::Instant;
+
+use cannery::{Context, Index, Reply};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: insert_latency INDEX_FILE [N]")?;
+    let n: usize = args.next().map_or(Ok(5), |a| a.parse())?;
+    let mut index = Index::load(&path)?;
+    let draft = "Please DM us your order number and we'll look into this.";
+    let ctx = Context::new();
+    let t0 = Instant::now();
+    index.score(draft, &ctx);
+    println!("first report after the load: {:.2?}", t0.elapsed());
+    for i in 0..n {
+        let id = format!("insert-latency-{i}");
+        let t0 = Instant::now();
+        index.insert(Reply::new(
+            &id,
+            "Your refund for order 4417 went out this morning.",
+        ));
+        let inserted = t0.elapsed();
+        let t0 = Instant::now();
+        let report = index.score(draft, &ctx);
+        println!(
+            "insert {inserted:.2?}, then the report {:.2?} (template {:?})",
+            t0.elapsed(),
+            report.template.map(|t| t.id)
+        );
+    }
+    Ok(())
+}
