@@ -522,6 +522,149 @@ pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
         .unwrap_or(cluster)
 }
 
+/// More roots whose counts an insert changed, or more clusters it added, than this, and the
+/// families are derived again instead of updated (`families_after_inserts`).
+const UPDATE_LIMIT: usize = 64;
+
+/// The families after replies were inserted into `inner` (`Index::extend`), the clusters they
+/// added joined to families in `root_of`, from the families before them (`old`, of the first
+/// `replies_before` replies and `clusters_before` clusters): the same families that
+/// [`families_from_roots`] derives, at the cost of the change rather than of the index. (It
+/// derives them when many families changed, or when a reply inserted is a reference reply.)
+pub(crate) fn families_after_inserts(
+    inner: &Inner,
+    old: Arc<Families>,
+    root_of: Arc<[u32]>,
+    replies_before: usize,
+    clusters_before: usize,
+) -> Families {
+    let n = inner.clusters.len();
+    let added = replies_before..inner.reply_cluster.len();
+    let mut changed: Vec<u32> = added
+        .clone()
+        .map(|reply| root_of[inner.reply_cluster[reply] as usize])
+        .collect();
+    changed.sort_unstable();
+    let deltas: Vec<(u32, u32)> = changed
+        .chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect();
+    changed.dedup();
+    if changed.len() > UPDATE_LIMIT
+        || n - clusters_before > UPDATE_LIMIT
+        || added.clone().any(|reply| inner.is_reference(reply as u32))
+    {
+        return families_from_roots(inner, root_of);
+    }
+    let mut f = Arc::unwrap_or_clone(old);
+    let min_support = f.config_min_support;
+    let was_changed = |root: u32| changed.binary_search(&root).is_ok();
+    // The texts a loaded index carries, as the texts rendered on use (once).
+    if let Some(saved) = f.saved_texts.take() {
+        f.texts = (0..saved.len())
+            .map(|i| std::sync::OnceLock::from(Arc::from(saved.get(i))))
+            .collect();
+    }
+    let old_templates: Vec<u32> = f.chosen(min_support).take(f.texts.len()).collect();
+    // Columns by cluster, for the clusters added.
+    f.replies.resize(n, 0);
+    f.rank_at_config.resize(n, 0);
+    // The members of each cluster added, at the end of its family's (clusters in order).
+    for c in clusters_before as u32..n as u32 {
+        let total = *f.member_start.last().expect("n + 1 starts");
+        f.member_start.push(total);
+        let root = root_of[c as usize] as usize;
+        f.members.insert(f.member_start[root + 1] as usize, c);
+        for start in &mut f.member_start[root + 1..] {
+            *start += 1;
+        }
+    }
+    // Each changed family leaves the ranking, takes its new count, and comes back in its place.
+    let ranked_key = |replies: &[u32], r: u32| (std::cmp::Reverse(replies[r as usize]), r);
+    let in_ranking = |f: &Families, r: u32| {
+        !inner.cluster_keys(r).is_empty()
+            && (f.replies[r as usize] > 0 || f.macros.contains_key(&r))
+    };
+    for &root in &changed {
+        if in_ranking(&f, root) {
+            let key = ranked_key(&f.replies, root);
+            if let Ok(at) = f
+                .ranked
+                .binary_search_by_key(&key, |&r| ranked_key(&f.replies, r))
+            {
+                f.ranked.remove(at);
+            }
+        }
+    }
+    for &(root, added) in &deltas {
+        f.replies[root as usize] += added;
+    }
+    for &root in &changed {
+        if in_ranking(&f, root) {
+            let key = ranked_key(&f.replies, root);
+            let at = f
+                .ranked
+                .partition_point(|&r| ranked_key(&f.replies, r) < key);
+            f.ranked.insert(at, root);
+        }
+    }
+    // Template ids and texts in the new order. Without macros the templates are the head of the
+    // ranking, the families of at least `min_support` replies.
+    let templates: Vec<u32> = if f.macros.is_empty() {
+        f.ranked
+            .iter()
+            .copied()
+            .take_while(|&r| f.replies[r as usize] >= min_support)
+            .collect()
+    } else {
+        f.chosen(min_support).collect()
+    };
+    // Only the ranks between the first and the last that changed hands (or whose family changed)
+    // get new texts; the ranks after them are numbered again if the count of templates changed.
+    let same = |(a, b): (&u32, &u32)| a == b && !was_changed(*a);
+    let head = old_templates
+        .iter()
+        .zip(&templates)
+        .take_while(|&p| same(p))
+        .count();
+    let shorter = old_templates.len().min(templates.len()) - head;
+    let tail = (old_templates.iter().rev())
+        .zip(templates.iter().rev())
+        .take(shorter)
+        .take_while(|&p| same(p))
+        .count();
+    let old_window = head..old_templates.len() - tail;
+    let new_window = head..templates.len() - tail;
+    let mut kept: FxHashMap<u32, Arc<str>> = FxHashMap::default();
+    for (&root, text) in old_templates[old_window.clone()]
+        .iter()
+        .zip(&f.texts[old_window.clone()])
+    {
+        f.rank_at_config[root as usize] = 0;
+        if let Some(text) = text.get().filter(|_| !was_changed(root)) {
+            kept.insert(root, text.clone());
+        }
+    }
+    let window_texts: Vec<std::sync::OnceLock<Arc<str>>> = templates[new_window.clone()]
+        .iter()
+        .map(|root| {
+            kept.remove(root)
+                .map_or_else(std::sync::OnceLock::new, std::sync::OnceLock::from)
+        })
+        .collect();
+    f.texts.splice(old_window.clone(), window_texts);
+    let renumbered = if old_window.len() == new_window.len() {
+        new_window
+    } else {
+        new_window.start..templates.len()
+    };
+    for i in renumbered {
+        f.rank_at_config[templates[i] as usize] = i as u32 + 1;
+    }
+    f.root_of = root_of;
+    f
+}
+
 /// Whether `root_of` can be the families of `clusters` clusters: one entry a cluster, each naming
 /// a cluster that is its own root.
 pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
@@ -1259,6 +1402,86 @@ mod tests {
         all.push(unrelated);
         let fresh = Index::builder().stock_corpus(false).build(all);
         assert_eq!(index.templates(1), fresh.templates(1));
+    }
+
+    /// After every insert the families are updated, not derived again: they must equal the
+    /// families derived afresh from the same roots, field by field and text by text. Inserts
+    /// re-send existing replies, vary them, and add new ones, into indexes with and without the
+    /// stock corpus and macros, loaded from bytes (template texts saved) or not.
+    #[test]
+    fn families_updated_after_inserts_equal_families_derived_again() {
+        let texts = [
+            "@a Please send us an email at help@acme.com and we will assist. ^JK",
+            "@b Please DM us your order number and we'll look into this. -Al",
+            "Our Leeds store reopens on Monday.",
+            "@c Thanks for reaching out! Your refund went out this morning. *SR",
+            "Sorry for the wait, we're looking into it now.",
+            "Your parcel is with the courier now.",
+        ];
+        let extra = ["gladly", "today", "Tom", "again", "soon", "please"];
+        let mut seed = 0x243f_6a88_85a3_08d3u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for setting in 0..4 {
+            let rows: Vec<Reply> = texts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, t)| (0..=i % 3).map(move |_| Reply::new("seed", t)))
+                .collect();
+            let mut index = Index::builder()
+                .stock_corpus(setting % 2 == 0)
+                .min_support(2)
+                .build(rows);
+            if setting >= 2 {
+                index.add_macro("Courier", "Your parcel is with the courier now.");
+                index = Index::from_bytes(&index.to_bytes()).unwrap();
+            }
+            index.templates(2); // the families derived (or counted from the saved roots)
+            for step in 0..80 {
+                let base = texts[next(texts.len())];
+                let text = match next(3) {
+                    0 => base.to_string(),
+                    1 => format!("{base} {}", extra[next(extra.len())]),
+                    _ => format!(
+                        "{} {} {step}",
+                        extra[next(extra.len())],
+                        extra[next(extra.len())]
+                    ),
+                };
+                let batch = 1 + next(3);
+                index.extend((0..batch).map(|_| Reply::new("new", &text)));
+                let inner = &index.inner;
+                let updated = inner.families.get().expect("updated, not dropped").clone();
+                let roots = inner.saved_roots.clone().expect("roots carried");
+                let derived = families_from_roots(inner, roots);
+                let at = format!("setting {setting}, step {step}");
+                assert_eq!(updated.root_of, derived.root_of, "{at}");
+                assert_eq!(updated.replies, derived.replies, "{at}");
+                assert_eq!(updated.ranked, derived.ranked, "{at}");
+                assert_eq!(updated.members, derived.members, "{at}");
+                assert_eq!(updated.member_start, derived.member_start, "{at}");
+                assert_eq!(updated.rank_at_config, derived.rank_at_config, "{at}");
+                assert_eq!(updated.references, derived.references, "{at}");
+                assert_eq!(updated.macros, derived.macros, "{at}");
+                assert_eq!(updated.macro_roots, derived.macro_roots, "{at}");
+                assert_eq!(updated.texts.len(), derived.texts.len(), "{at}");
+                for root in derived.chosen(2) {
+                    assert_eq!(
+                        template_text(inner, &updated, root),
+                        template_text(inner, &derived, root),
+                        "{at}"
+                    );
+                }
+                // Some texts rendered now, so that later steps keep them.
+                if step % 5 == 0 {
+                    index.templates(2);
+                }
+            }
+        }
     }
 
     #[test]
