@@ -7,8 +7,8 @@
 //!
 //! Loads the index, scores a draft once (deriving the template families saved with it), then N
 //! times inserts a reply and scores the draft again, printing how long each insert and each
-//! report took. The first insert adds a reply no cluster has (a new cluster, which joins a family
-//! or starts one); the others re-send it (its cluster grows).
+//! report took. Inserts take turns: one adds a reply no cluster has (a new cluster, which joins
+//! a family or starts one), the next re-sends it (its cluster grows).
 
 use std::time::Instant;
 
@@ -24,18 +24,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     index.score(draft, &ctx);
     println!("first report after the load: {:.2?}", t0.elapsed());
+    let items = [
+        "parcel",
+        "refund",
+        "voucher",
+        "replacement",
+        "invoice",
+        "warranty card",
+    ];
+    let depots = [
+        "Leeds", "Bristol", "Croydon", "Dundee", "Exeter", "Fife", "Gwent",
+    ];
     for i in 0..n {
         let id = format!("insert-latency-{i}");
+        // Wording no reply of the index has, the same for an insert and the re-send after it.
+        let turn = i / 2;
+        let text = format!(
+            "Your {} left our {} depot this morning and should reach you by {}.",
+            items[turn % items.len()],
+            depots[turn % depots.len()],
+            if turn % 2 == 0 { "Friday" } else { "Monday" },
+        );
+        let kind = if i % 2 == 0 {
+            "adds a cluster"
+        } else {
+            "re-sends it"
+        };
         let t0 = Instant::now();
-        index.insert(Reply::new(
-            &id,
-            "Your refund for order 4417 went out this morning.",
-        ));
+        index.insert(Reply::new(&id, &text));
         let inserted = t0.elapsed();
         let t0 = Instant::now();
         let report = index.score(draft, &ctx);
         println!(
-            "insert {inserted:.2?}, then the report {:.2?} (template {:?})",
+            "insert ({kind}) {inserted:.2?}, then the report {:.2?} (template {:?})",
             t0.elapsed(),
             report.template.map(|t| t.id)
         );

@@ -482,9 +482,9 @@ impl Index {
     /// The template families mined so far stay: the reply joins its masked copies' family, or,
     /// if it has none, the family of the first root (most replies first) that the test of mining
     /// accepts it under, or starts a family of its own; the families' counts, ranks and texts are
-    /// updated for it. So an insert and the report after it take microseconds, not a mining of
-    /// the whole index (at a million replies, about 0.1 ms for an insert that joins a cluster,
-    /// a few ms for one that adds a cluster, against 1.9 s before). A fresh build of the same
+    /// updated for it. So an insert and the report after it cost a fraction of a millisecond,
+    /// not a mining of the whole index (at a million replies, 0.1 to 1.4 ms, against 1.9 s
+    /// before; the first insert after a load, about 9 ms). A fresh build of the same
     /// replies mines them from scratch and may group a few of them otherwise;
     /// [`remine_templates`](Self::remine_templates) does the same.
     ///
