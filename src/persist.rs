@@ -703,7 +703,7 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             crate::templates::valid_roots(&roots, inner.clusters.len()),
             "the template families do not match the clusters",
         )?;
-        inner.saved_roots = Some(roots.into());
+        inner.saved_roots = Some(Arc::new(roots));
         inner.saved_texts = template_texts.map(Arc::new);
     }
     Ok(inner)

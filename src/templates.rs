@@ -153,7 +153,7 @@ pub struct TemplateMatch {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Families {
     /// The root cluster of each cluster's family (shared with the roots a saved index read).
-    pub(crate) root_of: Arc<[u32]>,
+    pub(crate) root_of: Arc<Vec<u32>>,
     /// Root clusters ordered by family size (replies) descending, then by root.
     pub(crate) ranked: Vec<u32>,
     /// Replies per family, indexed by root cluster (stock replies not counted).
@@ -402,7 +402,7 @@ pub(crate) fn same_template(a: &[u32], b: &[u32]) -> (bool, f64) {
 
 /// Groups the clusters of `inner` into families (see the module docs).
 pub(crate) fn mine(inner: &Inner) -> Families {
-    families_from_roots(inner, assign_roots(inner).into())
+    families_from_roots(inner, Arc::new(assign_roots(inner)))
 }
 
 /// The root cluster of each cluster's family: the mining proper, the part a saved index keeps.
@@ -533,8 +533,8 @@ const UPDATE_LIMIT: usize = 64;
 /// derives them when many families changed, or when a reply inserted is a reference reply.)
 pub(crate) fn families_after_inserts(
     inner: &Inner,
-    old: Arc<Families>,
-    root_of: Arc<[u32]>,
+    old: Families,
+    root_of: Arc<Vec<u32>>,
     replies_before: usize,
     clusters_before: usize,
 ) -> Families {
@@ -556,7 +556,7 @@ pub(crate) fn families_after_inserts(
     {
         return families_from_roots(inner, root_of);
     }
-    let mut f = Arc::unwrap_or_clone(old);
+    let mut f = old;
     let min_support = f.config_min_support;
     let was_changed = |root: u32| changed.binary_search(&root).is_ok();
     // The texts a loaded index carries, as the texts rendered on use (once).
@@ -675,7 +675,7 @@ pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
 }
 
 /// The families (counts, ranks, members) of clusters whose roots are assigned.
-pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<[u32]>) -> Families {
+pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<Vec<u32>>) -> Families {
     debug_assert!(valid_roots(&root_of, inner.clusters.len()));
     let n = inner.clusters.len();
     let references = reference_counts(inner);
