@@ -588,10 +588,9 @@ pub(crate) fn families_after_inserts(
     for &root in &changed {
         if in_ranking(&f, root) {
             let key = ranked_key(&f.replies, root);
-            if let Ok(at) = f
-                .ranked
-                .binary_search_by_key(&key, |&r| ranked_key(&f.replies, r))
-            {
+            let at = (f.ranked).binary_search_by_key(&key, |&r| ranked_key(&f.replies, r));
+            debug_assert!(at.is_ok(), "a family in the ranking is found in it");
+            if let Ok(at) = at {
                 f.ranked.remove(at);
             }
         }
