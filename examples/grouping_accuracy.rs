@@ -7,7 +7,9 @@
 //! ```
 //!
 //! With `--floor X` after the corpus it exits with an error when the accuracy is below `X` (CI's
-//! template-quality gate).
+//! template-quality gate). With `--inserted F` the index is built from the first replies only,
+//! its families mined, and the last fraction `F` of the replies inserted one at a time (as a
+//! helpdesk adds the replies it sends): the families then come from inserts, not from mining.
 //!
 //! A reply is grouped right when the set of replies in its mined family is exactly the set of
 //! replies in its true group: the re-sends of one real reply form a true group, and each fresh
@@ -20,16 +22,21 @@ use std::io::BufRead;
 use cannery::{Index, Reply};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    const USAGE: &str = "usage: grouping_accuracy CORPUS.jsonl [--floor X]";
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (path, floor) = match args.as_slice() {
-        [path] => (path.clone(), None),
-        [path, flag, x] if flag == "--floor" => (
-            path.clone(),
-            Some(x.parse::<f64>().map_err(|e| format!("--floor {x}: {e}"))?),
-        ),
-        _ => return Err(USAGE.into()),
-    };
+    const USAGE: &str = "usage: grouping_accuracy CORPUS.jsonl [--floor X] [--inserted F]";
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or(USAGE)?;
+    let (mut floor, mut inserted) = (None, 0.0f64);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(USAGE)?;
+        let number = value
+            .parse::<f64>()
+            .map_err(|e| format!("{flag} {value}: {e}"))?;
+        match flag.as_str() {
+            "--floor" => floor = Some(number),
+            "--inserted" if (0.0..1.0).contains(&number) => inserted = number,
+            _ => return Err(USAGE.into()),
+        }
+    }
     let mut ids = Vec::new();
     let mut texts = Vec::new();
     let mut truth = Vec::new();
@@ -45,9 +52,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ids.push(id);
     }
     let t0 = std::time::Instant::now();
-    let index = Index::builder()
+    let first = ids.len() - (inserted * ids.len() as f64) as usize;
+    let mut index = Index::builder()
         .stock_corpus(false)
-        .build(ids.iter().zip(&texts).map(|(id, t)| Reply::new(id, t)));
+        .build(ids[..first].iter().zip(&texts).map(|(id, t)| Reply::new(id, t)));
+    if first < ids.len() {
+        index.template_ids(1); // mined here, then carried by the inserts
+        for (id, text) in ids[first..].iter().zip(&texts[first..]) {
+            index.insert(Reply::new(id, text));
+        }
+    }
     let built = t0.elapsed();
     let t0 = std::time::Instant::now();
     let predicted = index.template_ids(1);
@@ -68,8 +82,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .len();
     let true_groups = truth.iter().collect::<std::collections::HashSet<_>>().len();
     println!(
-        "{} replies: {true_groups} true groups, {families} mined families; grouping accuracy {accuracy:.4}; built in {built:.2?}, mined in {mined:.2?}",
-        ids.len()
+        "{} replies{}: {true_groups} true groups, {families} mined families; grouping accuracy {accuracy:.4}; built in {built:.2?}, mined in {mined:.2?}",
+        ids.len(),
+        if first < ids.len() {
+            format!(" (the last {} inserted one at a time)", ids.len() - first)
+        } else {
+            String::new()
+        }
     );
     if let Some(floor) = floor {
         if accuracy < floor {

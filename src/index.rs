@@ -485,8 +485,10 @@ impl Index {
     /// updated for it. So an insert and the report after it cost a fraction of a millisecond,
     /// not a mining of the whole index (at a million replies, 0.05 to 0.2 ms, against 1.9 s
     /// before; the first insert after a load, about 8 ms). A fresh build of the same
-    /// replies mines them from scratch and may group a few of them otherwise;
-    /// [`remine_templates`](Self::remine_templates) does the same.
+    /// replies mines them from scratch and may group a few of them otherwise (on 100,000 re-sent
+    /// replies, grouping accuracy 0.855 with the last tenth inserted one at a time, 0.824 with the
+    /// last half, against 0.861 for mining them all; the README's templates section);
+    /// [`remine_templates`](Self::remine_templates) mines afresh.
     ///
     /// ```
     /// use cannery::{Index, Reply};
