@@ -1180,6 +1180,11 @@ mod tests {
     use super::*;
     use crate::Reply;
 
+    /// The token keys of a text.
+    fn keys(text: &str) -> Vec<u32> {
+        tokenize(text).iter().map(crate::Token::key).collect()
+    }
+
     /// The dynamic-programming LCS with its traceback: the oracle for [`Aligner`].
     fn lcs_by_table(a: &[u32], b: &[u32], pairs: &mut Vec<(usize, usize)>) -> usize {
         let a = &a[..a.len().min(MAX_ALIGN)];
@@ -1413,6 +1418,29 @@ mod tests {
         all.push(unrelated);
         let fresh = Index::builder().stock_corpus(false).build(all);
         assert_eq!(index.templates(1), fresh.templates(1));
+    }
+
+    #[test]
+    fn an_insert_joins_a_family_through_a_member_its_root_would_not_take() {
+        // Twelve words: one edit is allowed between two replies of one template, not two.
+        let root = "please send the receipt and the order number to our billing team today";
+        let member = "please send the receipt and the invoice number to our billing team today";
+        let new = "please send the receipt and the invoice number to our accounts team today";
+        assert!(same_template(&keys(root), &keys(member)).0);
+        assert!(same_template(&keys(member), &keys(new)).0);
+        assert!(!same_template(&keys(root), &keys(new)).0);
+        let mut index = Index::builder().stock_corpus(false).build([
+            Reply::new("r1", root),
+            Reply::new("r2", root),
+            Reply::new("r3", root),
+            Reply::new("m", member),
+        ]);
+        assert_eq!(index.templates(1)[0].count, 4);
+        index.insert(Reply::new("n", new));
+        let families = index.inner.families();
+        let cluster = |reply: usize| index.inner.reply_cluster[reply] as usize;
+        assert_eq!(families.root_of[cluster(4)], families.root_of[cluster(0)]);
+        assert_eq!(index.templates(1)[0].count, 5);
     }
 
     /// After every insert the families are updated, not derived again: they must equal the
