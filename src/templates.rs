@@ -577,7 +577,13 @@ pub(crate) fn families_after_inserts(
             .map(|i| std::sync::OnceLock::from(Arc::from(saved.get(i))))
             .collect();
     }
-    let old_templates: Vec<u32> = f.chosen(min_support).take(f.texts.len()).collect();
+    // Without macros the templates are the head of the ranking (the families of at least
+    // `min_support` replies) and need not be listed; with them they are listed before and after.
+    let old_templates: Vec<u32> = if f.macros.is_empty() {
+        Vec::new()
+    } else {
+        f.chosen(min_support).take(f.texts.len()).collect()
+    };
     // Columns by cluster, for the clusters added.
     f.replies.resize(n, 0);
     f.rank_at_config.resize(n, 0);
@@ -597,14 +603,19 @@ pub(crate) fn families_after_inserts(
         !inner.cluster_keys(r).is_empty()
             && (f.replies[r as usize] > 0 || f.macros.contains_key(&r))
     };
+    let place = |f: &Families, root: u32| {
+        let key = ranked_key(&f.replies, root);
+        let at = (f.ranked).binary_search_by_key(&key, |&r| ranked_key(&f.replies, r));
+        debug_assert!(at.is_ok(), "a family in the ranking is found in it");
+        at.ok()
+    };
+    let old_places: Vec<Option<usize>> = changed
+        .iter()
+        .map(|&root| in_ranking(&f, root).then(|| place(&f, root)).flatten())
+        .collect();
     for &root in &changed {
-        if in_ranking(&f, root) {
-            let key = ranked_key(&f.replies, root);
-            let at = (f.ranked).binary_search_by_key(&key, |&r| ranked_key(&f.replies, r));
-            debug_assert!(at.is_ok(), "a family in the ranking is found in it");
-            if let Ok(at) = at {
-                f.ranked.remove(at);
-            }
+        if let Some(at) = in_ranking(&f, root).then(|| place(&f, root)).flatten() {
+            f.ranked.remove(at);
         }
     }
     for &(root, added) in &deltas {
@@ -619,8 +630,51 @@ pub(crate) fn families_after_inserts(
             f.ranked.insert(at, root);
         }
     }
-    // Template ids and texts in the new order. Without macros the templates are the head of the
-    // ranking, the families of at least `min_support` replies.
+    if f.macros.is_empty() {
+        // Counts only grew: the templates before (the first `old_count` of the ranking) are
+        // all templates still, and only the ranks from the highest place a changed family left
+        // or took to the lowest it left (or to the end, when a family became a template) change.
+        let old_count = f.texts.len();
+        let new_count = (f.ranked).partition_point(|&r| f.replies[r as usize] >= min_support);
+        let (mut low, mut high) = (usize::MAX, 0);
+        for (&root, &old) in changed.iter().zip(&old_places) {
+            if let Some(old) = old.filter(|&p| p < old_count) {
+                low = low.min(old);
+                high = high.max(old + 1);
+            }
+            if f.replies[root as usize] >= min_support {
+                low = low.min(place(&f, root).expect("a template is ranked"));
+            }
+        }
+        if low != usize::MAX {
+            if new_count > old_count {
+                high = old_count;
+            }
+            let high_new = high + (new_count - old_count);
+            let Families {
+                ranked,
+                texts,
+                rank_at_config,
+                ..
+            } = &mut f;
+            let window: Vec<std::sync::OnceLock<Arc<str>>> = ranked[low..high_new]
+                .iter()
+                .map(|&root| match rank_at_config[root as usize] as usize {
+                    old_rank if old_rank > 0 && !was_changed(root) => {
+                        std::mem::take(&mut texts[old_rank - 1])
+                    }
+                    _ => std::sync::OnceLock::new(),
+                })
+                .collect();
+            texts.splice(low..high, window);
+            for (i, &root) in ranked.iter().enumerate().take(high_new).skip(low) {
+                rank_at_config[root as usize] = i as u32 + 1;
+            }
+        }
+        f.root_of = root_of;
+        return f;
+    }
+    // Template ids and texts in the new order (with macros, listed).
     let templates: Vec<u32> = if f.macros.is_empty() {
         f.ranked
             .iter()
