@@ -642,8 +642,11 @@ pub(crate) fn families_after_inserts(
                 low = low.min(old);
                 high = high.max(old + 1);
             }
-            if f.replies[root as usize] >= min_support {
-                low = low.min(place(&f, root).expect("a template is ranked"));
+            // (A family whose root has no token is not ranked, whatever its count.)
+            if f.replies[root as usize] >= min_support && in_ranking(&f, root) {
+                if let Some(new) = place(&f, root) {
+                    low = low.min(new);
+                }
             }
         }
         if low != usize::MAX {
@@ -1494,6 +1497,40 @@ mod tests {
         all.push(unrelated);
         let fresh = Index::builder().stock_corpus(false).build(all);
         assert_eq!(index.templates(1), fresh.templates(1));
+    }
+
+    /// Found by the `inserts` fuzz target: a reply with no token (here `*`) re-sent into a family
+    /// whose root has no token either, which is not ranked however many replies it has.
+    #[test]
+    fn inserting_a_reply_without_tokens_into_an_unranked_family_does_not_panic() {
+        for built in [
+            vec![""],
+            vec!["", "Please DM us."],
+            vec!["Please DM us.", "Please DM us."],
+        ] {
+            let mut index = Index::builder()
+                .stock_corpus(false)
+                .build(built.iter().map(|t| Reply::new("b", t)));
+            index.templates(1);
+            for text in ["*", "", "🙂", "Please DM us."] {
+                index.insert(Reply::new("i", text));
+                let families = index.inner.families();
+                let derived = families_from_roots(inner_roots(&index).0, inner_roots(&index).1);
+                assert_eq!(families.ranked, derived.ranked);
+                assert_eq!(families.rank_at_config, derived.rank_at_config);
+                assert_eq!(
+                    index.templates(1),
+                    Index::from_bytes(&index.to_bytes()).unwrap().templates(1)
+                );
+            }
+        }
+    }
+
+    fn inner_roots(index: &Index) -> (&Inner, Arc<Vec<u32>>) {
+        (
+            &index.inner,
+            index.inner.saved_roots.clone().expect("roots carried"),
+        )
     }
 
     #[test]
