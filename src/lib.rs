@@ -101,6 +101,23 @@ mod stock;
 mod table;
 mod templates;
 
+/// Helpers of the unit tests.
+#[cfg(test)]
+mod testing {
+    /// A xorshift generator: the random inputs of the unit tests, the same on every run.
+    pub(crate) struct XorShift(pub(crate) u64);
+
+    impl XorShift {
+        /// The next number below `n` (which must not be 0).
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+}
+
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use macros::{strip_html, MACRO_GROUP};

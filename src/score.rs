@@ -1104,13 +1104,8 @@ mod tests {
     /// sorting every count, on random counts with many ties.
     #[test]
     fn the_best_counts_are_those_a_full_sort_ranks_first() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n) as u32
-        };
+        let mut rng = crate::testing::XorShift(0x2545_f491_4f6c_dd1d);
+        let mut next = |n: u64| rng.below(n) as u32;
         let mut tally = Tally::default();
         let mut out = Vec::new();
         for round in 0..200 {

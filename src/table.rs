@@ -593,13 +593,8 @@ mod tests {
     fn counting_all_at_once_equals_counting_reply_by_reply() {
         // Replies join clusters in a random order (new clusters in order of number), over a
         // small vocabulary so that clusters share shingles; the first clusters are stock.
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut rng = crate::testing::XorShift(0x2545_F491_4F6C_DD1D);
+        let mut next = |m: u64| rng.below(m);
         for max_postings in [0, 1, 2, 3, 1_000] {
             let mut cluster_keys: Vec<Vec<u32>> = Vec::new();
             let mut reply_cluster: Vec<u32> = Vec::new();

@@ -1571,13 +1571,8 @@ mod tests {
             "Your parcel is with the courier now.",
         ];
         let extra = ["gladly", "today", "Tom", "again", "soon", "please"];
-        let mut seed = 0x243f_6a88_85a3_08d3u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::testing::XorShift(0x243f_6a88_85a3_08d3);
+        let mut next = |n: usize| rng.below(n as u64) as usize;
         for setting in 0..4 {
             let rows: Vec<Reply> = texts
                 .iter()
