@@ -678,15 +678,7 @@ pub(crate) fn families_after_inserts(
         return f;
     }
     // Template ids and texts in the new order (with macros, listed).
-    let templates: Vec<u32> = if f.macros.is_empty() {
-        f.ranked
-            .iter()
-            .copied()
-            .take_while(|&r| f.replies[r as usize] >= min_support)
-            .collect()
-    } else {
-        f.chosen(min_support).collect()
-    };
+    let templates: Vec<u32> = f.chosen(min_support).collect();
     // Only the ranks between the first and the last that changed hands (or whose family changed)
     // get new texts; the ranks after them are numbered again if the count of templates changed.
     let same = |(a, b): (&u32, &u32)| a == b && !was_changed(*a);
@@ -703,28 +695,6 @@ pub(crate) fn families_after_inserts(
         .count();
     let old_window = head..old_templates.len() - tail;
     let new_window = head..templates.len() - tail;
-    let (old_roots, new_roots) = (
-        &old_templates[old_window.clone()],
-        &templates[new_window.clone()],
-    );
-    if let ([.., moved], [first, rest @ ..]) = (old_roots, new_roots) {
-        if first == moved && rest == &old_roots[..old_roots.len() - 1] {
-            // The common case, one family moving up the ranking: the texts between rotate, and
-            // the changed families' are rendered again.
-            let texts = &mut f.texts[old_window.clone()];
-            texts.rotate_right(1);
-            for (text, &root) in texts.iter_mut().zip(new_roots) {
-                if was_changed(root) {
-                    *text = std::sync::OnceLock::new();
-                }
-            }
-            for i in new_window {
-                f.rank_at_config[templates[i] as usize] = i as u32 + 1;
-            }
-            f.root_of = root_of;
-            return f;
-        }
-    }
     let mut kept: FxHashMap<u32, Arc<str>> = FxHashMap::default();
     for (&root, text) in old_templates[old_window.clone()]
         .iter()
