@@ -799,6 +799,18 @@ pub(crate) struct Inner {
     pub(crate) shingles_pending: bool,
 }
 
+/// The groups of the reference replies (the stock corpus, imported macros) of an index;
+/// `NO_GROUP` for those it has no reply of.
+#[derive(Clone, Copy)]
+pub(crate) struct ReferenceGroups([u32; 2]);
+
+impl ReferenceGroups {
+    /// Whether a reply of `group` is a reference reply.
+    pub(crate) fn contains(self, group: u32) -> bool {
+        group != NO_GROUP && self.0.contains(&group)
+    }
+}
+
 /// The time of a reply sent at an unknown time.
 pub(crate) const NO_TIME: i64 = i64::MIN;
 
@@ -904,11 +916,16 @@ impl Inner {
     /// Whether a reply is a reference reply (the stock corpus or an imported macro), not a
     /// reply the brand sent.
     pub(crate) fn is_reference(&self, reply: u32) -> bool {
-        let group = self.reply_group[reply as usize];
-        group != NO_GROUP
-            && [STOCK_GROUP, crate::macros::MACRO_GROUP]
-                .iter()
-                .any(|name| self.group_of_name(name) == Some(group))
+        self.reference_groups()
+            .contains(self.reply_group[reply as usize])
+    }
+
+    /// The groups of the reference replies, looked up by name once for a pass over many replies.
+    pub(crate) fn reference_groups(&self) -> ReferenceGroups {
+        ReferenceGroups(
+            [STOCK_GROUP, crate::macros::MACRO_GROUP]
+                .map(|name| self.group_of_name(name).unwrap_or(NO_GROUP)),
+        )
     }
 
     pub(crate) fn group_of_name(&self, name: &str) -> Option<u32> {

@@ -562,9 +562,10 @@ pub(crate) fn families_after_inserts(
         .map(|run| (run[0], run.len() as u32))
         .collect();
     changed.dedup();
+    let references = inner.reference_groups();
     if changed.len() > UPDATE_LIMIT
         || n - clusters_before > UPDATE_LIMIT
-        || added.clone().any(|reply| inner.is_reference(reply as u32))
+        || (added.clone()).any(|reply| references.contains(inner.reply_group[reply]))
     {
         return families_from_roots(inner, root_of);
     }
@@ -858,11 +859,9 @@ pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f6
 /// join its cluster, and only archive replies count for templates.
 fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
     let mut references = FxHashMap::default();
-    // The groups are looked up once, not for every reply (`Inner::is_reference`).
-    let groups = [crate::index::STOCK_GROUP, crate::macros::MACRO_GROUP]
-        .map(|name| inner.group_of_name(name).unwrap_or(NO_GROUP));
+    let groups = inner.reference_groups();
     for (&group, &cluster) in inner.reply_group.iter().zip(&inner.reply_cluster) {
-        if group != NO_GROUP && groups.contains(&group) {
+        if groups.contains(group) {
             *references.entry(cluster).or_default() += 1;
         }
     }
@@ -952,8 +951,9 @@ impl Index {
         let mut seen: Vec<Option<(i64, i64)>> = vec![None; chosen.len()];
         let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
         let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
+        let references = inner.reference_groups();
         for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-            if inner.is_reference(reply as u32) {
+            if references.contains(inner.reply_group[reply]) {
                 continue;
             }
             let g = inner.reply_group[reply];
@@ -1025,11 +1025,12 @@ impl Inner {
         for (i, root) in families.chosen(min_support).enumerate() {
             rank[root as usize] = Some(i + 1);
         }
+        let references = self.reference_groups();
         self.reply_cluster
             .iter()
             .enumerate()
             .map(|(reply, &c)| {
-                if self.is_reference(reply as u32) {
+                if references.contains(self.reply_group[reply]) {
                     None
                 } else {
                     rank[families.root_of[c as usize] as usize]
