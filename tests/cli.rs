@@ -284,9 +284,9 @@ fn score_csv_in_the_customer_support_on_twitter_layout() {
     std::fs::write(
         &twcs,
         "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\r\n\
-         1,sprintcare,False,Tue Oct 31 22:10:47 +0000 2017,\"@115712 I understand. I would like to assist you. Please DM us, so we can help.\",,2\r\n\
-         2,115712,True,Tue Oct 31 22:11:45 +0000 2017,\"@sprintcare and how do you propose we do that\",1,\r\n\
-         3,sprintcare,False,Tue Oct 31 22:12:00 +0000 2017,\"broken, row\"\r\n",
+         1,larkspur_help,False,Tue Oct 31 22:10:47 +0000 2017,\"@204518 Sorry about that. Please DM us your order number, so we can help.\",,2\r\n\
+         2,204518,True,Tue Oct 31 22:11:45 +0000 2017,\"@larkspur_help my boots came in the wrong size\",1,\r\n\
+         3,larkspur_help,False,Tue Oct 31 22:12:00 +0000 2017,\"broken, row\"\r\n",
     )
     .unwrap();
     let out = dir.join("scores.csv");
@@ -687,4 +687,94 @@ fn help_reads_well() {
             "{cmd} --help lacks exit codes"
         );
     }
+}
+
+/// Splits a README command line into arguments: spaces separate, double quotes group.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut started = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            _ => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// The README's `cannery lint` and `cannery templates` examples that need no `../shared` data,
+/// each rerun: the output printed under the command must be what the command prints now.
+#[test]
+fn readme_examples_print_what_the_readme_shows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```text\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        let Some(first) = block.lines().next() else {
+            continue;
+        };
+        // A command may continue on the next line after a trailing backslash.
+        let mut lines = block.lines();
+        let mut command = String::new();
+        for line in lines.by_ref() {
+            match line.strip_suffix('\\') {
+                Some(part) => command.push_str(part.trim_start()),
+                None => {
+                    command.push_str(line.trim_start());
+                    break;
+                }
+            }
+        }
+        let Some(command) = command.strip_prefix("$ cannery ") else {
+            continue;
+        };
+        let words = shell_words(command);
+        let sample_or_stock = command.contains("examples/data/sample-archive.jsonl")
+            || !(command.contains("--corpus")
+                || command.contains("--index")
+                || command.contains("--macros"));
+        if !matches!(words[0].as_str(), "lint" | "templates") || !sample_or_stock {
+            continue;
+        }
+        let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
+        if args[0] == "lint" {
+            args.extend(["--color", "never"]);
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_cannery"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let shown: String = lines.map(|l| format!("{l}\n")).collect();
+        assert_eq!(
+            stdout(&o),
+            shown,
+            "README example `{}` prints something else now (first line {first:?})",
+            command
+        );
+        eprintln!("checked README example: {command}");
+        checked += 1;
+    }
+    assert!(
+        checked >= 3,
+        "found only {checked} README examples to rerun"
+    );
 }
