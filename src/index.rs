@@ -164,9 +164,19 @@ impl Default for Config {
 ///             Reply::new("2", "Please DM us your order number. ^AB")]);
 /// assert_eq!(index.len(), 2);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IndexBuilder {
     config: Config,
+    threads: usize,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        IndexBuilder {
+            config: Config::default(),
+            threads: 1,
+        }
+    }
 }
 
 impl IndexBuilder {
@@ -234,6 +244,24 @@ impl IndexBuilder {
         self
     }
 
+    /// How many threads tokenize the replies of a build (1 by default; at least 1).
+    ///
+    /// Tokenizing is about 40% of a build; the rest (clustering, counting, mining) runs on the
+    /// calling thread. The index is the same, byte for byte, whatever the number of threads.
+    /// Applies to [`build`](Self::build) and [`IndexWriter::add_batch`].
+    ///
+    /// ```
+    /// use cannery::{IndexBuilder, Reply};
+    /// let replies = [Reply::new("1", "Please DM us."), Reply::new("2", "Please DM us! ^JK")];
+    /// let one = IndexBuilder::new().build(replies);
+    /// let four = IndexBuilder::new().threads(4).build(replies);
+    /// assert_eq!(one.to_bytes(), four.to_bytes());
+    /// ```
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.threads = n.max(1);
+        self
+    }
+
     /// Builds an index of `replies` (plus the stock corpus unless turned off).
     ///
     /// ```
@@ -247,8 +275,20 @@ impl IndexBuilder {
         I: IntoIterator<Item = Reply<'a>>,
     {
         let mut writer = self.writer();
-        for reply in replies {
-            writer.add(reply);
+        if self.threads == 1 {
+            for reply in replies {
+                writer.add(reply);
+            }
+        } else {
+            let mut batch = Vec::with_capacity(BATCH_PER_THREAD * self.threads);
+            for reply in replies {
+                batch.push(reply);
+                if batch.len() == batch.capacity() {
+                    writer.add_batch(&batch);
+                    batch.clear();
+                }
+            }
+            writer.add_batch(&batch);
         }
         writer.finish()
     }
@@ -274,6 +314,7 @@ impl IndexBuilder {
             inner,
             scratch: Scratch::default(),
             tokens: Vec::new(),
+            threads: self.threads,
         };
         if self.config.stock_corpus {
             for (n, text) in STOCK_REPLIES.iter().enumerate() {
@@ -302,6 +343,8 @@ pub struct IndexWriter {
     inner: Inner,
     scratch: Scratch,
     tokens: Vec<Token>,
+    /// Threads that tokenize an [`add_batch`](Self::add_batch).
+    threads: usize,
 }
 
 impl std::fmt::Debug for IndexWriter {
@@ -329,6 +372,54 @@ impl IndexWriter {
             &self.tokens,
             false,
         );
+    }
+
+    /// Adds replies in order, tokenizing them on the builder's [`threads`](IndexBuilder::threads):
+    /// the same as adding them one by one, faster on several cores for batches of thousands.
+    ///
+    /// ```
+    /// use cannery::{IndexBuilder, Reply};
+    /// let texts: Vec<String> = (0..5000).map(|i| format!("@u{i} Please DM us. ^AB")).collect();
+    /// let ids: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
+    /// let replies: Vec<Reply> = ids.iter().zip(&texts).map(|(id, t)| Reply::new(id, t)).collect();
+    /// let mut writer = IndexBuilder::new().threads(2).writer();
+    /// writer.add_batch(&replies);
+    /// assert_eq!(writer.finish().distinct_len(), IndexBuilder::new().build(replies).distinct_len());
+    /// ```
+    pub fn add_batch(&mut self, replies: &[Reply<'_>]) {
+        // Fewer replies than this a thread are tokenized on the calling thread alone.
+        const MIN_PER_THREAD: usize = 256;
+        let threads = self.threads.min(replies.len() / MIN_PER_THREAD).max(1);
+        if threads == 1 {
+            for &reply in replies {
+                self.add(reply);
+            }
+            return;
+        }
+        let part = replies.len().div_ceil(threads);
+        let keyed: Vec<KeyedReplies> = std::thread::scope(|scope| {
+            let workers: Vec<_> = replies[part..]
+                .chunks(part)
+                .map(|chunk| scope.spawn(move || KeyedReplies::of(chunk)))
+                .collect();
+            let mut keyed = vec![KeyedReplies::of(&replies[..part])];
+            for worker in workers {
+                keyed.push(
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            keyed
+        });
+        for (chunk, keyed) in replies.chunks(part).zip(&keyed) {
+            for (i, reply) in chunk.iter().enumerate() {
+                let keys = &keyed.keys[keyed.ends[i]..keyed.ends[i + 1]];
+                self.inner
+                    .add_keys(reply.id, reply.text, reply.group, keys, false);
+                self.inner.record_time(reply.time);
+            }
+        }
     }
 
     /// The number of replies added so far, the stock corpus included.
@@ -361,6 +452,35 @@ impl IndexWriter {
         Index {
             inner: Arc::new(self.inner),
         }
+    }
+}
+
+/// How many replies a thread tokenizes in each batch of a threaded [`IndexBuilder::build`].
+const BATCH_PER_THREAD: usize = 4096;
+
+/// The token keys of consecutive replies, tokenized off the calling thread.
+struct KeyedReplies {
+    /// Every reply's keys, one after the other.
+    keys: Vec<u32>,
+    /// Where each reply's keys start in `keys`, and the end of the last.
+    ends: Vec<usize>,
+}
+
+impl KeyedReplies {
+    fn of(replies: &[Reply<'_>]) -> KeyedReplies {
+        let mut scratch = Scratch::default();
+        let mut tokens = Vec::new();
+        let mut keyed = KeyedReplies {
+            keys: Vec::new(),
+            ends: Vec::with_capacity(replies.len() + 1),
+        };
+        keyed.ends.push(0);
+        for reply in replies {
+            tokenize_into(reply.text, &mut scratch, &mut tokens);
+            keyed.keys.extend(tokens.iter().map(Token::key));
+            keyed.ends.push(keyed.keys.len());
+        }
+        keyed
     }
 }
 

@@ -268,6 +268,58 @@ fn batch_equals_one_by_one() {
     }
 }
 
+/// A build that tokenizes on several threads gives the same index, byte for byte, as one that
+/// does not: for batches too small to split, split unevenly, and over several batches.
+#[test]
+fn threaded_builds_equal_single_threaded_ones() {
+    let phrases = [
+        "Please DM us your order number",
+        "Sorry for the wait, we're on it",
+        "Hi Sam, the 8:10 from Leeds is running 20 minutes late",
+        "Thanks for the kind words! ^JK",
+        "",
+        "Ｈｅｌｌｏ 😀 plеase DM us",
+    ];
+    let texts: Vec<String> = (0..9000)
+        .map(|i| format!("@u{} {} {}", i % 97, phrases[i % phrases.len()], i % 13))
+        .collect();
+    let ids: Vec<String> = (0..texts.len()).map(|i| format!("r{i}")).collect();
+    let groups = ["acme", "globex"];
+    let replies: Vec<Reply> = ids
+        .iter()
+        .zip(&texts)
+        .enumerate()
+        .map(|(i, (id, text))| {
+            let reply = Reply::new(id, text).group(groups[i % 2]);
+            if i % 3 == 0 {
+                reply.time(1_500_000_000 + i as i64)
+            } else {
+                reply
+            }
+        })
+        .collect();
+    for n in [0, 255, 600, 1001, 9000] {
+        let single = Index::builder().build(replies[..n].iter().copied());
+        for threads in [2, 3, 8] {
+            let threaded = Index::builder()
+                .threads(threads)
+                .build(replies[..n].iter().copied());
+            assert!(
+                single.to_bytes() == threaded.to_bytes(),
+                "{n} replies on {threads} threads"
+            );
+            let mut writer = Index::builder().threads(threads).writer();
+            for part in replies[..n].chunks(700) {
+                writer.add_batch(part);
+            }
+            assert!(
+                single.to_bytes() == writer.finish().to_bytes(),
+                "{n} replies in batches of 700 on {threads} threads"
+            );
+        }
+    }
+}
+
 /// Reordered stock phrases: shingles are word n-grams, so reordering breaks some of them, and the
 /// other signals (stock vocabulary, word spread, commonness) carry the score: within 0.1.
 #[test]

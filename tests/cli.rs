@@ -409,6 +409,63 @@ fn index_then_reuse_gives_the_same_report() {
 }
 
 #[test]
+fn index_threads_give_the_same_file() {
+    let dir = tmp("index-threads");
+    let corpus = dir.join("corpus.jsonl");
+    let mut rows = String::new();
+    for i in 0..3000 {
+        if i == 1500 {
+            rows.push_str("{\"id\": 1500, \"text\": [\"not a string\"]}\n");
+            continue;
+        }
+        let text = match i % 3 {
+            0 => format!("@u{i} Your Acme points post within 3 working days of your visit. ^AB"),
+            1 => format!(
+                "Hi Ann, the Leeds store has your size {} boots on hold.",
+                i % 12
+            ),
+            _ => format!("Thanks for the feedback on order {i}, we have passed it on."),
+        };
+        rows.push_str(&format!(
+            "{{\"id\": \"r{i}\", \"text\": \"{text}\", \"brand\": \"b{}\", \"at\": {}}}\n",
+            i % 4,
+            1_600_000_000 + i
+        ));
+    }
+    std::fs::write(&corpus, rows).unwrap();
+    let build = |threads: &str| {
+        let out = dir.join(format!("t{threads}.cannery"));
+        let o = cannery(
+            &[
+                "index",
+                "--corpus",
+                path(&corpus),
+                "--time-field",
+                "at",
+                "--threads",
+                threads,
+                "--output",
+                path(&out),
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("1 malformed corpus rows left out (the first, line 1501"),
+            "{}",
+            stderr(&o)
+        );
+        std::fs::read(out).unwrap()
+    };
+    let one = build("1");
+    assert!(one == build("3"), "3 threads build another index than 1");
+    assert!(
+        one == build("0"),
+        "one thread a core builds another index than 1"
+    );
+}
+
+#[test]
 fn merged_shards_equal_the_index_of_the_whole_corpus() {
     let dir = tmp("merge");
     let rows = [

@@ -286,6 +286,10 @@ struct IndexArgs {
     /// Where to save the index.
     #[arg(long, value_name = "FILE")]
     output: String,
+    /// Threads that tokenize the corpus (0: one per core); the index is the same whatever the
+    /// number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     /// No progress bar and no closing line on standard error.
     #[arg(long, short)]
     quiet: bool,
@@ -367,18 +371,51 @@ fn progress(quiet: bool, what: &str) -> ProgressBar {
 }
 
 /// Builds an index from a corpus file, reporting malformed rows on standard error.
+/// The number of threads `--threads N` asks for: N, or one per core for 0.
+fn thread_count(n: usize) -> usize {
+    if n > 0 {
+        n
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Builds the index of a corpus file, tokenizing on `threads` threads.
 fn build_index(
     path: &str,
     format: Option<Format>,
     fields: &FieldArgs,
     stock: bool,
+    threads: usize,
     quiet: bool,
 ) -> Result<Index, String> {
     let rows = records::open(path, format, &fields.names())?;
-    let mut writer = Index::builder().stock_corpus(stock).writer();
+    let mut writer = Index::builder()
+        .stock_corpus(stock)
+        .threads(threads)
+        .writer();
     let bar = progress(quiet, "corpus replies indexed");
     let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
     let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
+    // Rows are read into batches that `add_batch` tokenizes on the threads.
+    let batch_len = 4096 * threads;
+    let mut batch: Vec<(records::Item, Option<i64>)> = Vec::with_capacity(batch_len);
+    let add = |writer: &mut cannery::IndexWriter, batch: &[(records::Item, Option<i64>)]| {
+        let replies: Vec<Reply> = batch
+            .iter()
+            .map(|(item, time)| {
+                let mut reply = Reply::new(&item.id, &item.text);
+                if let Some(g) = &item.group {
+                    reply = reply.group(g);
+                }
+                if let Some(t) = *time {
+                    reply = reply.time(t);
+                }
+                reply
+            })
+            .collect();
+        writer.add_batch(&replies);
+    };
     for (n, row) in rows.enumerate() {
         if n % 8192 == 8191 {
             bar.inc(8192);
@@ -391,21 +428,23 @@ fn build_index(
                 continue;
             }
         };
-        let mut reply = Reply::new(&item.id, &item.text);
-        if let Some(g) = &item.group {
-            reply = reply.group(g);
-        }
+        let mut time = None;
         if let Some(t) = item.time.as_deref() {
             match parse_time(t) {
-                Some(t) => reply = reply.time(t),
+                Some(t) => time = Some(t),
                 None => {
                     untimed += 1;
                     first_untimed.get_or_insert((row.line, t.to_string()));
                 }
             }
         }
-        writer.add(reply);
+        batch.push((item, time));
+        if batch.len() == batch_len {
+            add(&mut writer, &batch);
+            batch.clear();
+        }
     }
+    add(&mut writer, &batch);
     let index = writer.finish();
     bar.finish_and_clear();
     if let Some((line, time)) = first_untimed {
@@ -417,7 +456,13 @@ fn build_index(
     Ok(index)
 }
 
-fn load_or_build(corpus: &CorpusArgs, fields: &FieldArgs, quiet: bool) -> Result<Index, String> {
+/// The index of `--index`, or of `--corpus` built on `threads` threads, or the stock index.
+fn load_or_build(
+    corpus: &CorpusArgs,
+    fields: &FieldArgs,
+    threads: usize,
+    quiet: bool,
+) -> Result<Index, String> {
     let mut index = match (&corpus.index, &corpus.corpus) {
         (Some(path), _) => Index::load(path).map_err(|e| e.to_string())?,
         (None, Some(path)) => build_index(
@@ -425,6 +470,7 @@ fn load_or_build(corpus: &CorpusArgs, fields: &FieldArgs, quiet: bool) -> Result
             corpus.corpus_format,
             fields,
             !corpus.no_stock_corpus,
+            threads,
             quiet,
         )?,
         (None, None) => Index::stock(),
@@ -448,7 +494,7 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
             (text, "stdin".to_string())
         }
     };
-    let index = load_or_build(&args.corpus, &args.fields, true)?;
+    let index = load_or_build(&args.corpus, &args.fields, thread_count(0), true)?;
     let mut ctx = Context::new();
     if let Some(c) = &args.customer {
         ctx = ctx.message(c);
@@ -495,7 +541,12 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
         .num_threads(args.threads)
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
-    let index = load_or_build(&args.corpus, &args.fields, args.quiet)?;
+    let index = load_or_build(
+        &args.corpus,
+        &args.fields,
+        pool.current_num_threads(),
+        args.quiet,
+    )?;
     let rows = records::open(&args.input, args.input_format, &args.fields.names())?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => {
@@ -557,7 +608,7 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let index = load_or_build(&args.corpus, &args.fields, args.quiet)?;
+    let index = load_or_build(&args.corpus, &args.fields, thread_count(0), args.quiet)?;
     let templates = index.templates(args.min_support);
     let shown = if args.top == 0 {
         templates.len()
@@ -625,6 +676,7 @@ fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
         args.corpus_format,
         &args.fields,
         !args.no_stock_corpus,
+        thread_count(args.threads),
         args.quiet,
     )?;
     args.macros.apply(&mut index)?;
