@@ -49,8 +49,15 @@ fn sizes() -> Vec<usize> {
 }
 
 fn build(texts: &[String]) -> Index {
+    build_on(texts, 1)
+}
+
+/// The index of `texts`, tokenized on `threads` threads.
+fn build_on(texts: &[String], threads: usize) -> Index {
     let ids: Vec<String> = (0..texts.len()).map(|i| i.to_string()).collect();
-    Index::builder().build(ids.iter().zip(texts).map(|(id, t)| Reply::new(id, t)))
+    Index::builder()
+        .threads(threads)
+        .build(ids.iter().zip(texts).map(|(id, t)| Reply::new(id, t)))
 }
 
 /// Query replies: short and long, canned (re-sent corpus replies) and personal (written here).
@@ -94,6 +101,9 @@ fn benches(c: &mut Criterion) {
         group.sample_size(10);
         group.throughput(Throughput::Elements(size as u64));
         group.bench_function("build", |b| b.iter(|| black_box(build(texts))));
+        group.bench_function("build-2-threads", |b| {
+            b.iter(|| black_box(build_on(texts, 2)))
+        });
         let index = build(texts);
         let bytes = index.to_bytes();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
