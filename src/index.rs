@@ -786,7 +786,8 @@ impl StrArena {
     }
 
     /// Records the end of the next string, listing the 4 GiB boundaries it passes.
-    fn push_end(&mut self, end: u64) {
+    /// Appends the end of the next string (at most the text's length, never less than the last).
+    pub(crate) fn push_end(&mut self, end: u64) {
         let i = self.ends.len() as u32;
         while (self.wraps.len() as u64) < end >> 32 {
             self.wraps.push(i);
@@ -804,18 +805,15 @@ impl StrArena {
         high << 32 | u64::from(self.ends[i])
     }
 
-    /// An arena of `bytes` cut at `ends`, which must be increasing, on char boundaries and end
-    /// at `bytes.len()` (the loader checks them).
-    pub(crate) fn from_parts(bytes: String, ends: impl ExactSizeIterator<Item = u64>) -> StrArena {
-        let mut arena = StrArena {
+    /// An arena of `bytes` with no string yet, with room for `strings` ends: the loader cuts the
+    /// text with [`push_end`](Self::push_end), after checking that the ends increase, fall on
+    /// char boundaries and end at `bytes.len()`.
+    pub(crate) fn of_text(bytes: String, strings: usize) -> StrArena {
+        StrArena {
             bytes,
-            ends: Vec::with_capacity(ends.len()),
+            ends: Vec::with_capacity(strings),
             wraps: Vec::new(),
-        };
-        for end in ends {
-            arena.push_end(end);
         }
-        arena
     }
 
     pub(crate) fn get(&self, i: usize) -> &str {
@@ -1221,7 +1219,10 @@ mod tests {
     fn string_offsets_past_4_gib_keep_their_high_bits() {
         // Offsets only (no 4 GiB of text): ends that cross one, then two boundaries at once.
         let ends = [10, 1 << 32, (1 << 32) + 5, (3 << 32) + 7, (3 << 32) + 7];
-        let arena = StrArena::from_parts(String::new(), ends.into_iter());
+        let mut arena = StrArena::of_text(String::new(), ends.len());
+        for end in ends {
+            arena.push_end(end);
+        }
         for (i, &end) in ends.iter().enumerate() {
             assert_eq!(arena.end(i), end, "string {i}");
         }

@@ -12,7 +12,10 @@
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
 //! between tables, so a truncated, corrupted, foreign or future file is an [`Error`] naming the
-//! problem, never a panic and never a silently wrong index. Shingles are saved in increasing order
+//! problem, never a panic and never a silently wrong index. [`Index::load`] streams the file
+//! (a checksum pass, then a decoding pass) instead of reading it whole: at a million replies a
+//! load peaks at about 550 MB instead of 770 (the file's 395 MB are never held at once), and
+//! spends less time in the kernel faulting in a copy of the file. Shingles are saved in increasing order
 //! of hash, so they load into the index's sorted shingle table without hashing (a file with them
 //! in another order still loads: they are sorted then); the id and cluster lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
@@ -32,7 +35,8 @@
 //! assert_eq!(back.len(), index.len());
 //! ```
 
-use std::io::{Seek, SeekFrom, Write};
+use std::borrow::Cow;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -77,45 +81,13 @@ impl Index {
     /// assert_eq!(Index::from_bytes(&bytes).unwrap_err().kind(), ErrorKind::Corrupt);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Index, Error> {
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(Error::new(
-                ErrorKind::Foreign,
-                "not a cannery index (the file does not start with the cannery magic number)",
-            ));
-        }
-        if bytes.len() < 20 {
-            return Err(corrupt("the header is truncated"));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&version) {
-            return Err(Error::new(
-                ErrorKind::Version,
-                format!(
-                    "index format version {version} is not supported (this build of cannery {} reads versions {OLDEST_READABLE} to {FORMAT_VERSION})",
-                    env!("CARGO_PKG_VERSION")
-                ),
-            ));
-        }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let rest = &bytes[20..];
-        if (rest.len() as u64) < len.saturating_add(8) {
-            return Err(corrupt(format!(
-                "the file is truncated: the payload should be {len} bytes plus an 8-byte checksum, {} bytes remain",
-                rest.len()
-            )));
-        }
-        if rest.len() as u64 > len + 8 {
-            return Err(corrupt("the file has trailing bytes after the checksum"));
-        }
-        let len = len as usize;
-        let (payload, checksum) = rest.split_at(len);
+        let header = Header::read(&bytes[..bytes.len().min(HEADER_LEN)], bytes.len() as u64)?;
+        let (payload, checksum) = bytes[HEADER_LEN..].split_at(header.payload_len as usize);
         let expected = u64::from_le_bytes(checksum.try_into().expect("8 bytes"));
         if xxhash_rust::xxh3::xxh3_64(payload) != expected {
-            return Err(corrupt(
-                "the checksum does not match: the file is corrupted",
-            ));
+            return Err(checksum_mismatch());
         }
-        let inner = decode(payload, version)?;
+        let inner = decode(Reader::slice(payload), header.version)?;
         Ok(Index {
             inner: std::sync::Arc::new(inner),
         })
@@ -156,17 +128,128 @@ impl Index {
 
     /// Loads an index saved by [`save`](Self::save).
     ///
+    /// The file is read twice through a small buffer, never whole: once to check its checksum,
+    /// then to decode it (hashed again on the way, so that a file changed in between is an
+    /// error too). The same file loads as [`from_bytes`](Self::from_bytes) of its bytes does,
+    /// and fails with the same kind of error.
+    ///
     /// ```
     /// use cannery::{Index, ErrorKind};
     /// assert_eq!(Index::load("/nonexistent/x.cannery").unwrap_err().kind(), ErrorKind::Io);
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Index, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::io(format!("cannot read the index {}", path.display()), e))?;
-        Index::from_bytes(&bytes)
-            .map_err(|e| Error::new(e.kind(), format!("{}: {}", path.display(), e)))
+        let io = |e| Error::io(format!("cannot read the index {}", path.display()), e);
+        let in_file = |e: Error| Error::new(e.kind(), format!("{}: {}", path.display(), e));
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        (&mut file)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let header = Header::read(&head, file_len).map_err(in_file)?;
+        // First pass: the checksum.
+        let mut buf = vec![0u8; STREAM_CHUNK];
+        let mut hasher = Xxh3Default::new();
+        let mut left = header.payload_len;
+        while left > 0 {
+            let n = left.min(STREAM_CHUNK as u64) as usize;
+            read_exact_or_truncated(&mut file, &mut buf[..n]).map_err(in_file)?;
+            hasher.update(&buf[..n]);
+            left -= n as u64;
+        }
+        let mut checksum = [0u8; 8];
+        read_exact_or_truncated(&mut file, &mut checksum).map_err(in_file)?;
+        let expected = u64::from_le_bytes(checksum);
+        if hasher.digest() != expected {
+            return Err(in_file(checksum_mismatch()));
+        }
+        // Second pass: decode.
+        file.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(io)?;
+        let mut stream = Stream {
+            file,
+            left: header.payload_len,
+            hasher: Xxh3Default::new(),
+            buf,
+        };
+        let inner = decode(Reader::stream(&mut stream), header.version).map_err(in_file)?;
+        if stream.hasher.digest() != expected {
+            return Err(in_file(corrupt("the file changed while it was read")));
+        }
+        Ok(Index {
+            inner: std::sync::Arc::new(inner),
+        })
     }
+}
+
+/// The bytes before the payload: magic, version and payload length.
+const HEADER_LEN: usize = 20;
+
+/// How much of a file [`Index::load`] reads at a time.
+const STREAM_CHUNK: usize = 1 << 20;
+
+/// What the header of a file of `file_len` bytes says.
+struct Header {
+    version: u32,
+    payload_len: u64,
+}
+
+impl Header {
+    /// Checks the first [`HEADER_LEN`] bytes (fewer when the file is shorter) of a file of
+    /// `file_len` bytes: the magic, a readable version, and a length that accounts for the
+    /// file's bytes exactly.
+    fn read(head: &[u8], file_len: u64) -> Result<Header, Error> {
+        if head.len() < MAGIC.len() || &head[..MAGIC.len()] != MAGIC {
+            return Err(Error::new(
+                ErrorKind::Foreign,
+                "not a cannery index (the file does not start with the cannery magic number)",
+            ));
+        }
+        if head.len() < HEADER_LEN {
+            return Err(corrupt("the header is truncated"));
+        }
+        let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&version) {
+            return Err(Error::new(
+                ErrorKind::Version,
+                format!(
+                    "index format version {version} is not supported (this build of cannery {} reads versions {OLDEST_READABLE} to {FORMAT_VERSION})",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+        let payload_len = u64::from_le_bytes(head[12..20].try_into().expect("8 bytes"));
+        let rest = file_len - HEADER_LEN as u64;
+        if rest < payload_len.saturating_add(8) {
+            return Err(corrupt(format!(
+                "the file is truncated: the payload should be {payload_len} bytes plus an 8-byte checksum, {rest} bytes remain"
+            )));
+        }
+        if rest > payload_len + 8 {
+            return Err(corrupt("the file has trailing bytes after the checksum"));
+        }
+        Ok(Header {
+            version,
+            payload_len,
+        })
+    }
+}
+
+fn checksum_mismatch() -> Error {
+    corrupt("the checksum does not match: the file is corrupted")
+}
+
+/// `read_exact`, with the end of the file (it shrank after its length was read) as a corrupt
+/// index rather than an I/O error.
+fn read_exact_or_truncated(file: &mut std::fs::File, buf: &mut [u8]) -> Result<(), Error> {
+    file.read_exact(buf).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            corrupt("the file is truncated")
+        } else {
+            Error::io("cannot read the index", e)
+        }
+    })
 }
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -348,36 +431,142 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
 // -------------------------------------------------------------------------------------------------
 // Decoding
 
+/// A file being decoded by [`Index::load`]: read in order, hashed on the way.
+struct Stream {
+    file: std::fs::File,
+    /// Payload bytes not yet read.
+    left: u64,
+    hasher: Xxh3Default,
+    /// A buffer of [`STREAM_CHUNK`] bytes for the columns converted as they are read.
+    buf: Vec<u8>,
+}
+
+impl Stream {
+    /// Reads exactly `out.len()` payload bytes (the caller checked that they are left).
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        read_exact_or_truncated(&mut self.file, out)?;
+        self.hasher.update(out);
+        self.left -= out.len() as u64;
+        Ok(())
+    }
+}
+
+/// Where [`decode`] reads the payload from.
+enum Source<'b> {
+    /// The payload in memory ([`Index::from_bytes`]): columns are read in place.
+    Slice(&'b [u8]),
+    /// A file ([`Index::load`]).
+    Stream(&'b mut Stream),
+}
+
+/// Reads the payload's values and columns, naming the table being read in its errors.
 struct Reader<'b> {
-    bytes: &'b [u8],
+    source: Source<'b>,
     what: &'static str,
 }
 
+/// A column of little-endian numbers, borrowed from the payload in memory or read from a file.
+struct Column<'b, const WIDTH: usize> {
+    bytes: Cow<'b, [u8]>,
+}
+
+impl<const WIDTH: usize> Column<'_, WIDTH> {
+    fn len(&self) -> usize {
+        self.bytes.len() / WIDTH
+    }
+    fn raw(&self) -> impl ExactSizeIterator<Item = [u8; WIDTH]> + Clone + '_ {
+        self.bytes
+            .chunks_exact(WIDTH)
+            .map(|c| c.try_into().expect("WIDTH bytes"))
+    }
+}
+
+impl Column<'_, 4> {
+    fn iter(&self) -> impl ExactSizeIterator<Item = u32> + Clone + '_ {
+        self.raw().map(u32::from_le_bytes)
+    }
+}
+
+impl Column<'_, 8> {
+    fn iter(&self) -> impl ExactSizeIterator<Item = u64> + Clone + '_ {
+        self.raw().map(u64::from_le_bytes)
+    }
+}
+
 impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Result<&'b [u8], Error> {
-        if self.bytes.len() < n {
+    fn slice(payload: &'b [u8]) -> Self {
+        Reader {
+            source: Source::Slice(payload),
+            what: "the settings",
+        }
+    }
+
+    fn stream(stream: &'b mut Stream) -> Self {
+        Reader {
+            source: Source::Stream(stream),
+            what: "the settings",
+        }
+    }
+
+    /// Payload bytes not yet read.
+    fn left(&self) -> u64 {
+        match &self.source {
+            Source::Slice(bytes) => bytes.len() as u64,
+            Source::Stream(stream) => stream.left,
+        }
+    }
+
+    /// The next `n` bytes: borrowed from memory, or read from the file.
+    fn take(&mut self, n: usize) -> Result<Cow<'b, [u8]>, Error> {
+        if self.left() < n as u64 {
             return Err(corrupt(format!("the payload ends inside {}", self.what)));
         }
-        let (head, tail) = self.bytes.split_at(n);
-        self.bytes = tail;
-        Ok(head)
+        match &mut self.source {
+            Source::Slice(bytes) => {
+                let (head, tail) = bytes.split_at(n);
+                *bytes = tail;
+                Ok(Cow::Borrowed(head))
+            }
+            Source::Stream(stream) => {
+                let mut out = vec![0u8; n];
+                stream.fill(&mut out)?;
+                Ok(Cow::Owned(out))
+            }
+        }
     }
+
+    /// The next `N` bytes.
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        if self.left() < N as u64 {
+            return Err(corrupt(format!("the payload ends inside {}", self.what)));
+        }
+        match &mut self.source {
+            Source::Slice(bytes) => {
+                let (head, tail) = bytes.split_at(N);
+                *bytes = tail;
+                Ok(head.try_into().expect("N bytes"))
+            }
+            Source::Stream(stream) => {
+                let mut out = [0u8; N];
+                stream.fill(&mut out)?;
+                Ok(out)
+            }
+        }
+    }
+
     fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
     fn u32(&mut self) -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     fn u64(&mut self) -> Result<u64, Error> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(self.array()?))
     }
+    /// A column's length prefix, checked against the bytes left.
     fn len(&mut self, width: usize) -> Result<usize, Error> {
         let n = self.u64()?;
-        if n.saturating_mul(width as u64) > self.bytes.len() as u64 {
+        if n.saturating_mul(width as u64) > self.left() {
             return Err(corrupt(format!(
                 "the length of {} runs past the end",
                 self.what
@@ -385,59 +574,95 @@ impl<'b> Reader<'b> {
         }
         Ok(n as usize)
     }
-    fn u32s(&mut self, what: &'static str) -> Result<Vec<u32>, Error> {
-        Ok(self.u32_column(what)?.collect())
+    /// Calls `f` on each of the next `n` numbers `WIDTH` bytes wide. From a file they are read
+    /// through the stream's buffer, without a copy of the column.
+    fn each<const WIDTH: usize>(
+        &mut self,
+        n: usize,
+        mut f: impl FnMut([u8; WIDTH]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if let Source::Stream(stream) = &mut self.source {
+            let mut buf = std::mem::take(&mut stream.buf);
+            let per_chunk = buf.len() / WIDTH;
+            let mut done = 0;
+            let mut result = Ok(());
+            while done < n && result.is_ok() {
+                let count = (n - done).min(per_chunk);
+                let chunk = &mut buf[..count * WIDTH];
+                result = stream.fill(chunk).and_then(|()| {
+                    chunk
+                        .chunks_exact(WIDTH)
+                        .try_for_each(|c| f(c.try_into().expect("WIDTH bytes")))
+                });
+                done += count;
+            }
+            stream.buf = buf;
+            return result;
+        }
+        let raw = self.take(n * WIDTH)?;
+        raw.chunks_exact(WIDTH)
+            .try_for_each(|c| f(c.try_into().expect("WIDTH bytes")))
     }
-    /// A column of `u32`s, read in place.
-    fn u32_column(
+    /// A column of numbers `WIDTH` bytes wide, converted by `convert`.
+    fn numbers<T, const WIDTH: usize>(
         &mut self,
         what: &'static str,
-    ) -> Result<impl ExactSizeIterator<Item = u32> + Clone + 'b, Error> {
+        convert: fn([u8; WIDTH]) -> T,
+    ) -> Result<Vec<T>, Error> {
         self.what = what;
-        let n = self.len(4)?;
-        let raw = self.take(n * 4)?;
-        Ok(raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))))
+        let n = self.len(WIDTH)?;
+        let mut out = Vec::with_capacity(n);
+        self.each(n, |raw| {
+            out.push(convert(raw));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    fn u32s(&mut self, what: &'static str) -> Result<Vec<u32>, Error> {
+        self.numbers(what, u32::from_le_bytes)
     }
     fn u64s(&mut self, what: &'static str) -> Result<Vec<u64>, Error> {
-        Ok(self.u64_column(what)?.collect())
+        self.numbers(what, u64::from_le_bytes)
     }
-    /// A column of `u64`s, read in place.
-    fn u64_column(
+    /// A column kept as its bytes (read in place from memory).
+    fn column<const WIDTH: usize>(
         &mut self,
         what: &'static str,
-    ) -> Result<impl ExactSizeIterator<Item = u64> + Clone + 'b, Error> {
+    ) -> Result<Column<'b, WIDTH>, Error> {
         self.what = what;
-        let n = self.len(8)?;
-        let raw = self.take(n * 8)?;
-        Ok(raw
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))))
+        let n = self.len(WIDTH)?;
+        Ok(Column {
+            bytes: self.take(n * WIDTH)?,
+        })
     }
-    fn bytes(&mut self, what: &'static str) -> Result<&'b [u8], Error> {
+    fn bytes(&mut self, what: &'static str) -> Result<Cow<'b, [u8]>, Error> {
         self.what = what;
         let n = self.len(1)?;
         self.take(n)
     }
     fn arena(&mut self, what: &'static str) -> Result<StrArena, Error> {
-        let bytes = self.bytes(what)?;
-        let bytes = String::from_utf8(bytes.to_vec())
-            .map_err(|_| corrupt(format!("{what} are not valid UTF-8")))?;
-        let ends = self.u64_column(what)?;
+        let bytes = self.bytes(what)?.into_owned();
+        let bytes =
+            String::from_utf8(bytes).map_err(|_| corrupt(format!("{what} are not valid UTF-8")))?;
+        let n = self.len(8)?;
+        let mut arena = StrArena::of_text(bytes, n);
         let mut prev = 0u64;
-        for e in ends.clone() {
-            if e < prev || e > bytes.len() as u64 || !bytes.is_char_boundary(e as usize) {
+        self.each(n, |raw| {
+            let end = u64::from_le_bytes(raw);
+            let text = arena.text();
+            if end < prev || end > text.len() as u64 || !text.is_char_boundary(end as usize) {
                 return Err(corrupt(format!("the offsets of {what} are inconsistent")));
             }
-            prev = e;
-        }
-        if prev != bytes.len() as u64 {
+            prev = end;
+            arena.push_end(end);
+            Ok(())
+        })?;
+        if prev != arena.text().len() as u64 {
             return Err(corrupt(format!(
                 "the offsets of {what} do not cover its text"
             )));
         }
-        Ok(StrArena::from_parts(bytes, ends))
+        Ok(arena)
     }
 }
 
@@ -456,11 +681,7 @@ fn same_len(lens: &[usize], what: &str) -> Result<(), Error> {
     )
 }
 
-fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
-    let mut r = Reader {
-        bytes: payload,
-        what: "the settings",
-    };
+fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     let ngram = r.u32()? as usize;
     let min_support = r.u32()?;
     let max_postings = r.u64()?;
@@ -497,7 +718,7 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     let last = r.u32s("the cluster last replies")?;
     let keys_start = r.u32s("the cluster key offsets")?;
     let keys_len = r.u32s("the cluster key lengths")?;
-    let stock = r.bytes("the cluster stock flags")?.to_vec();
+    let stock = r.bytes("the cluster stock flags")?;
     let keys = r.u32s("the token keys")?;
     let texts = r.arena("the cluster texts")?;
     let n_clusters = count.len();
@@ -515,12 +736,12 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     )?;
 
     // The shingle columns are read in place (a copy of them took 150 MB at a million replies).
-    let shingle_hashes = r.u64_column("the shingle hashes")?;
-    let replies = r.u32_column("the shingle reply counts")?;
-    let clusters_of = r.u32_column("the shingle cluster counts")?;
-    let stock_of = r.u32_column("the shingle stock counts")?;
-    let first_cluster = r.u32_column("the shingle first clusters")?;
-    let more = r.u32_column("the shingle posting lists")?;
+    let shingle_hashes = r.column::<8>("the shingle hashes")?;
+    let replies = r.column::<4>("the shingle reply counts")?;
+    let clusters_of = r.column::<4>("the shingle cluster counts")?;
+    let stock_of = r.column::<4>("the shingle stock counts")?;
+    let first_cluster = r.column::<4>("the shingle first clusters")?;
+    let more = r.column::<4>("the shingle posting lists")?;
     same_len(
         &[
             shingle_hashes.len(),
@@ -564,10 +785,7 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
     } else {
         None
     };
-    check(
-        r.bytes.is_empty(),
-        "the payload has bytes after its last table",
-    )?;
+    check(r.left() == 0, "the payload has bytes after its last table")?;
     check(
         times.is_empty() || times.len() == ids.len(),
         "the reply times do not match the replies",
@@ -589,6 +807,15 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
         n_clusters > 0 || keys.is_empty(),
         "the key table holds keys of no cluster",
     )?;
+    // Each cluster counts the replies that point to it, its first and last among them.
+    let mut members = vec![0u32; n_clusters];
+    for &c in &reply_cluster {
+        members[c as usize] += 1;
+    }
+    check(
+        members == count,
+        "a cluster's count is not the number of its replies",
+    )?;
     let mut clusters = Vec::with_capacity(n_clusters);
     let mut cluster_stock = Vec::with_capacity(n_clusters);
     for i in 0..n_clusters {
@@ -605,6 +832,12 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             (first[i] as usize) < n_replies && (last[i] as usize) < n_replies && count[i] >= 1,
             "a cluster's replies are out of range",
         )?;
+        check(
+            first[i] <= last[i]
+                && reply_cluster[first[i] as usize] == i as u32
+                && reply_cluster[last[i] as usize] == i as u32,
+            "a cluster's first or last reply is not one of its replies",
+        )?;
         check(stock[i] <= 1, "a cluster's stock flag is not 0 or 1")?;
         clusters.push(Cluster {
             count: count[i],
@@ -614,9 +847,9 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
         });
         cluster_stock.push(stock[i] == 1);
     }
-    let counts = replies.zip(clusters_of).zip(stock_of);
+    let counts = replies.iter().zip(clusters_of.iter()).zip(stock_of.iter());
     let mut shingle_stock = FxHashMap::default();
-    for (hash, ((replies, clusters), stock)) in shingle_hashes.clone().zip(counts.clone()) {
+    for (hash, ((replies, clusters), stock)) in shingle_hashes.iter().zip(counts.clone()) {
         check(
             replies >= clusters && clusters >= stock && clusters >= 1,
             "a shingle's counts are inconsistent",
@@ -625,17 +858,21 @@ fn decode(payload: &[u8], version: u32) -> Result<Inner, Error> {
             shingle_stock.insert(hash, stock);
         }
     }
-    let records = shingle_hashes.zip(counts).zip(first_cluster.zip(more)).map(
-        |((hash, ((replies, clusters), _)), (first_cluster, more))| {
-            let record = Record {
-                replies,
-                clusters,
-                first_cluster,
-                more,
-            };
-            (hash, record)
-        },
-    );
+    let records = shingle_hashes
+        .iter()
+        .zip(counts)
+        .zip(first_cluster.iter().zip(more.iter()))
+        .map(
+            |((hash, ((replies, clusters), _)), (first_cluster, more))| {
+                let record = Record {
+                    replies,
+                    clusters,
+                    first_cluster,
+                    more,
+                };
+                (hash, record)
+            },
+        );
     let shingles =
         ShingleTable::from_parts(records, shingle_stock, &posting_lens, flat, n_clusters)
             .map_err(corrupt)?;
@@ -791,6 +1028,70 @@ mod tests {
         }
     }
 
+    /// `load` streams a file where `from_bytes` reads a slice: the two must agree on every
+    /// file, sound or not, down to the kind of error.
+    #[test]
+    fn loading_a_file_agrees_with_reading_its_bytes() {
+        let dir = std::env::temp_dir().join(format!("cannery-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("x.cannery");
+        let agree = |bytes: &[u8], what: &str| {
+            std::fs::write(&file, bytes).unwrap();
+            match (Index::from_bytes(bytes), Index::load(&file)) {
+                (Ok(a), Ok(b)) => assert!(a.to_bytes() == b.to_bytes(), "{what}: other index"),
+                (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{what}: {a} / {b}"),
+                (a, b) => panic!("{what}: from_bytes {:?}, load {:?}", a.err(), b.err()),
+            }
+        };
+        // Small, so that every byte is tried: groups, times, macros (a reference group, here two
+        // replies of one cluster) and two families.
+        let mut index = Index::builder().stock_corpus(false).build([
+            Reply::new("1", "@ann Please DM us your order number. ^JK").group("Acme"),
+            Reply::new("2", "@bob Please DM us your order number. -Becky")
+                .group("Acme")
+                .time(1_600_000_000),
+            Reply::new("3", "Our Leeds store reopens on Monday.").time(1_600_000_100),
+            Reply::new("4", "@cy Please DM us your order number. ~Al").group("Globex"),
+        ]);
+        let refund = "Hi {{ticket.requester.first_name}}, your refund is on its way.";
+        index.add_macro("refund", refund);
+        index.add_macro("refund again", refund);
+        index.insert(Reply::new("5", "Hi Dee, your refund is on its way now."));
+        let bytes = index.to_bytes();
+        agree(&bytes, "the file");
+        let loaded = Index::load(&file).unwrap();
+        let ctx = Context::new().message("my order is late");
+        assert_eq!(
+            loaded.score("@cy Please DM us your order number. ~Al", &ctx),
+            index.score("@cy Please DM us your order number. ~Al", &ctx)
+        );
+        for len in 0..bytes.len() {
+            agree(&bytes[..len], &format!("cut at {len}"));
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        agree(&longer, "a trailing byte");
+        let payload = &bytes[HEADER_LEN..bytes.len() - 8];
+        for (i, flip) in (0..bytes.len()).flat_map(|i| [(i, 0x03u8), (i, 0x21)]) {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= flip;
+            agree(&flipped, &format!("byte {i} ^ {flip}"));
+            // The same flip inside the payload under a checksum that fits it: the decoding of
+            // each table has to catch it, or accept it, alike.
+            if (HEADER_LEN..bytes.len() - 8).contains(&i) {
+                let mut changed = payload.to_vec();
+                changed[i - HEADER_LEN] ^= flip;
+                let what = format!("byte {i} ^ {flip}, checksum fixed");
+                agree(&wrap(&changed, FORMAT_VERSION), &what);
+            }
+        }
+        // Older versions: the payload without the texts (version 2), and without the families.
+        let v2 = &payload[..payload.len() - texts_table_len(&index)];
+        agree(&wrap(v2, 2), "version 2");
+        agree(&wrap(v2, 1), "a version 1 header on a version 2 payload");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn wrong_version_is_named() {
         let mut bytes = sample().to_bytes();
@@ -810,6 +1111,17 @@ mod tests {
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
+
+        // A cluster that counts a reply too many, or names another cluster's reply as its first.
+        let mut inner = (*index.inner).clone();
+        inner.clusters[0].count += 1;
+        let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
+        assert!(err.to_string().contains("number of its replies"), "{err}");
+        let mut inner = (*index.inner).clone();
+        let other = inner.reply_cluster.iter().position(|&c| c != 0).unwrap();
+        inner.clusters[0].first_reply = other as u32;
+        let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
+        assert!(err.to_string().contains("first or last reply"), "{err}");
 
         // Family roots that are not roots (the last root is before the template texts).
         let mut payload = payload_of(&index.inner);

@@ -1,6 +1,7 @@
 //! Index loading: arbitrary bytes are an error or an index that scores without panicking; a valid
-//! index with bytes mutated (the fuzzer's input XORed over it) is never silently accepted; and
-//! the input as a checksummed payload loads or fails, never panics.
+//! index with bytes mutated (the fuzzer's input XORed over it) is never silently accepted; the
+//! input as a checksummed payload loads or fails, never panics; and `Index::load`, which streams
+//! a file, agrees with `Index::from_bytes` on the file's bytes.
 #![no_main]
 use cannery::{Context, Index, Reply};
 use libfuzzer_sys::fuzz_target;
@@ -30,7 +31,17 @@ fuzz_target!(|data: &[u8]| {
         wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());
         wrapped.extend_from_slice(data);
         wrapped.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(data).to_le_bytes());
-        if let Ok(index) = Index::from_bytes(&wrapped) {
+        let from_bytes = Index::from_bytes(&wrapped);
+        if version == cannery::persist::FORMAT_VERSION {
+            let file = std::env::temp_dir().join(format!("cannery-fuzz-{}", std::process::id()));
+            std::fs::write(&file, &wrapped).unwrap();
+            match (&from_bytes, Index::load(&file)) {
+                (Ok(a), Ok(b)) => assert!(a.to_bytes() == b.to_bytes()),
+                (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind()),
+                (a, b) => panic!("from_bytes {:?}, load {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+        if let Ok(index) = from_bytes {
             let _ = index.score("Please DM us your order number.", &Context::new());
             let _ = index.templates(1);
             let _ = index.to_bytes();
