@@ -834,4 +834,11 @@ fn readme_examples_print_what_the_readme_shows() {
         checked >= 3,
         "found only {checked} README examples to rerun"
     );
+    // The front door's run command (`cargo run ... -- lint "..."`), whose output follows it.
+    let o = cannery(&["lint", "--color", "never", CANNED], None);
+    assert!(
+        readme.contains(&format!("```text\n{}```", stdout(&o))),
+        "the README's first lint output is not what `cannery lint` prints now:\n{}",
+        stdout(&o)
+    );
 }
