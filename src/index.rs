@@ -244,7 +244,7 @@ impl IndexBuilder {
         self
     }
 
-    /// How many threads tokenize the replies of a build (1 by default; at least 1).
+    /// How many threads tokenize the replies of a build (1 by default; 1 to 256).
     ///
     /// Tokenizing is about 40% of a build; the rest (clustering, counting, mining) runs on the
     /// calling thread. The index is the same, byte for byte, whatever the number of threads.
@@ -258,7 +258,7 @@ impl IndexBuilder {
     /// assert_eq!(one.to_bytes(), four.to_bytes());
     /// ```
     pub fn threads(&mut self, n: usize) -> &mut Self {
-        self.threads = n.max(1);
+        self.threads = n.clamp(1, 256);
         self
     }
 
@@ -280,10 +280,11 @@ impl IndexBuilder {
                 writer.add(reply);
             }
         } else {
-            let mut batch = Vec::with_capacity(BATCH_PER_THREAD * self.threads);
+            let batch_len = BATCH_PER_THREAD * self.threads;
+            let mut batch = Vec::with_capacity(batch_len);
             for reply in replies {
                 batch.push(reply);
-                if batch.len() == batch.capacity() {
+                if batch.len() == batch_len {
                     writer.add_batch(&batch);
                     batch.clear();
                 }
@@ -785,8 +786,8 @@ impl StrArena {
         self.ends.len() - 1
     }
 
-    /// Records the end of the next string, listing the 4 GiB boundaries it passes.
-    /// Appends the end of the next string (at most the text's length, never less than the last).
+    /// Records the end of the next string (at most the text's length, never less than the
+    /// last), listing the 4 GiB boundaries it passes.
     pub(crate) fn push_end(&mut self, end: u64) {
         let i = self.ends.len() as u32;
         while (self.wraps.len() as u64) < end >> 32 {

@@ -15,9 +15,10 @@
 //! problem, never a panic and never a silently wrong index. [`Index::load`] streams the file
 //! (a checksum pass, then a decoding pass) instead of reading it whole: at a million replies a
 //! load peaks at about 550 MB instead of 770 (the file's 395 MB are never held at once), and
-//! spends less time in the kernel faulting in a copy of the file. Shingles are saved in increasing order
-//! of hash, so they load into the index's sorted shingle table without hashing (a file with them
-//! in another order still loads: they are sorted then); the id and cluster lookups are rebuilt.
+//! spends less time in the kernel faulting in a copy of the file. Shingles are saved in
+//! increasing order of hash, so they load into the index's sorted shingle table without hashing
+//! (a file with them in another order still loads: they are sorted then); the id and cluster
+//! lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
 //! first report after a load does not mine them, and so are the texts of the templates (rendered
 //! by aligning every member of a family), so that no report renders one. Version 2 files, without
@@ -220,7 +221,9 @@ impl Header {
             ));
         }
         let payload_len = u64::from_le_bytes(head[12..20].try_into().expect("8 bytes"));
-        let rest = file_len - HEADER_LEN as u64;
+        // (A file that grew between its length and its header being read has fewer bytes left
+        // than its header; it is truncated as far as this load knows.)
+        let rest = file_len.saturating_sub(HEADER_LEN as u64);
         if rest < payload_len.saturating_add(8) {
             return Err(corrupt(format!(
                 "the file is truncated: the payload should be {payload_len} bytes plus an 8-byte checksum, {rest} bytes remain"

@@ -370,17 +370,18 @@ fn progress(quiet: bool, what: &str) -> ProgressBar {
     bar
 }
 
-/// Builds an index from a corpus file, reporting malformed rows on standard error.
-/// The number of threads `--threads N` asks for: N, or one per core for 0.
+/// The number of threads `--threads N` asks for: N (at most 256, as `IndexBuilder::threads`
+/// takes), or one per core for 0.
 fn thread_count(n: usize) -> usize {
     if n > 0 {
-        n
+        n.min(256)
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 }
 
-/// Builds the index of a corpus file, tokenizing on `threads` threads.
+/// Builds the index of a corpus file, tokenizing on `threads` threads, and reports its
+/// malformed rows on standard error.
 fn build_index(
     path: &str,
     format: Option<Format>,
@@ -398,7 +399,7 @@ fn build_index(
     let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
     let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
     // Rows are read into batches that `add_batch` tokenizes on the threads.
-    let batch_len = 4096 * threads;
+    let batch_len = 4096 * threads.clamp(1, 256);
     let mut batch: Vec<(records::Item, Option<i64>)> = Vec::with_capacity(batch_len);
     let add = |writer: &mut cannery::IndexWriter, batch: &[(records::Item, Option<i64>)]| {
         let replies: Vec<Reply> = batch
