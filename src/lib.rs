@@ -8,7 +8,7 @@
 //!
 //! - [`Index`]: the corpus, collapsed into clusters of identical masked replies with an inverted
 //!   index of word n-grams. Built by [`IndexBuilder`] from [`Reply`] records (or streamed into an
-//!   [`IndexWriter`]), updated with
+//!   [`IndexWriter`], tokenizing on [`IndexBuilder::threads`] threads), updated with
 //!   [`Index::insert`], combined with [`Index::merge`], saved and loaded with [`Index::save`] and
 //!   [`Index::load`]. Cheap to clone, `Send + Sync`.
 //! - [`Index::score`] with a [`Context`] (the customer's message and name) gives a [`Report`]:
