@@ -173,6 +173,17 @@ fn bad_flags_and_unreadable_inputs_exit_2() {
         &["lint", "--corpus", "/no/such/corpus.txt", "x"],
         &["score", "--input", "/no/such/input.jsonl"],
         &["score", "--input", "-"],
+        // Thousands of threads would hang the machine rather than fail.
+        &["score", "--input", "-", "--threads", "100000"],
+        &[
+            "index",
+            "--corpus",
+            "-",
+            "--output",
+            "/tmp/x",
+            "--threads",
+            "257",
+        ],
         &["frobnicate"],
     ];
     for args in cases {

@@ -231,8 +231,8 @@ struct ScoreArgs {
     /// the version and the settings.
     #[arg(long, value_name = "FILE")]
     summary: Option<String>,
-    /// Worker threads (0: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Worker threads (0: one per core; at most 256).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     threads: usize,
     /// No progress bar and no closing line on standard error.
     #[arg(long, short)]
@@ -286,9 +286,9 @@ struct IndexArgs {
     /// Where to save the index.
     #[arg(long, value_name = "FILE")]
     output: String,
-    /// Threads that tokenize the corpus (0: one per core); the index is the same whatever the
-    /// number.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Threads that tokenize the corpus (0: one per core; at most 256); the index is the same
+    /// whatever the number.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_threads)]
     threads: usize,
     /// No progress bar and no closing line on standard error.
     #[arg(long, short)]
@@ -336,6 +336,20 @@ fn parse_unit(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The most threads `--threads` takes.
+const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of threads"))?;
+    if n <= MAX_THREADS {
+        Ok(n)
+    } else {
+        Err(format!("{n} is more than {MAX_THREADS} threads"))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -370,11 +384,11 @@ fn progress(quiet: bool, what: &str) -> ProgressBar {
     bar
 }
 
-/// The number of threads `--threads N` asks for: N (at most 256, as `IndexBuilder::threads`
-/// takes), or one per core for 0.
+/// The number of threads `--threads N` asks for: N (at most [`MAX_THREADS`], as
+/// `IndexBuilder::threads` takes), or one per core for 0.
 fn thread_count(n: usize) -> usize {
     if n > 0 {
-        n.min(256)
+        n.min(MAX_THREADS)
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
@@ -399,7 +413,7 @@ fn build_index(
     let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
     let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
     // Rows are read into batches that `add_batch` tokenizes on the threads.
-    let batch_len = 4096 * threads.clamp(1, 256);
+    let batch_len = 4096 * threads.clamp(1, MAX_THREADS);
     let mut batch: Vec<(records::Item, Option<i64>)> = Vec::with_capacity(batch_len);
     let add = |writer: &mut cannery::IndexWriter, batch: &[(records::Item, Option<i64>)]| {
         let replies: Vec<Reply> = batch
