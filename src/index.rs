@@ -399,17 +399,24 @@ impl IndexWriter {
         }
         let part = replies.len().div_ceil(threads);
         let keyed: Vec<KeyedReplies> = std::thread::scope(|scope| {
+            // A chunk whose thread cannot be started (a limit on threads, a target without
+            // them) is tokenized here instead.
             let workers: Vec<_> = replies[part..]
                 .chunks(part)
-                .map(|chunk| scope.spawn(move || KeyedReplies::of(chunk)))
+                .map(|chunk| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || KeyedReplies::of(chunk))
+                        .map_err(|_| chunk)
+                })
                 .collect();
             let mut keyed = vec![KeyedReplies::of(&replies[..part])];
             for worker in workers {
-                keyed.push(
-                    worker
+                keyed.push(match worker {
+                    Ok(handle) => handle
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
+                    Err(chunk) => KeyedReplies::of(chunk),
+                });
             }
             keyed
         });
