@@ -42,6 +42,12 @@
 //! shingles for each shingle of each new cluster (28% of a build at a million replies);
 //! [`Index::insert`] counts one reply at a time. Both give the same table.
 //!
+//! Tokenizing is a reply's own work (about 40% of a build), so a build with
+//! [`IndexBuilder::threads`] above 1 tokenizes batches of replies on scoped threads and adds
+//! their keys in order on the calling thread: the clusters, counts and file are the same as on
+//! one thread. The rest of a build (clustering, counting, mining) depends on the order of the
+//! replies and stays on one thread.
+//!
 //! The index is immutable behind an [`Arc`]: cloning is cheap and a clone can be shared across
 //! threads. [`Index::insert`] copies the tables first if another clone still shares them
 //! (copy-on-write), so readers never see a half-inserted reply.
