@@ -35,7 +35,7 @@
 //! arrays sorted by hash behind a directory of hash prefixes (about 13 bytes an entry for a
 //! lookup, where a hash map takes about 31), and the posting lists are one flat array; a shingle
 //! in one cluster (most of them) keeps its record packed beside its hash. At a million replies
-//! the index in use takes 380 bytes a reply (the README's benchmarks).
+//! the index in use takes 381 bytes a reply (the README's benchmarks).
 //!
 //! A build (and a merge) counts the shingles of all its clusters at once when it finishes, by
 //! sorting the pairs of shingle and cluster, instead of probing a hash map of millions of
