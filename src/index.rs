@@ -58,7 +58,7 @@ use rustc_hash::FxHashMap;
 
 use crate::keymap::KeyMap;
 use crate::normalize::{slot_key, tokenize_into, Scratch, Slot, Token};
-use crate::shingle::{sequence_key, shingles_of_keys};
+use crate::shingle::{distinct_shingles_of_keys, sequence_key};
 use crate::stock::STOCK_REPLIES;
 pub(crate) use crate::table::{Record, ShingleStat, ShingleTable};
 
@@ -994,11 +994,7 @@ impl Inner {
         let ngram = self.config.ngram;
         self.shingles = ShingleTable::of_clusters(
             self.clusters.len(),
-            |c, out| {
-                shingles_of_keys(self.cluster_keys(c), ngram, out);
-                out.sort_unstable();
-                out.dedup();
-            },
+            |c, out| distinct_shingles_of_keys(self.cluster_keys(c), ngram, out),
             |c| self.clusters[c as usize].count,
             |c| self.cluster_stock[c as usize],
             self.config.max_postings,
@@ -1176,9 +1172,7 @@ impl Inner {
         // Shingles, unless they are counted all at once at the next freeze.
         if !self.shingles_pending {
             let mut hashes = Vec::with_capacity(keys.len());
-            shingles_of_keys(keys, self.config.ngram, &mut hashes);
-            hashes.sort_unstable();
-            hashes.dedup();
+            distinct_shingles_of_keys(keys, self.config.ngram, &mut hashes);
             let max_postings = self.config.max_postings;
             for h in hashes {
                 self.shingles
@@ -1345,7 +1339,7 @@ mod tests {
                 .map(|(i, t)| Reply::new(["a", "b"][i % 2], t)),
         );
         let mut hashes = Vec::new();
-        shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
+        crate::shingle::shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
         let stat = index.inner.shingles.get(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);

@@ -32,6 +32,15 @@ pub fn shingles(tokens: &[Token], n: usize) -> Vec<u64> {
     out
 }
 
+/// The distinct shingle hashes of a key sequence, sorted, in place of the contents of `out`: what
+/// the index counts a cluster's shingles by, one reply at a time or all clusters at once.
+pub(crate) fn distinct_shingles_of_keys(keys: &[u32], n: usize, out: &mut Vec<u64>) {
+    out.clear();
+    shingles_of_keys(keys, n, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
 /// The shingle hashes of a key sequence, appended to `out` (see [`shingles`]).
 pub(crate) fn shingles_of_keys(keys: &[u32], n: usize, out: &mut Vec<u64>) {
     let n = n.max(1);
