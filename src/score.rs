@@ -227,58 +227,47 @@ impl Tally {
     /// Adds `by` to the count of `cluster`.
     #[inline(always)]
     fn add(&mut self, cluster: u32, by: u32) {
-        if (self.used.len() + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let key = cluster.wrapping_add(1);
+        self.grow_for(1);
         let mask = self.slots.len() - 1;
+        Self::bump(&mut self.slots, &mut self.used, mask, cluster, by);
+    }
+
+    /// Adds 1 to the count of each of `clusters` but `skip`, with room made once for all of
+    /// them (the same counts as adding them one by one).
+    fn add_each(&mut self, clusters: &[u32], skip: u32) {
+        self.grow_for(clusters.len() + 1);
+        let mask = self.slots.len() - 1;
+        let (slots, used) = (&mut self.slots[..], &mut self.used);
+        for &cluster in clusters {
+            if cluster != skip {
+                Self::bump(slots, used, mask, cluster, 1);
+            }
+        }
+    }
+
+    /// Adds `by` to the count of `cluster` in `slots` (of `mask + 1` slots, with room for it),
+    /// noting in `used` the slot a new cluster takes.
+    #[inline(always)]
+    fn bump(slots: &mut [(u32, u32)], used: &mut Vec<u32>, mask: usize, cluster: u32, by: u32) {
+        let key = cluster.wrapping_add(1);
         let mut i = Self::home(key, mask);
         loop {
-            let slot = &mut self.slots[i];
+            let slot = &mut slots[i];
             if slot.0 == key {
                 slot.1 = slot.1.saturating_add(by);
                 return;
             }
             if slot.0 == 0 {
                 *slot = (key, by);
-                self.used.push(i as u32);
+                used.push(i as u32);
                 return;
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Adds 1 to the count of each of `clusters` but `skip`, with room made once for all of
-    /// them (the same counts as adding them one by one).
-    fn add_each(&mut self, clusters: &[u32], skip: u32) {
-        if (self.used.len() + clusters.len() + 1) * 2 > self.slots.len() {
-            self.grow_for(clusters.len() + 1);
-        }
-        let mask = self.slots.len() - 1;
-        let slots = &mut self.slots[..];
-        for &cluster in clusters {
-            if cluster == skip {
-                continue;
-            }
-            let key = cluster.wrapping_add(1);
-            let mut i = Self::home(key, mask);
-            loop {
-                let slot = &mut slots[i];
-                if slot.0 == key {
-                    slot.1 = slot.1.saturating_add(1);
-                    break;
-                }
-                if slot.0 == 0 {
-                    *slot = (key, 1);
-                    self.used.push(i as u32);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
-        }
-    }
-
     /// Grows the table until `more` new clusters fit at half load.
+    #[inline]
     fn grow_for(&mut self, more: usize) {
         while (self.used.len() + more) * 2 > self.slots.len() {
             self.grow();
