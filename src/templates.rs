@@ -434,9 +434,8 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
                 overlap[c as usize] += 1;
             }
         }
-        // A cluster sharing two of them is a candidate (one, for a root with fewer than three
-        // shingles); the LCS check decides.
-        let need = if rarest.len() >= 3 { 2 } else { 1 };
+        // A cluster sharing enough of them is a candidate; the LCS check decides.
+        let need = shared_needed(&rarest);
         touched.sort_unstable();
         for &c in &touched {
             let shared = std::mem::take(&mut overlap[c as usize]) as usize;
@@ -494,6 +493,16 @@ fn rarest_shingles(
     rarest.dedup_by_key(|&mut (_, h, _)| h);
 }
 
+/// How many of the `rarest` shingles of a cluster another must share to be weighed beside it:
+/// two, or one when it has fewer than three (mining and `claim_root` alike).
+fn shared_needed(rarest: &[(u32, u64, ShingleStat)]) -> usize {
+    if rarest.len() >= 3 {
+        2
+    } else {
+        1
+    }
+}
+
 /// The family a cluster added after mining joins: the family of the first root, in mining order
 /// (most replies first), that the test of mining accepts it under, among the roots of the
 /// clusters that share its rarest shingles (two of them, or one when it has fewer than three);
@@ -511,7 +520,7 @@ pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
         .filter(|&c| (c as usize) < roots.len())
         .collect();
     shared.sort_unstable();
-    let need = if rarest.len() >= 3 { 2 } else { 1 };
+    let need = shared_needed(&rarest);
     let members: Vec<u32> = shared
         .chunk_by(|a, b| a == b)
         .filter(|run| run.len() >= need)
