@@ -623,10 +623,11 @@ pub(crate) fn families_after_inserts(
         .iter()
         .map(|&root| in_ranking(&f, root).then(|| place(&f, root)).flatten())
         .collect();
-    for &root in &changed {
-        if let Some(at) = in_ranking(&f, root).then(|| place(&f, root)).flatten() {
-            f.ranked.remove(at);
-        }
+    // Removed from the last place up, so that the places above stay where they were found.
+    let mut leaving: Vec<usize> = old_places.iter().flatten().copied().collect();
+    leaving.sort_unstable_by(|a, b| b.cmp(a));
+    for at in leaving {
+        f.ranked.remove(at);
     }
     for &(root, added) in &deltas {
         f.replies[root as usize] += added;
@@ -1580,7 +1581,15 @@ mod tests {
                     ),
                 };
                 let batch = 1 + next(3);
-                index.extend((0..batch).map(|_| Reply::new("new", &text)));
+                let mut inserted = vec![text; batch];
+                // Now and then other families change in the same insert: a re-send of another
+                // reply and a variant of it (their places in the ranking are updated together).
+                if step % 4 == 3 {
+                    let other = texts[step % texts.len()];
+                    inserted.push(other.to_string());
+                    inserted.push(format!("{other} {}", extra[step % extra.len()]));
+                }
+                index.extend(inserted.iter().map(|t| Reply::new("new", t)));
                 let inner = &index.inner;
                 let updated = inner.families.get().expect("updated, not dropped").clone();
                 let roots = inner.saved_roots.clone().expect("roots carried");
