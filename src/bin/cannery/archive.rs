@@ -126,6 +126,7 @@ impl<W: Write> RowWriter<W> {
     fn write(&mut self, s: &Scored) -> std::io::Result<()> {
         let report = s.result.as_ref().ok();
         let nearest = report.and_then(|r| r.nearest.first());
+        let template = report.and_then(|r| r.template.as_ref());
         match self.format {
             OutputFormat::Jsonl => {
                 let spans: Option<Vec<[usize; 2]>> = report.map(|r| {
@@ -134,7 +135,6 @@ impl<W: Write> RowWriter<W> {
                         .map(|sp| [sp.bytes.start, sp.bytes.end])
                         .collect()
                 });
-                let template = report.and_then(|r| r.template.as_ref());
                 let row = JsonRow {
                     boilerplate_spans: spans,
                     canned: report.map(|r| r.canned),
@@ -154,7 +154,6 @@ impl<W: Write> RowWriter<W> {
                 out.write_all(b"\n")
             }
             OutputFormat::Csv => {
-                let template = report.and_then(|r| r.template.as_ref());
                 let spans = report
                     .map(|r| {
                         r.spans
