@@ -538,23 +538,9 @@ impl<'b> Reader<'b> {
         }
     }
 
-    /// The next `N` bytes.
+    /// The next `N` bytes (a fixed-size value: few per load, so the stream's copy costs nothing).
     fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
-        if self.left() < N as u64 {
-            return Err(corrupt(format!("the payload ends inside {}", self.what)));
-        }
-        match &mut self.source {
-            Source::Slice(bytes) => {
-                let (head, tail) = bytes.split_at(N);
-                *bytes = tail;
-                Ok(head.try_into().expect("N bytes"))
-            }
-            Source::Stream(stream) => {
-                let mut out = [0u8; N];
-                stream.fill(&mut out)?;
-                Ok(out)
-            }
-        }
+        Ok((*self.take(N)?).try_into().expect("N bytes"))
     }
 
     fn u8(&mut self) -> Result<u8, Error> {
