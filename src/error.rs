@@ -26,10 +26,15 @@ pub enum ErrorKind {
 
 /// An error from cannery: a kind, a message, and the I/O error behind it when there is one.
 ///
+/// Its `Display` is the message alone; the I/O error behind it, if any, is its
+/// [`source`](std::error::Error::source), so that a chain of errors prints each cause once.
+///
 /// ```
+/// use std::error::Error as _;
 /// use cannery::Index;
 /// let err = Index::load("/no/such/file.cannery").unwrap_err();
-/// assert!(err.to_string().contains("/no/such/file.cannery"));
+/// assert_eq!(err.to_string(), "cannot read the index /no/such/file.cannery");
+/// assert!(err.source().is_some()); // the operating system's "No such file or directory"
 /// ```
 #[derive(Debug)]
 pub struct Error {
@@ -55,6 +60,12 @@ impl Error {
         }
     }
 
+    /// The same error with `context` before its message (the kind and the source are kept).
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// The kind of error.
     ///
     /// ```
@@ -68,11 +79,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 

@@ -825,10 +825,17 @@ fn any_text(_: &str) -> bool {
 }
 
 /// Finds the slot ranges (in folded bytes), sorted and non-overlapping.
+///
+/// Each pattern's matches are kept only where they overlap no slot found before (patterns
+/// earlier in the list win). The slots found so far stay sorted and disjoint, and each
+/// pattern's matches (sorted and disjoint themselves) are merged into them in one pass, so the
+/// cost is linear in the number of slots: comparing each match with every slot found made a
+/// 64 KiB text of numbers take 0.4 s.
 fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<usize>, Slot)>) {
     slots.clear();
     let patterns = patterns();
     let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+    let mut merged: Vec<(Range<usize>, Slot)> = Vec::new();
     // Every placeholder starts with `{{` or `{%`.
     if folded.contains("{{") || folded.contains("{%") {
         for caps in patterns.placeholder.captures_iter(folded) {
@@ -847,18 +854,11 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
         if !needs(folded) {
             continue;
         }
-        for m in re.find_iter(folded) {
-            if !m.as_str().chars().any(char::is_alphanumeric) {
-                continue;
-            }
-            if found
-                .iter()
-                .any(|(r, _)| r.start < m.end() && m.start() < r.end)
-            {
-                continue;
-            }
-            found.push((m.range(), *slot));
-        }
+        let matches = re
+            .find_iter(folded)
+            .filter(|m| m.as_str().chars().any(char::is_alphanumeric))
+            .map(|m| (m.range(), *slot));
+        add_disjoint(&mut found, matches, &mut merged);
     }
     // Name and signature run on the original text; map their ranges into folded bytes.
     let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
@@ -866,50 +866,74 @@ fn find_slots(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<u
         let end = origin.partition_point(|&o| (o as usize) < orig.end);
         (start < end).then_some(start..end)
     };
-    let mut original_slots = Vec::new();
-    for caps in patterns.name.captures_iter(text) {
-        if let Some(m) = caps.get(1) {
-            if m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str()) {
-                original_slots.push((m.range(), Slot::Name));
-            }
-        }
-    }
+    let names = patterns.name.captures_iter(text).filter_map(|caps| {
+        let m = caps.get(1)?;
+        let is_name =
+            m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str());
+        is_name.then(|| to_folded(m.range())).flatten()
+    });
+    add_disjoint(&mut found, names.map(|r| (r, Slot::Name)), &mut merged);
     // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
     // that a match starts as it would in the whole text), which bounds the cost per reply.
     let tail_start = signature_tail_start(text);
-    if let Some(caps) = patterns.signature.captures(&text[tail_start..]) {
-        if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
-            if m.as_str().chars().count() <= MAX_SIGNATURE_CHARS
-                && !is_common_capitalised(m.as_str())
-            {
-                let range = tail_start + m.start()..tail_start + m.end();
-                original_slots.push((range, Slot::Signature));
-            }
-        }
-    }
-    for (range, slot) in original_slots {
-        if let Some(r) = to_folded(range) {
-            if !found
-                .iter()
-                .any(|(f, _)| f.start < r.end && r.start < f.end)
-            {
-                found.push((r, slot));
-            }
-        }
-    }
-    found.sort_by_key(|(r, _)| r.start);
+    let signature = patterns
+        .signature
+        .captures(&text[tail_start..])
+        .and_then(|caps| (1..=4).find_map(|g| caps.get(g)))
+        .filter(|m| {
+            m.as_str().chars().count() <= MAX_SIGNATURE_CHARS && !is_common_capitalised(m.as_str())
+        })
+        .and_then(|m| to_folded(tail_start + m.start()..tail_start + m.end()));
+    add_disjoint(
+        &mut found,
+        signature.map(|r| (r, Slot::Signature)),
+        &mut merged,
+    );
     slots.extend(found);
 }
 
-/// Whether `folded` has a digit, `#` or `№` outside the slots `found`.
+/// Merges `new` (sorted by start, disjoint, none empty) into `found` (the same), leaving out
+/// each new range that overlaps one of `found`; `merged` is a buffer.
+fn add_disjoint(
+    found: &mut Vec<(Range<usize>, Slot)>,
+    new: impl IntoIterator<Item = (Range<usize>, Slot)>,
+    merged: &mut Vec<(Range<usize>, Slot)>,
+) {
+    merged.clear();
+    let mut old = found.drain(..).peekable();
+    for (range, slot) in new {
+        // The slots found that end before this range starts come first.
+        while let Some(f) = old.next_if(|f| f.0.end <= range.start) {
+            merged.push(f);
+        }
+        // The next one ends after this range starts: they overlap if it starts before this
+        // range ends.
+        if old.peek().is_some_and(|f| f.0.start < range.end) {
+            continue;
+        }
+        merged.push((range, slot));
+    }
+    merged.extend(old);
+    std::mem::swap(found, merged);
+}
+
+/// Whether `folded` has a digit, `#` or `№` outside the slots `found` (sorted by start and
+/// disjoint), in one pass.
 ///
 /// Every match of the date and number patterns holds one of these. Where none is left outside
 /// the slots already found (most replies: their digits are in @handles and links), every match
 /// of those patterns would overlap a found slot and be dropped, so they need not run: that
 /// saves three of the eight passes over most texts, with the same slots.
 fn digit_outside_slots(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
+    let mut next = 0;
     folded.char_indices().any(|(at, c)| {
-        (c.is_numeric() || c == '#' || c == '№') && !found.iter().any(|(r, _)| r.contains(&at))
+        if !(c.is_numeric() || c == '#' || c == '№') {
+            return false;
+        }
+        while next < found.len() && found[next].0.end <= at {
+            next += 1;
+        }
+        !found.get(next).is_some_and(|(r, _)| r.start <= at)
     })
 }
 
@@ -977,6 +1001,118 @@ mod tests {
 
     fn keys(text: &str) -> Vec<u32> {
         tokenize(text).iter().map(Token::key).collect()
+    }
+
+    /// The slot finder as it was before it merged sorted matches: each match compared with every
+        /// slot found (quadratic), the oracle of [`find_slots`].
+    fn find_slots_oracle(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<usize>, Slot)>) {
+        slots.clear();
+        let patterns = patterns();
+        let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+        // Every placeholder starts with `{{` or `{%`.
+        if folded.contains("{{") || folded.contains("{%") {
+            for caps in patterns.placeholder.captures_iter(folded) {
+                let whole = caps.get(0).expect("group 0");
+                let name = caps.get(1).map_or("", |m| m.as_str());
+                found.push((whole.range(), placeholder_slot(name)));
+            }
+        }
+        // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
+        // first pattern whose matches all hold one.
+        let mut digit_outside: Option<bool> = None;
+        for (re, slot, digits, needs) in &patterns.folded {
+            if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots_oracle(folded, &found)) {
+                continue;
+            }
+            if !needs(folded) {
+                continue;
+            }
+            for m in re.find_iter(folded) {
+                if !m.as_str().chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                if found
+                    .iter()
+                    .any(|(r, _)| r.start < m.end() && m.start() < r.end)
+                {
+                    continue;
+                }
+                found.push((m.range(), *slot));
+            }
+        }
+        // Name and signature run on the original text; map their ranges into folded bytes.
+        let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
+            let start = origin.partition_point(|&o| (o as usize) < orig.start);
+            let end = origin.partition_point(|&o| (o as usize) < orig.end);
+            (start < end).then_some(start..end)
+        };
+        let mut original_slots = Vec::new();
+        for caps in patterns.name.captures_iter(text) {
+            if let Some(m) = caps.get(1) {
+                if m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str()) {
+                    original_slots.push((m.range(), Slot::Name));
+                }
+            }
+        }
+        // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
+        // that a match starts as it would in the whole text), which bounds the cost per reply.
+        let tail_start = signature_tail_start(text);
+        if let Some(caps) = patterns.signature.captures(&text[tail_start..]) {
+            if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
+                if m.as_str().chars().count() <= MAX_SIGNATURE_CHARS
+                    && !is_common_capitalised(m.as_str())
+                {
+                    let range = tail_start + m.start()..tail_start + m.end();
+                    original_slots.push((range, Slot::Signature));
+                }
+            }
+        }
+        for (range, slot) in original_slots {
+            if let Some(r) = to_folded(range) {
+                if !found
+                    .iter()
+                    .any(|(f, _)| f.start < r.end && r.start < f.end)
+                {
+                    found.push((r, slot));
+                }
+            }
+        }
+        found.sort_by_key(|(r, _)| r.start);
+        slots.extend(found);
+    }
+
+    /// Whether `folded` has a digit, `#` or `№` outside the slots `found`.
+    ///
+    /// Every match of the date and number patterns holds one of these. Where none is left outside
+    /// the slots already found (most replies: their digits are in @handles and links), every match
+    /// of those patterns would overlap a found slot and be dropped, so they need not run: that
+    /// saves three of the eight passes over most texts, with the same slots.
+    fn digit_outside_slots_oracle(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
+        folded.char_indices().any(|(at, c)| {
+            (c.is_numeric() || c == '#' || c == '№') && !found.iter().any(|(r, _)| r.contains(&at))
+        })
+    }
+
+    #[test]
+    fn slots_found_by_merging_equal_those_of_the_quadratic_finder() {
+        let pieces = [
+            "1", " ", "12:30", "@ann", "help@x.com", "www.a.com/x", "#A1", "Hi Tina,", " -Becky",
+            "{{ticket.id}}", "27th dec", "é", "order", "3pm", "20/10/2024", ".", ", ", "\n",
+            "ｗ", "Sorry Henry?", "#", "№5", "a.io", "{% if %}", " ^JK", "Kind regards - Rhys",
+            "8am-9pm", "x1y2", "£80", "Ωmega", "Thanks! - Martin 4/4",
+        ];
+        let mut rng = crate::testing::XorShift(0x9e37_79b9_7f4a_7c15);
+        let (mut scratch, mut new, mut old) = (Scratch::default(), Vec::new(), Vec::new());
+        for round in 0..3000 {
+            let len = 1 + rng.below(if round % 10 == 0 { 400 } else { 24 });
+            let text: String = (0..len)
+                .map(|_| pieces[rng.below(pieces.len() as u64) as usize])
+                .collect();
+            fold(&text, &mut scratch.folded, &mut scratch.origin);
+            find_slots(&text, &scratch.folded, &scratch.origin, &mut new);
+            find_slots_oracle(&text, &scratch.folded, &scratch.origin, &mut old);
+            assert_eq!(new, old, "{text:?}");
+        }
     }
 
     #[test]

@@ -94,15 +94,25 @@ impl Index {
         })
     }
 
-    /// Saves the index to `path` atomically: it writes `path` with a temporary suffix, syncs
-    /// it, then renames it over `path`.
+    /// Saves the index to `path` atomically: it writes `path` with a temporary suffix
+    /// (`.tmp-` and the process id), syncs it, then renames it over `path`.
+    ///
+    /// A save that was killed before its rename leaves its temporary file behind; the next
+    /// save to the same `path` removes such files when the process that wrote them is gone
+    /// (on Linux, where `/proc` tells; elsewhere, when they were last written more than an
+    /// hour ago), so they never pile up.
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("cannery-doc-save-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("stock.cannery");
+    /// // What a save killed by a process long gone left behind.
+    /// std::fs::write(dir.join("stock.cannery.tmp-4194305"), b"half an index").unwrap();
     /// cannery::Index::stock().save(&path).unwrap();
     /// assert_eq!(cannery::Index::load(&path).unwrap().len(), cannery::Index::stock().len());
+    /// if cfg!(target_os = "linux") {
+    ///     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1); // the stale file is gone
+    /// }
     /// std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
@@ -113,8 +123,9 @@ impl Index {
                 format!("{} is not a file path", path.display()),
             )
         })?;
+        remove_stale_temporaries(path, file_name);
         let mut tmp_name = file_name.to_os_string();
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        tmp_name.push(format!("{TMP_SUFFIX}{}", std::process::id()));
         let tmp = path.with_file_name(tmp_name);
         let write = || -> std::io::Result<()> {
             let file = write_file(&self.inner, std::fs::File::create(&tmp)?)?;
@@ -141,7 +152,7 @@ impl Index {
     pub fn load(path: impl AsRef<Path>) -> Result<Index, Error> {
         let path = path.as_ref();
         let io = |e| Error::io(format!("cannot read the index {}", path.display()), e);
-        let in_file = |e: Error| Error::new(e.kind(), format!("{}: {}", path.display(), e));
+        let in_file = |e: Error| e.context(path.display());
         let mut file = std::fs::File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
         let mut head = Vec::with_capacity(HEADER_LEN);
@@ -184,6 +195,53 @@ impl Index {
     }
 }
 
+/// What [`Index::save`] appends to the target's file name, before its process id, to name the
+/// file it writes first.
+const TMP_SUFFIX: &str = ".tmp-";
+
+/// Removes the temporary files that saves to `path` killed before their rename left behind:
+/// those whose writer is no longer running (or, where that cannot be told, that were last
+/// written over an hour ago). Best effort: a file that cannot be listed or removed stays.
+fn remove_stale_temporaries(path: &Path, file_name: &std::ffi::OsStr) {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Some(name) = file_name.to_str() else {
+        return;
+    };
+    let prefix = format!("{name}{TMP_SUFFIX}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let proc_fs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name();
+        let Some(pid) = entry_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stale = if pid == std::process::id() {
+            false
+        } else if proc_fs {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The bytes before the payload: magic, version and payload length.
 const HEADER_LEN: usize = 20;
 
@@ -201,6 +259,12 @@ impl Header {
     /// `file_len` bytes: the magic, a readable version, and a length that accounts for the
     /// file's bytes exactly.
     fn read(head: &[u8], file_len: u64) -> Result<Header, Error> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            return Err(Error::new(
+                ErrorKind::Foreign,
+                "not a cannery index but a gzip-compressed file: decompress it first",
+            ));
+        }
         if head.len() < MAGIC.len() || &head[..MAGIC.len()] != MAGIC {
             return Err(Error::new(
                 ErrorKind::Foreign,

@@ -454,12 +454,13 @@ impl<'i> Scorer<'i> {
         };
         // An imported macro the reply instantiates names it first; else the mined family of the
         // nearest past reply.
-        let template = index.macro_template(&self.b.keys, left_out).or_else(|| {
+        let matched = index.macro_template(&self.b.keys, left_out).or_else(|| {
             best.and_then(|cluster| index.template_of_cluster(cluster, &self.b.keys, left_out))
         });
         // Words that fill the placeholders of an imported macro are the macro's, not this
         // customer's: they count for neither score.
-        let filled = self.filled_by_macro(template.as_ref());
+        let filled = self.filled_by_macro(matched.as_ref().and_then(|m| m.macro_cluster));
+        let template = matched.map(|m| m.template);
 
         // Signals.
         let min_support = index.config.min_support;
@@ -618,14 +619,14 @@ impl<'i> Scorer<'i> {
         keys
     }
 
-    /// Which tokens of the reply fill a placeholder of the macro `template` is (none when it is
-    /// not a macro): tokens the alignment leaves unmatched opposite a slot of the macro.
-    fn filled_by_macro(&self, template: Option<&crate::TemplateMatch>) -> Vec<bool> {
+    /// Which tokens of the reply fill a placeholder of the macro of cluster `macro_cluster`
+    /// (none without a macro): tokens the alignment leaves unmatched opposite a slot of it.
+    fn filled_by_macro(&self, macro_cluster: Option<u32>) -> Vec<bool> {
         let mut filled = vec![false; self.b.tokens.len()];
-        let Some(t) = template.filter(|t| t.name.is_some() && t.macro_cluster != u32::MAX) else {
+        let Some(macro_cluster) = macro_cluster else {
             return filled;
         };
-        let macro_keys = self.index.cluster_keys(t.macro_cluster);
+        let macro_keys = self.index.cluster_keys(macro_cluster);
         let is_slot = |k: u32| crate::index::is_slot_key(k);
         let mut pairs = Vec::new();
         crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
@@ -930,9 +931,11 @@ impl<'i> Scorer<'i> {
             }
             let run = &cover[start..end];
             // The rarest phrase (shingle) lying inside the span; a span shorter than a shingle
-            // takes the most common shingle over its rarest token.
+            // takes the most common shingle over its rarest token. (A shingle inside the span
+            // starts inside it: only those are looked at, so the spans cost what the text
+            // does, not its length times their number.)
             let n = index.config.ngram;
-            let inside = (0..stats.len()).filter(|&pos| {
+            let inside = (start..end.min(stats.len())).filter(|&pos| {
                 let (first, last) = shingle_window(pos, self.b.tokens.len(), n);
                 first >= start && last < end
             });

@@ -144,9 +144,14 @@ pub struct TemplateMatch {
     pub count: u32,
     /// The title of the imported helpdesk macro this template is, if it is one.
     pub name: Option<String>,
-    /// The macro's cluster, for aligning a reply with it.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub(crate) macro_cluster: u32,
+}
+
+/// A template a reply instantiates, with the cluster of its macro when it is an imported one
+/// (what the scorer aligns the reply with to find the words that fill the macro's
+/// placeholders).
+pub(crate) struct Matched {
+    pub(crate) template: TemplateMatch,
+    pub(crate) macro_cluster: Option<u32>,
 }
 
 /// The families of an index: a root cluster for every cluster, and the templates' order.
@@ -1057,7 +1062,7 @@ impl Inner {
         cluster: u32,
         keys: &[u32],
         left_out: impl Fn(u32) -> u32,
-    ) -> Option<TemplateMatch> {
+    ) -> Option<Matched> {
         let families = self.families();
         let root = families.root_of[cluster as usize];
         let shown = families.display_root(root);
@@ -1073,7 +1078,7 @@ impl Inner {
         &self,
         keys: &[u32],
         left_out: impl Fn(u32) -> u32,
-    ) -> Option<TemplateMatch> {
+    ) -> Option<Matched> {
         let families = self.families();
         if families.macro_roots.is_empty() {
             return None;
@@ -1113,21 +1118,21 @@ impl Inner {
         root: u32,
         similarity: f64,
         left_out: u32,
-    ) -> Option<TemplateMatch> {
+    ) -> Option<Matched> {
         let count = families.replies[root as usize].saturating_sub(left_out);
         if count < self.config.min_support && families.macro_of(root).is_none() {
             return None;
         }
         let id = families.rank(root, self.config.min_support)?;
-        Some(TemplateMatch {
-            id,
-            text: template_text(self, families, root),
-            similarity,
-            count,
-            name: self.macro_name(families, root),
-            macro_cluster: families
-                .macro_of(root)
-                .map_or(u32::MAX, |(_, cluster)| cluster),
+        Some(Matched {
+            template: TemplateMatch {
+                id,
+                text: template_text(self, families, root),
+                similarity,
+                count,
+                name: self.macro_name(families, root),
+            },
+            macro_cluster: families.macro_of(root).map(|(_, cluster)| cluster),
         })
     }
 }
