@@ -121,9 +121,9 @@ mod testing {
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use macros::{strip_html, MACRO_GROUP};
-pub use normalize::{tokenize, Slot, Token, TokenKind};
+pub use normalize::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};
 pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
-pub use score::{Context, MAX_INPUT_BYTES};
+pub use score::Context;
 pub use shingle::shingles;
 pub use stock::stock_replies;
 pub use templates::{Template, TemplateMatch};

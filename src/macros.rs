@@ -44,7 +44,7 @@ impl Index {
     /// ```
     pub fn add_macro(&mut self, name: &str, text: &str) {
         let text = strip_html(text);
-        let tokens = tokenize(&text);
+        let tokens = tokenize(crate::normalize::capped(&text).0);
         let keys: Vec<u32> = tokens.iter().map(crate::Token::key).collect();
         Arc::make_mut(&mut self.inner).add_keys(
             &format!("macro:{name}"),

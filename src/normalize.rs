@@ -320,6 +320,26 @@ struct RawWord {
     single_letter: bool,
 }
 
+/// The longest text scored or indexed; a longer one is cut at a character boundary before this
+/// many bytes: a report on it says `truncated`, and an index counts the replies it cut
+/// ([`Index::truncated`](crate::Index::truncated)).
+///
+/// ```
+/// use cannery::{Index, Context, MAX_INPUT_BYTES};
+/// let long = "word ".repeat(MAX_INPUT_BYTES);
+/// assert!(Index::stock().score(&long, &Context::new()).truncated);
+/// ```
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+
+/// The first [`MAX_INPUT_BYTES`] of `text` (cut at a character boundary), and whether it was
+/// longer.
+pub(crate) fn capped(text: &str) -> (&str, bool) {
+    (
+        &text[..floor_char_boundary(text, MAX_INPUT_BYTES)],
+        text.len() > MAX_INPUT_BYTES,
+    )
+}
+
 /// The largest text [`tokenize_into`] reads; the rest is ignored (ranges stay within it).
 /// Offsets are stored as `u32`, which bounds this far above any reply.
 pub(crate) const MAX_TEXT_BYTES: usize = 1 << 30;
@@ -1004,8 +1024,13 @@ mod tests {
     }
 
     /// The slot finder as it was before it merged sorted matches: each match compared with every
-        /// slot found (quadratic), the oracle of [`find_slots`].
-    fn find_slots_oracle(text: &str, folded: &str, origin: &[u32], slots: &mut Vec<(Range<usize>, Slot)>) {
+    /// slot found (quadratic), the oracle of [`find_slots`].
+    fn find_slots_oracle(
+        text: &str,
+        folded: &str,
+        origin: &[u32],
+        slots: &mut Vec<(Range<usize>, Slot)>,
+    ) {
         slots.clear();
         let patterns = patterns();
         let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
@@ -1021,7 +1046,9 @@ mod tests {
         // first pattern whose matches all hold one.
         let mut digit_outside: Option<bool> = None;
         for (re, slot, digits, needs) in &patterns.folded {
-            if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots_oracle(folded, &found)) {
+            if *digits
+                && !*digit_outside.get_or_insert_with(|| digit_outside_slots_oracle(folded, &found))
+            {
                 continue;
             }
             if !needs(folded) {
@@ -1049,7 +1076,9 @@ mod tests {
         let mut original_slots = Vec::new();
         for caps in patterns.name.captures_iter(text) {
             if let Some(m) = caps.get(1) {
-                if m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str()) {
+                if m.as_str().chars().count() <= MAX_NAME_CHARS
+                    && !is_common_capitalised(m.as_str())
+                {
                     original_slots.push((m.range(), Slot::Name));
                 }
             }
@@ -1096,10 +1125,37 @@ mod tests {
     #[test]
     fn slots_found_by_merging_equal_those_of_the_quadratic_finder() {
         let pieces = [
-            "1", " ", "12:30", "@ann", "help@x.com", "www.a.com/x", "#A1", "Hi Tina,", " -Becky",
-            "{{ticket.id}}", "27th dec", "é", "order", "3pm", "20/10/2024", ".", ", ", "\n",
-            "ｗ", "Sorry Henry?", "#", "№5", "a.io", "{% if %}", " ^JK", "Kind regards - Rhys",
-            "8am-9pm", "x1y2", "£80", "Ωmega", "Thanks! - Martin 4/4",
+            "1",
+            " ",
+            "12:30",
+            "@ann",
+            "help@x.com",
+            "www.a.com/x",
+            "#A1",
+            "Hi Tina,",
+            " -Becky",
+            "{{ticket.id}}",
+            "27th dec",
+            "é",
+            "order",
+            "3pm",
+            "20/10/2024",
+            ".",
+            ", ",
+            "\n",
+            "ｗ",
+            "Sorry Henry?",
+            "#",
+            "№5",
+            "a.io",
+            "{% if %}",
+            " ^JK",
+            "Kind regards - Rhys",
+            "8am-9pm",
+            "x1y2",
+            "£80",
+            "Ωmega",
+            "Thanks! - Martin 4/4",
         ];
         let mut rng = crate::testing::XorShift(0x9e37_79b9_7f4a_7c15);
         let (mut scratch, mut new, mut old) = (Scratch::default(), Vec::new(), Vec::new());

@@ -1,13 +1,13 @@
 //! Persistence: save and load an index in a versioned, checksummed binary format.
 //!
-//! # Format (version 3)
+//! # Format (version 4)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `CANNERY\x1A` |
 //! | 4 | format version, little-endian `u32` |
 //! | 8 | payload length, little-endian `u64` |
-//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts, then the verdict thresholds (two `f64`) and the number of replies cut at [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) (`u64`) |
 //! | 8 | XXH3-64 of the payload, little-endian |
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
@@ -21,8 +21,9 @@
 //! lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
 //! first report after a load does not mine them, and so are the texts of the templates (rendered
-//! by aligning every member of a family), so that no report renders one. Version 2 files, without
-//! the texts, and version 1 files, without the families either, still load.
+//! by aligning every member of a family), so that no report renders one. Version 3 files, without
+//! the verdict thresholds (they load with the defaults) and the count of cut replies, version 2
+//! files, without the texts either, and version 1 files, without the families either, still load.
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
@@ -53,7 +54,7 @@ use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The oldest format version this build reads (version 1 lacks the mined families, version 2
 /// their texts).
@@ -493,6 +494,10 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
         texts.push(&crate::templates::template_text(inner, &families, root));
     }
     w.arena(&texts);
+    // Version 4: the verdict thresholds and the count of replies cut at `MAX_INPUT_BYTES`.
+    w.u64(c.canned_at.to_bits());
+    w.u64(c.personal_at.to_bits());
+    w.u64(inner.truncated);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -749,13 +754,12 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     )?;
     check(neighbours <= 64, "the neighbour count is out of range")?;
     check(stock_corpus <= 1, "the stock flag is not 0 or 1")?;
-    let config = Config {
-        ngram,
-        min_support,
-        max_postings: max_postings as usize,
-        neighbours,
-        stock_corpus: stock_corpus == 1,
-    };
+    let mut config = Config::default();
+    config.ngram = ngram;
+    config.min_support = min_support;
+    config.max_postings = max_postings as usize;
+    config.neighbours = neighbours;
+    config.stock_corpus = stock_corpus == 1;
 
     let ids = r.arena("the reply ids")?;
     let reply_cluster = r.u32s("the reply clusters")?;
@@ -838,6 +842,16 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     } else {
         None
     };
+    let mut truncated = 0;
+    if version >= 4 {
+        config.canned_at = f64::from_bits(r.u64()?);
+        config.personal_at = f64::from_bits(r.u64()?);
+        truncated = r.u64()?;
+        check(
+            (0.0..=1.0).contains(&config.canned_at) && (0.0..=1.0).contains(&config.personal_at),
+            "a verdict threshold is outside [0, 1]",
+        )?;
+    }
     check(r.left() == 0, "the payload has bytes after its last table")?;
     check(
         times.is_empty() || times.len() == ids.len(),
@@ -988,6 +1002,11 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     inner.words = words;
     inner.group_bits = group_bits;
     inner.times = times;
+    check(
+        truncated <= n_replies as u64,
+        "more replies are counted as cut than the index holds",
+    )?;
+    inner.truncated = truncated;
     if let Some(roots) = roots {
         check(
             crate::templates::valid_roots(&roots, inner.clusters.len()),
@@ -1138,11 +1157,44 @@ mod tests {
                 agree(&wrap(&changed, FORMAT_VERSION), &what);
             }
         }
-        // Older versions: the payload without the texts (version 2), and without the families.
-        let v2 = &payload[..payload.len() - texts_table_len(&index)];
+        // Older versions: the payload without the thresholds and the count of cut replies
+        // (version 3), without the texts (version 2), and without the families.
+        let v3 = &payload[..payload.len() - V4_TRAILER];
+        agree(&wrap(v3, 3), "version 3");
+        let v2 = &v3[..v3.len() - texts_table_len(&index)];
         agree(&wrap(v2, 2), "version 2");
         agree(&wrap(v2, 1), "a version 1 header on a version 2 payload");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn thresholds_and_cut_replies_travel_with_the_index_and_are_checked() {
+        let long = "word ".repeat(crate::MAX_INPUT_BYTES / 4);
+        let mut index = Index::builder()
+            .verdict_thresholds(0.7, 0.3)
+            .build([Reply::new("1", &long), Reply::new("2", "Hi!")]);
+        assert_eq!(index.truncated(), 1);
+        let back = Index::from_bytes(&index.to_bytes()).unwrap();
+        assert_eq!((back.config(), back.truncated()), (index.config(), 1));
+        index.set_verdict_thresholds(0.25, 0.75);
+        assert_eq!(
+            Index::from_bytes(&index.to_bytes()).unwrap().config(),
+            index.config()
+        );
+        // A threshold outside [0, 1] under a valid checksum.
+        let mut payload = payload_of(&index.inner);
+        let at = payload.len() - V4_TRAILER;
+        payload[at..at + 8].copy_from_slice(&1.5f64.to_bits().to_le_bytes());
+        let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
+        assert!(err.to_string().contains("threshold"), "{err}");
+        payload[at..at + 8].copy_from_slice(&f64::NAN.to_bits().to_le_bytes());
+        assert!(Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).is_err());
+        // More cut replies than replies.
+        let mut payload = payload_of(&index.inner);
+        let at = payload.len() - 8;
+        payload[at..].copy_from_slice(&1000u64.to_le_bytes());
+        let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
+        assert!(err.to_string().contains("cut"), "{err}");
     }
 
     #[test]
@@ -1178,7 +1230,7 @@ mod tests {
 
         // Family roots that are not roots (the last root is before the template texts).
         let mut payload = payload_of(&index.inner);
-        let last = payload.len() - texts_table_len(&index) - 4;
+        let last = payload.len() - V4_TRAILER - texts_table_len(&index) - 4;
         payload[last..last + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
@@ -1249,6 +1301,10 @@ mod tests {
         bytes
     }
 
+    /// The size of what version 4 appends to a version 3 payload: the two thresholds and the
+    /// count of cut replies.
+    const V4_TRAILER: usize = 24;
+
     /// The size of the template-texts table at the end of a version 3 payload.
     fn texts_table_len(index: &Index) -> usize {
         let at = index.config().min_support;
@@ -1283,9 +1339,21 @@ mod tests {
             index.score(text, &Context::new())
         );
 
+        // Version 3: without the thresholds (the defaults) and the count of cut replies (0).
+        let mut strict = index.clone();
+        strict.set_verdict_thresholds(0.9, 0.4);
+        let payload = payload_of(&strict.inner);
+        let v3 = &payload[..payload.len() - V4_TRAILER];
+        let older = Index::from_bytes(&wrap(v3, 3)).unwrap();
+        assert_eq!(older.config(), index.config());
+        assert_eq!(
+            Index::from_bytes(&wrap(&payload, 4)).unwrap().config(),
+            strict.config()
+        );
+        assert!(Index::from_bytes(&wrap(v3, 4)).is_err());
+
         // Version 2: the same tables without the template texts; they are rendered on first use.
-        let payload = payload_of(&index.inner);
-        let v2 = &payload[..payload.len() - texts_table_len(&index)];
+        let v2 = &v3[..v3.len() - texts_table_len(&index)];
         let older = Index::from_bytes(&wrap(v2, 2)).unwrap();
         assert!(older.inner.saved_roots.is_some());
         assert!(older.inner.families().saved_texts.is_none());
@@ -1316,7 +1384,8 @@ mod tests {
         let index = sample();
         let at = index.config().min_support;
         let payload = payload_of(&index.inner);
-        let mut forged = payload[..payload.len() - texts_table_len(&index)].to_vec();
+        let v3 = &payload[..payload.len() - V4_TRAILER];
+        let mut forged = v3[..v3.len() - texts_table_len(&index)].to_vec();
         forged.extend_from_slice(&0u64.to_le_bytes()); // no text bytes
         forged.extend_from_slice(&0u64.to_le_bytes()); // no texts
         let back = Index::from_bytes(&wrap(&forged, 3)).unwrap();

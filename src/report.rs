@@ -3,7 +3,11 @@
 
 use std::ops::Range;
 
-/// The verdict of a report, from its two scores.
+/// The verdict of a report, from its two scores and the index's thresholds
+/// ([`Config::canned_at`](crate::Config::canned_at), 0.6 by default, and
+/// [`Config::personal_at`](crate::Config::personal_at), 0.5): canned when `canned >= canned_at`
+/// and `personalisation < personal_at`, templated when both are at or above their thresholds,
+/// personal when `canned < canned_at` (see [`Config::verdict`](crate::Config::verdict)).
 ///
 /// ```
 /// use cannery::{Index, Context, Verdict};

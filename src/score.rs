@@ -16,13 +16,11 @@
 use std::cmp::Reverse;
 
 use crate::index::{group_estimate, Index, Inner, ShingleStat};
-use crate::normalize::{floor_char_boundary, tokenize_into, Scratch, Slot, Token, TokenKind};
-use crate::report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
+use crate::normalize::{
+    capped, floor_char_boundary, tokenize_into, Scratch, Slot, Token, TokenKind,
+};
+use crate::report::{Neighbour, OffsetConverter, Report, Signals, Span};
 use crate::shingle::{sequence_key, shingle_count, shingle_window, shingles_of_keys};
-
-/// The longest text scored; a longer one is cut at a character boundary before this many bytes
-/// and its report says `truncated`.
-pub const MAX_INPUT_BYTES: usize = 64 * 1024;
 
 /// The most bytes of a customer's name that are read.
 const MAX_NAME_BYTES: usize = 256;
@@ -360,8 +358,7 @@ impl<'i> Scorer<'i> {
 
     pub(crate) fn score(&mut self, reply: &str, ctx: &Context<'_>, exclude: Option<u32>) -> Report {
         let index = self.index;
-        let truncated = reply.len() > MAX_INPUT_BYTES;
-        let reply = &reply[..floor_char_boundary(reply, MAX_INPUT_BYTES)];
+        let (reply, truncated) = capped(reply);
         tokenize_into(reply, &mut self.b.scratch, &mut self.b.tokens);
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
@@ -590,7 +587,7 @@ impl<'i> Scorer<'i> {
         Report {
             canned,
             personalisation,
-            verdict: verdict(canned, personalisation),
+            verdict: index.config.verdict(canned, personalisation),
             spans,
             nearest,
             template,
@@ -605,7 +602,7 @@ impl<'i> Scorer<'i> {
         let Some(message) = ctx.customer_message else {
             return Vec::new();
         };
-        let message = &message[..floor_char_boundary(message, MAX_INPUT_BYTES)];
+        let (message, _) = capped(message);
         tokenize_into(message, &mut self.b.scratch, &mut self.b.customer_tokens);
         let mut keys: Vec<u32> = self
             .b
@@ -1068,23 +1065,6 @@ fn sanitise(x: f64) -> f64 {
         0.0
     } else {
         x.clamp(0.0, 1.0)
-    }
-}
-
-/// `canned` at or above this is a canned or templated verdict.
-pub(crate) const CANNED_AT: f64 = 0.6;
-/// `personalisation` at or above this turns a canned verdict into a templated one.
-pub(crate) const PERSONAL_AT: f64 = 0.5;
-
-/// The verdict from the two scores: canned when the reply is canned and nothing in it answers
-/// this customer, templated when it is canned but something does, personal otherwise. (The
-/// thresholds agree with 71% of the three-way hand labels of the development set, within 1.5 points
-/// of the best pair.)
-fn verdict(canned: f64, personalisation: f64) -> Verdict {
-    match (canned >= CANNED_AT, personalisation >= PERSONAL_AT) {
-        (true, false) => Verdict::Canned,
-        (true, true) => Verdict::Templated,
-        (false, _) => Verdict::Personal,
     }
 }
 
