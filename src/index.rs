@@ -715,8 +715,11 @@ impl Index {
             unit_or(personal_at, config.personal_at),
         );
         if (canned_at, personal_at) != (config.canned_at, config.personal_at) {
-            let config = &mut Arc::make_mut(&mut self.inner).config;
-            (config.canned_at, config.personal_at) = (canned_at, personal_at);
+            let inner = Arc::make_mut(&mut self.inner);
+            (inner.config.canned_at, inner.config.personal_at) = (canned_at, personal_at);
+            inner
+                .scopes
+                .update_each(|scope| scope.set_verdict_thresholds(canned_at, personal_at));
         }
     }
 
@@ -778,6 +781,18 @@ impl Index {
     /// assert_eq!(index.len(), n + 2);
     /// ```
     pub fn extend<'a, I: IntoIterator<Item = Reply<'a>>>(&mut self, replies: I) {
+        if self.inner.scopes.is_empty() {
+            self.extend_unscoped(replies);
+        } else {
+            // The scopes built see the replies of their group too.
+            let replies: Vec<Reply<'a>> = replies.into_iter().collect();
+            self.extend_unscoped(replies.iter().copied());
+            self.update_scopes(&replies);
+        }
+    }
+
+    /// Adds replies to this index alone (not to its scopes).
+    fn extend_unscoped<'a, I: IntoIterator<Item = Reply<'a>>>(&mut self, replies: I) {
         let inner = Arc::make_mut(&mut self.inner);
         // The families mined so far, if any, carried over the inserts (adding a reply drops
         // them) and updated after them. Their roots are taken out of them, so that the clusters
@@ -838,6 +853,7 @@ impl Index {
         inner.families = std::sync::OnceLock::new();
         inner.saved_roots = None;
         inner.saved_texts = None;
+        inner.scopes.clear();
     }
 
     /// Merges `other` into this index, as if its replies had been inserted after this index's
@@ -904,6 +920,7 @@ impl Index {
             inner.record_time(o.time_of(reply as u32));
         }
         inner.truncated += o.truncated;
+        inner.scopes.clear();
         inner.freeze();
         Ok(())
     }
@@ -1076,6 +1093,8 @@ pub(crate) struct Inner {
     pub(crate) shingles_pending: bool,
     /// Replies longer than `MAX_INPUT_BYTES`, indexed up to that many bytes.
     pub(crate) truncated: u64,
+    /// The tenant scopes built so far (see [`Index::scope`]).
+    pub(crate) scopes: crate::scope::Scopes,
 }
 
 /// The groups of the reference replies (the stock corpus, imported macros) of an index;
@@ -1122,6 +1141,7 @@ impl Inner {
             times: Vec::new(),
             shingles_pending: false,
             truncated: 0,
+            scopes: Default::default(),
         }
     }
 

@@ -15,7 +15,8 @@
 //!   `canned` and `personalisation` scores in [0, 1], a [`Verdict`], boilerplate [`Span`]s with
 //!   byte, char and UTF-16 ranges into your text, the [`Neighbour`]s (nearest past replies), and the
 //!   [`Signals`] behind the scores. [`Index::score_excluding`] scores a corpus member
-//!   leave-one-out.
+//!   leave-one-out. [`Context::group`] (or [`Index::scope`]) keeps tenants apart: a brand's
+//!   draft is scored against that brand's replies and the reference replies alone.
 //! - [`tokenize`] and [`shingles`]: the text pipeline (Unicode folding against look-alike
 //!   letters and invisible characters, word tokens with ranges into the original text, typed
 //!   [`Slot`]s for handles, links, numbers, dates, names and sign-offs).
@@ -95,6 +96,7 @@ mod macros;
 mod normalize;
 pub mod persist;
 mod report;
+mod scope;
 mod score;
 mod shingle;
 mod stock;

@@ -43,19 +43,23 @@ impl Index {
     /// assert!(index.contains_id("macro:Ask for order"));
     /// ```
     pub fn add_macro(&mut self, name: &str, text: &str) {
-        let text = strip_html(text);
-        let tokens = tokenize(crate::normalize::capped(&text).0);
+        let plain = strip_html(text);
+        let tokens = tokenize(crate::normalize::capped(&plain).0);
         let keys: Vec<u32> = tokens.iter().map(crate::Token::key).collect();
-        Arc::make_mut(&mut self.inner).add_keys(
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.add_keys(
             &format!("macro:{name}"),
-            &text,
+            &plain,
             Some(MACRO_GROUP),
             &keys,
             true,
         );
-        let inner = Arc::make_mut(&mut self.inner);
         inner.record_time(None);
         inner.settle();
+        // Every scope holds the macros.
+        inner
+            .scopes
+            .update_each(|scope| scope.add_macro(name, text));
     }
 }
 

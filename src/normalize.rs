@@ -953,7 +953,7 @@ fn digit_outside_slots(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
         while next < found.len() && found[next].0.end <= at {
             next += 1;
         }
-        !found.get(next).is_some_and(|(r, _)| r.start <= at)
+        found.get(next).is_none_or(|(r, _)| r.start > at)
     })
 }
 

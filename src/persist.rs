@@ -754,12 +754,14 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     )?;
     check(neighbours <= 64, "the neighbour count is out of range")?;
     check(stock_corpus <= 1, "the stock flag is not 0 or 1")?;
-    let mut config = Config::default();
-    config.ngram = ngram;
-    config.min_support = min_support;
-    config.max_postings = max_postings as usize;
-    config.neighbours = neighbours;
-    config.stock_corpus = stock_corpus == 1;
+    let mut config = Config {
+        ngram,
+        min_support,
+        max_postings: max_postings as usize,
+        neighbours,
+        stock_corpus: stock_corpus == 1,
+        ..Config::default()
+    };
 
     let ids = r.arena("the reply ids")?;
     let reply_cluster = r.u32s("the reply clusters")?;

@@ -28,19 +28,27 @@ const MAX_NAME_BYTES: usize = 256;
 /// How many candidate clusters are verified by edit distance for the nearest replies.
 const CANDIDATES: usize = 8;
 
-/// What the scorer knows of the customer: the message the reply answers and their name.
+/// What the scorer knows of the reply: the customer's message it answers, their name, and the
+/// group (brand, tenant) whose replies it is scored against.
 ///
 /// ```
 /// use cannery::Context;
-/// let ctx = Context::new().message("My flight to Rome was cancelled").name("Maria");
+/// let ctx = Context::new().message("My flight to Rome was cancelled").name("Maria").group("Delta");
 /// assert_eq!(ctx.customer_name, Some("Maria"));
+/// assert_eq!(ctx.group, Some("Delta"));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Context<'a> {
     /// The customer's message that the reply answers (its first [`MAX_INPUT_BYTES`] are read).
     pub customer_message: Option<&'a str>,
     /// The customer's name (its first 256 bytes are read; its first word is matched).
     pub customer_name: Option<&'a str>,
+    /// The group (brand, tenant) the reply is scored for: when set, the report uses that
+    /// group's replies and the reference replies (stock corpus, macros) alone, and never shows
+    /// another group's text or ids (see [`Index::scope`]). `None` scores against the whole
+    /// index.
+    pub group: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
@@ -74,6 +82,23 @@ impl<'a> Context<'a> {
         self.customer_name = Some(name);
         self
     }
+
+    /// The same context, scoped to `group`: the reply is scored against that group's replies
+    /// and the reference replies alone (see [`Index::scope`]).
+    ///
+    /// ```
+    /// use cannery::{Context, Index, Reply};
+    /// let index = Index::builder().build([
+    ///     Reply::new("g1", "Your Globex router needs the 4.2 firmware update.").group("Globex"),
+    /// ]);
+    /// let draft = "Your Globex router needs the 4.2 firmware update.";
+    /// assert_eq!(index.score(draft, &Context::new()).nearest[0].id, "g1");
+    /// assert!(index.score(draft, &Context::new().group("Acme")).nearest.iter().all(|n| n.id != "g1"));
+    /// ```
+    pub fn group(mut self, group: &'a str) -> Self {
+        self.group = Some(group);
+        self
+    }
 }
 
 impl Index {
@@ -90,6 +115,9 @@ impl Index {
     /// assert!(personal.personalisation > canned.personalisation);
     /// ```
     pub fn score(&self, reply: &str, context: &Context<'_>) -> Report {
+        if let Some(group) = context.group {
+            return self.scope(Some(group)).score(reply, &unscoped(context));
+        }
         Scorer::new(&self.inner).score(reply, context, None)
     }
 
@@ -109,6 +137,10 @@ impl Index {
     /// assert!(alone.nearest.is_empty());
     /// ```
     pub fn score_excluding(&self, reply: &str, context: &Context<'_>, exclude_id: &str) -> Report {
+        if let Some(group) = context.group {
+            let scope = self.scope(Some(group));
+            return scope.score_excluding(reply, &unscoped(context), exclude_id);
+        }
         let exclude = self.inner.reply_of_id(exclude_id);
         Scorer::new(&self.inner).score(reply, context, exclude)
     }
@@ -130,11 +162,23 @@ impl Index {
         let mut scorer = Scorer::new(&self.inner);
         items
             .into_iter()
-            .map(|(reply, ctx, exclude)| {
-                let exclude = exclude.and_then(|id| self.inner.reply_of_id(id));
-                scorer.score(reply, &ctx, exclude)
+            .map(|(reply, ctx, exclude)| match (ctx.group, exclude) {
+                (Some(_), Some(id)) => self.score_excluding(reply, &ctx, id),
+                (Some(_), None) => self.score(reply, &ctx),
+                (None, _) => {
+                    let exclude = exclude.and_then(|id| self.inner.reply_of_id(id));
+                    scorer.score(reply, &ctx, exclude)
+                }
             })
             .collect()
+    }
+}
+
+/// `context` without its group (for the scope that stands for the group).
+fn unscoped<'a>(context: &Context<'a>) -> Context<'a> {
+    Context {
+        group: None,
+        ..*context
     }
 }
 
