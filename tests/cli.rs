@@ -2,50 +2,16 @@
 //! included.
 #![cfg(feature = "cli")]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{cannery, path, stderr, stdout, tmp};
 use serde_json::Value;
 
 const CANNED: &str = "Thank you for your message. You can find our policies by clicking this link.";
 const PERSONAL: &str = "Hi Maria, the 7:40 from Leeds was held at Doncaster by a signal fault; your ticket is valid on the 8:10.";
-
-fn cannery(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cannery"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the cannery binary runs");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(input) = stdin {
-        pipe.write_all(input).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// A fresh temporary folder for one test.
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cannery-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(p: &std::path::Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn lint_human_exit_codes_and_underlines() {
@@ -79,7 +45,7 @@ fn lint_reads_stdin_and_files() {
     let sarif: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(
         sarif["runs"][0]["artifacts"][0]["location"]["uri"],
-        path(&file)
+        format!("file://{}", path(&file))
     );
 }
 

@@ -11,8 +11,11 @@ use serde_json::{json, Value};
 
 use crate::records::Row;
 
-/// How many rows are scored in parallel between writes.
-const CHUNK: usize = 4096;
+/// The most rows scored in parallel between writes, and the most bytes of them (their texts,
+/// customer messages and ids): rows of a megabyte each make chunks of a few rows, not of
+/// thousands, so that the memory in flight stays bounded whatever the rows hold.
+const CHUNK_ROWS: usize = 4096;
+const CHUNK_BYTES: usize = 4 << 20;
 
 /// The output format of `cannery score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,16 +26,37 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// How the rows are scored.
+#[derive(Debug, Clone, Copy)]
+pub struct How {
+    /// Leave a row whose id is in the index out of it.
+    pub exclude_self: bool,
+    /// Score each row for its group alone.
+    pub scope_by_group: bool,
+}
+
+/// What the output and the summary need of one report (kept instead of the report, whose
+/// neighbours' texts the rows do not show).
+struct Outcome {
+    canned: f64,
+    personalisation: f64,
+    verdict: Verdict,
+    spans: Vec<[usize; 2]>,
+    nearest: Option<(String, f64)>,
+    template: Option<(usize, String)>,
+    truncated: bool,
+}
+
 /// The result of one input row.
 pub struct Scored {
     line: u64,
     id: Option<String>,
     group: Option<String>,
-    result: Result<Report, String>,
+    result: Result<Outcome, String>,
     left_out: bool,
 }
 
-fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
+fn score_row(index: &Index, row: &Row, how: How) -> Scored {
     match &row.item {
         Err(e) => Scored {
             line: row.line,
@@ -46,7 +70,13 @@ fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
                 Some(c) => Context::new().message(c),
                 None => Context::new(),
             };
-            let left_out = exclude_self && index.contains_id(&item.id);
+            // A row scored for its group is scored against that group's scope (a row without a
+            // group, against the replies without one).
+            let scope = how
+                .scope_by_group
+                .then(|| index.scope(item.group.as_deref()));
+            let index = scope.as_ref().unwrap_or(index);
+            let left_out = how.exclude_self && index.contains_id(&item.id);
             let report = if left_out {
                 index.score_excluding(&item.text, &ctx, &item.id)
             } else {
@@ -56,10 +86,30 @@ fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
                 line: row.line,
                 id: Some(item.id.clone()),
                 group: item.group.clone(),
-                result: Ok(report),
+                result: Ok(outcome(report)),
                 left_out,
             }
         }
+    }
+}
+
+fn outcome(report: Report) -> Outcome {
+    Outcome {
+        canned: report.canned,
+        personalisation: report.personalisation,
+        verdict: report.verdict,
+        spans: report
+            .spans
+            .iter()
+            .map(|s| [s.bytes.start, s.bytes.end])
+            .collect(),
+        nearest: report
+            .nearest
+            .into_iter()
+            .next()
+            .map(|n| (n.id, n.similarity)),
+        template: report.template.map(|t| (t.id, t.text)),
+        truncated: report.truncated,
     }
 }
 
@@ -67,7 +117,7 @@ fn score_row(index: &Index, row: &Row, exclude_self: bool) -> Scored {
 /// always been written), borrowing from the report.
 #[derive(serde::Serialize)]
 struct JsonRow<'a> {
-    boilerplate_spans: Option<Vec<[usize; 2]>>,
+    boilerplate_spans: Option<&'a [[usize; 2]]>,
     canned: Option<f64>,
     error: Option<&'a str>,
     id: Option<&'a str>,
@@ -125,28 +175,22 @@ impl<W: Write> RowWriter<W> {
 
     fn write(&mut self, s: &Scored) -> std::io::Result<()> {
         let report = s.result.as_ref().ok();
-        let nearest = report.and_then(|r| r.nearest.first());
+        let nearest = report.and_then(|r| r.nearest.as_ref());
         let template = report.and_then(|r| r.template.as_ref());
         match self.format {
             OutputFormat::Jsonl => {
-                let spans: Option<Vec<[usize; 2]>> = report.map(|r| {
-                    r.spans
-                        .iter()
-                        .map(|sp| [sp.bytes.start, sp.bytes.end])
-                        .collect()
-                });
                 let row = JsonRow {
-                    boilerplate_spans: spans,
+                    boilerplate_spans: report.map(|r| r.spans.as_slice()),
                     canned: report.map(|r| r.canned),
                     error: s.result.as_ref().err().map(String::as_str),
                     id: s.id.as_deref(),
                     left_out: s.left_out,
                     line: s.line,
-                    nearest_id: nearest.map(|n| n.id.as_str()),
-                    nearest_similarity: nearest.map(|n| n.similarity),
+                    nearest_id: nearest.map(|n| n.0.as_str()),
+                    nearest_similarity: nearest.map(|n| n.1),
                     personalisation: report.map(|r| r.personalisation),
-                    template: template.map(|t| t.id),
-                    template_text: template.map(|t| t.text.as_str()),
+                    template: template.map(|t| t.0),
+                    template_text: template.map(|t| t.1.as_str()),
                     verdict: report.map(|r| r.verdict.as_str()),
                 };
                 let out = self.json.as_mut().expect("a JSON writer");
@@ -158,7 +202,7 @@ impl<W: Write> RowWriter<W> {
                     .map(|r| {
                         r.spans
                             .iter()
-                            .map(|sp| format!("{}-{}", sp.bytes.start, sp.bytes.end))
+                            .map(|[a, b]| format!("{a}-{b}"))
                             .collect::<Vec<_>>()
                             .join(" ")
                     })
@@ -172,10 +216,10 @@ impl<W: Write> RowWriter<W> {
                     report
                         .map(|r| r.verdict.as_str().to_string())
                         .unwrap_or_default(),
-                    template.map(|t| t.id.to_string()).unwrap_or_default(),
-                    template.map(|t| t.text.clone()).unwrap_or_default(),
-                    nearest.map(|n| n.id.clone()).unwrap_or_default(),
-                    num(nearest.map(|n| n.similarity)),
+                    template.map(|t| t.0.to_string()).unwrap_or_default(),
+                    template.map(|t| t.1.clone()).unwrap_or_default(),
+                    nearest.map(|n| n.0.clone()).unwrap_or_default(),
+                    num(nearest.map(|n| n.1)),
                     spans,
                     s.left_out.to_string(),
                     s.result.as_ref().err().cloned().unwrap_or_default(),
@@ -206,6 +250,7 @@ pub struct Summary {
     rows: u64,
     errors: u64,
     left_out: u64,
+    truncated: u64,
     first_error: Option<(u64, String)>,
     verdicts: BTreeMap<&'static str, u64>,
     canned: Vec<f64>,
@@ -226,10 +271,11 @@ impl Summary {
             }
             Ok(r) => {
                 self.left_out += u64::from(s.left_out);
+                self.truncated += u64::from(r.truncated);
                 *self.verdicts.entry(r.verdict.as_str()).or_insert(0) += 1;
                 self.canned.push(r.canned);
-                if let Some(t) = &r.template {
-                    self.templates.entry(t.id).or_insert((0, t.text.clone())).0 += 1;
+                if let Some((id, text)) = &r.template {
+                    self.templates.entry(*id).or_insert((0, text.clone())).0 += 1;
                 }
                 self.personalisation.push(r.personalisation);
                 if let Some(g) = &s.group {
@@ -248,6 +294,11 @@ impl Summary {
 
     pub fn errors(&self) -> u64 {
         self.errors
+    }
+
+    /// Rows longer than `MAX_INPUT_BYTES`, scored on their beginning.
+    pub fn truncated(&self) -> u64 {
+        self.truncated
     }
 
     pub fn first_error(&self) -> Option<&(u64, String)> {
@@ -305,6 +356,7 @@ impl Summary {
             "scored": scored,
             "errors": self.errors,
             "left_out": self.left_out,
+            "truncated": self.truncated,
             "verdicts": self.verdicts,
             "canned_rate": if scored == 0 { None } else { Some(*self.verdicts.get("canned").unwrap_or(&0) as f64 / scored as f64) },
             "canned": distribution(&mut self.canned),
@@ -320,7 +372,7 @@ impl Summary {
 pub fn run<W: Write + Send>(
     index: &Index,
     rows: impl Iterator<Item = Row> + Send,
-    exclude_self: bool,
+    how: How,
     writer: &mut RowWriter<W>,
     progress: &indicatif::ProgressBar,
 ) -> std::io::Result<Summary> {
@@ -328,16 +380,21 @@ pub fn run<W: Write + Send>(
     // last one overlap with scoring this one (run in turn, they were the part of a run that a
     // second core could not speed up): a reader thread, the scoring pool, a writer thread.
     // Chunks travel in order through bounded channels, so rows come out in input order and
-    // memory stays at a few chunks.
+    // memory stays at a few chunks, each at most CHUNK_ROWS rows and about CHUNK_BYTES bytes.
     std::thread::scope(|scope| {
         let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(2);
         let (scored_tx, scored_rx) = std::sync::mpsc::sync_channel::<Vec<Scored>>(2);
         scope.spawn(move || {
-            let mut rows = rows;
-            loop {
-                let chunk: Vec<Row> = rows.by_ref().take(CHUNK).collect();
+            let mut rows = rows.peekable();
+            while rows.peek().is_some() {
+                let (mut chunk, mut bytes) = (Vec::new(), 0);
+                while chunk.len() < CHUNK_ROWS && bytes < CHUNK_BYTES {
+                    let Some(row) = rows.next() else { break };
+                    bytes += row.weight();
+                    chunk.push(row);
+                }
                 // A closed channel means the writer failed; its error is reported below.
-                if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
+                if chunk_tx.send(chunk).is_err() {
                     break;
                 }
             }
@@ -356,8 +413,9 @@ pub fn run<W: Write + Send>(
         for chunk in chunk_rx {
             let scored: Vec<Scored> = chunk
                 .par_iter()
-                .map(|row| score_row(index, row, exclude_self))
+                .map(|row| score_row(index, row, how))
                 .collect();
+            drop(chunk);
             if scored_tx.send(scored).is_err() {
                 break;
             }

@@ -29,8 +29,7 @@ pub struct Macro {
 
 /// Reads a library. Fails when the file cannot be read or parsed, or holds no macro.
 pub fn read(path: &str, format: MacroFormat) -> Result<Vec<Macro>, String> {
-    let data =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read the macros {path}: {e}"))?;
+    let data = crate::records::read_text(path).map_err(|e| format!("the macros: {e}"))?;
     let data = data.strip_prefix('\u{feff}').unwrap_or(&data);
     let format = match format {
         MacroFormat::Auto => detect(path, data),

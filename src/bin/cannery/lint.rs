@@ -1,5 +1,7 @@
 //! `cannery lint`: a report on one draft as human text with underlined spans, JSON or SARIF 2.1.0.
 
+use std::borrow::Cow;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use cannery::{OffsetConverter, Report};
 use serde_json::{json, Value};
@@ -51,27 +53,84 @@ fn line_column(draft: &str, byte: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn region(draft: &str, conv: &OffsetConverter<'_>, bytes: std::ops::Range<usize>) -> Value {
-    let (start_line, start_column) = line_column(draft, bytes.start);
-    let (end_line, end_column) = line_column(draft, bytes.end);
-    let utf16_start = conv.utf16_offset(bytes.start);
+/// A SARIF region of `bytes` in a draft that starts with a byte order mark of `bom` bytes.
+///
+/// SARIF (§3.30.2) counts no byte order mark in a text region's lines, columns and character
+/// offsets: they are taken in the text after it. The binary region (`byteOffset`,
+/// `byteLength`) addresses the artifact's bytes, the mark included.
+fn region(
+    draft: &str,
+    conv: &OffsetConverter<'_>,
+    bom: usize,
+    bytes: std::ops::Range<usize>,
+) -> Value {
+    let text = &draft[bom..];
+    let start = bytes.start.max(bom);
+    let end = bytes.end.max(start);
+    let (start_line, start_column) = line_column(text, start - bom);
+    let (end_line, end_column) = line_column(text, end - bom);
+    let utf16_bom = conv.utf16_offset(bom);
+    let utf16_start = conv.utf16_offset(start);
     json!({
         "startLine": start_line, "startColumn": start_column,
         "endLine": end_line, "endColumn": end_column,
-        "charOffset": utf16_start,
-        "charLength": conv.utf16_offset(bytes.end) - utf16_start,
+        "charOffset": utf16_start - utf16_bom,
+        "charLength": conv.utf16_offset(end) - utf16_start,
         "byteOffset": bytes.start, "byteLength": bytes.end - bytes.start,
     })
 }
 
+/// Characters a URI reference cannot hold as they are (RFC 3986): controls, space, the
+/// delimiters and `:` (which would make a relative path's first segment a scheme).
+const URI_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b':')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A file path as a SARIF artifact URI: a relative reference for a relative path, a `file:`
+/// URI for an absolute one, each segment percent-encoded (non-ASCII as its UTF-8 bytes).
+pub fn artifact_uri(path: &str) -> String {
+    let path = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    let encoded: Vec<String> = path
+        .split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, URI_ESCAPED).to_string())
+        .collect();
+    let encoded = encoded.join("/");
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
 /// The report as a SARIF 2.1.0 log: a `canned-reply` result when the draft fails, and a
-/// `boilerplate-span` note for each span.
-pub fn sarif(draft: &str, uri: &str, report: &Report, fail_at: f64) -> Value {
+/// `boilerplate-span` note for each span. `path` names the draft (`draft` and `stdin` stand for
+/// text that has no file).
+pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
     let conv = OffsetConverter::new(draft);
+    let bom = if draft.starts_with('\u{feff}') { 3 } else { 0 };
+    let uri = artifact_uri(path);
     let location = |bytes: std::ops::Range<usize>| {
         json!([{"physicalLocation": {
             "artifactLocation": {"uri": uri, "index": 0},
-            "region": region(draft, &conv, bytes),
+            "region": region(draft, &conv, bom, bytes),
         }}])
     };
     let mut results = Vec::new();
@@ -128,8 +187,26 @@ pub fn sarif(draft: &str, uri: &str, report: &Report, fail_at: f64) -> Value {
     })
 }
 
+/// The most spans (and slot fills) a human report marks; the rest are counted.
+const SHOWN_SPANS: usize = 10;
+/// The longest draft a human report shows whole, underlined; a longer one is summarised, its
+/// first spans listed by line and column.
+const SHOWN_DRAFT_BYTES: usize = 2048;
+/// The most characters of a quoted text (a span, a template, a past reply) a human report shows.
+const QUOTED_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, with an ellipsis when it was longer.
+fn elide(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}...", &text[..at])),
+    }
+}
+
 /// The report for a person: the verdict and scores as a title, the draft with its boilerplate
-/// spans underlined and labelled, and the nearest past reply.
+/// spans underlined and labelled (or, for a long draft, its first spans listed by line and
+/// column), and the template and the nearest past reply. Its size is bounded whatever the
+/// draft: at most [`SHOWN_SPANS`] spans are marked, and quoted texts are cut.
 pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool) -> String {
     let fails = report.canned >= fail_at;
     let level = if fails { Level::WARNING } else { Level::NOTE };
@@ -147,6 +224,7 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
     let labels: Vec<String> = report
         .spans
         .iter()
+        .take(SHOWN_SPANS)
         .map(|s| {
             let whose = if s.stock && s.support <= 1 {
                 "stock phrasing".to_string()
@@ -163,30 +241,60 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
             }
         })
         .collect();
-    let mut snippet = Snippet::source(draft).line_start(1).path(path);
-    for (span, label) in report.spans.iter().zip(&labels) {
-        snippet = snippet.annotation(
-            AnnotationKind::Primary
-                .span(span.bytes.clone())
-                .label(label),
-        );
-    }
+    let mut notes = Vec::new();
+    let whole = draft.len() <= SHOWN_DRAFT_BYTES;
     // With a template, show which parts of the draft filled its slots.
-    let slot_labels: Vec<(std::ops::Range<usize>, String)> = if report.template.is_some() {
+    let slot_labels: Vec<(std::ops::Range<usize>, String)> = if whole && report.template.is_some() {
         cannery::tokenize(draft)
             .iter()
             .filter_map(|t| {
                 t.slot()
                     .map(|s| (t.range(), format!("fills {}", s.placeholder())))
             })
+            .take(SHOWN_SPANS)
             .collect()
     } else {
         Vec::new()
     };
-    for (range, label) in &slot_labels {
-        snippet = snippet.annotation(AnnotationKind::Context.span(range.clone()).label(label));
+    let mut group = Group::with_title(level.primary_title(title));
+    if whole {
+        let mut snippet = Snippet::source(draft).line_start(1).path(path);
+        for (span, label) in report.spans.iter().zip(&labels) {
+            snippet = snippet.annotation(
+                AnnotationKind::Primary
+                    .span(span.bytes.clone())
+                    .label(label),
+            );
+        }
+        for (range, label) in &slot_labels {
+            snippet = snippet.annotation(AnnotationKind::Context.span(range.clone()).label(label));
+        }
+        group = group.element(snippet);
+    } else {
+        notes.push(format!(
+            "{path}: {} bytes; the first spans are listed (--format json gives every span with its offsets)",
+            draft.len()
+        ));
+        for (span, label) in report.spans.iter().zip(&labels) {
+            // Columns in characters, as an editor counts them.
+            let before = &draft[..span.bytes.start];
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
+            notes.push(format!(
+                "{path}:{line}:{column}: {label}: {:?}",
+                elide(&draft[span.bytes.clone()], 80)
+            ));
+        }
     }
-    let mut notes = Vec::new();
+    if report.spans.len() > SHOWN_SPANS {
+        notes.push(format!(
+            "{} more boilerplate spans are not marked (--format json lists them all)",
+            report.spans.len() - SHOWN_SPANS
+        ));
+    }
     if let Some(t) = &report.template {
         notes.push(format!(
             "template #{} ({} past {}, {:.2} similar): {}",
@@ -194,7 +302,7 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
             t.count,
             if t.count == 1 { "reply" } else { "replies" },
             t.similarity,
-            t.text
+            elide(&t.text, QUOTED_CHARS)
         ));
     }
     if let Some(n) = report.nearest.first() {
@@ -204,7 +312,7 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
             n.similarity,
             n.count,
             if n.count == 1 { "copy" } else { "copies" },
-            n.text
+            elide(&n.text, QUOTED_CHARS)
         ));
     }
     if report.truncated {
@@ -213,7 +321,6 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
             cannery::MAX_INPUT_BYTES
         ));
     }
-    let mut group = level.primary_title(title).element(snippet);
     for note in &notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }
@@ -229,6 +336,21 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn artifact_uris_are_uri_references() {
+        let cases = [
+            ("draft.txt", "draft.txt"),
+            ("my drafts/reply #2.txt", "my%20drafts/reply%20%232.txt"),
+            ("/tmp/a b/c?.txt", "file:///tmp/a%20b/c%3F.txt"),
+            ("c:draft.txt", "c%3Adraft.txt"),
+            ("réponse 100%.txt", "r%C3%A9ponse%20100%25.txt"),
+            ("stdin", "stdin"),
+        ];
+        for (path, uri) in cases {
+            assert_eq!(artifact_uri(path), uri, "{path}");
+        }
+    }
 
     #[test]
     fn line_columns_count_utf16_units() {

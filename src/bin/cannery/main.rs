@@ -6,6 +6,7 @@
 //! when nothing could be done (a bad flag, an unreadable corpus or index).
 
 mod archive;
+mod files;
 mod helpdesk;
 mod lint;
 mod records;
@@ -36,7 +37,7 @@ struct Cli {
 enum Command {
     /// Check a draft reply before it is sent (exit 1 when it is canned).
     #[command(
-        after_help = "Examples:\n  cannery lint \"Thank you for your message. You can find our policies by clicking this link.\"\n  echo \"Sorry! Please DM us.\" | cannery lint --format sarif\n  cannery lint --index acme.cannery --customer \"my order 4417 never came\" draft.txt\n\nExit codes: 0 canned below --fail-at, 1 at or above it, 2 on an error."
+        after_help = "Examples:\n  cannery lint \"Thank you for your message. You can find our policies by clicking this link.\"\n  echo \"Sorry! Please DM us.\" | cannery lint --format sarif\n  cannery lint --index acme.cannery --group AcmeHelp --customer \"my order 4417 never came\" --file draft.txt\n\nExit codes: 0 canned below --fail-at, 1 at or above it, 2 on an error."
     )]
     Lint(LintArgs),
     /// Score every reply of an archive (CSV or JSONL), one output row per input row, in order.
@@ -78,18 +79,20 @@ struct MergeArgs {
 /// Where the past replies come from.
 #[derive(Args)]
 struct CorpusArgs {
-    /// Past replies to index: CSV or JSONL, told apart by extension (or --corpus-format); `-` reads
-    /// standard input. Without --corpus or --index the built-in stock corpus alone is used.
+    /// Past replies to index: CSV or JSONL (gzip-compressed or not), told apart by extension (or
+    /// --corpus-format); `-` reads standard input. Without --corpus or --index the built-in
+    /// stock corpus alone is used.
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
     corpus: Option<String>,
     /// A saved index (from `cannery index`) to use instead of building one.
     #[arg(long, value_name = "FILE")]
     index: Option<String>,
     /// The corpus's format, when its extension does not tell.
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "corpus")]
     corpus_format: Option<Format>,
-    /// Leave the built-in stock corpus out of an index built from --corpus.
-    #[arg(long)]
+    /// Leave the built-in stock corpus out of an index built from --corpus (a saved index keeps
+    /// what it was built with).
+    #[arg(long, requires = "corpus")]
     no_stock_corpus: bool,
     #[command(flatten)]
     macros: MacroArgs,
@@ -103,15 +106,16 @@ struct MacroArgs {
     /// that instantiates one is canned even if the corpus never saw it.
     #[arg(long, value_name = "FILE")]
     macros: Option<String>,
-    /// The format of --macros.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "auto")]
-    macros_format: helpdesk::MacroFormat,
+    /// The format of --macros [default: told from the file].
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "macros")]
+    macros_format: Option<helpdesk::MacroFormat>,
 }
 
 impl MacroArgs {
     fn apply(&self, index: &mut Index) -> Result<(), String> {
         if let Some(path) = &self.macros {
-            for m in helpdesk::read(path, self.macros_format)? {
+            let format = self.macros_format.unwrap_or(helpdesk::MacroFormat::Auto);
+            for m in helpdesk::read(path, format)? {
                 index.add_macro(&m.name, &m.text);
             }
         }
@@ -122,12 +126,12 @@ impl MacroArgs {
 /// Which fields of a record hold what (for the corpus and the input alike).
 #[derive(Args, Clone)]
 struct FieldArgs {
-    /// The field with a reply's id.
-    #[arg(long, value_name = "NAME", default_value = "id")]
-    id_field: String,
-    /// The field with a reply's text.
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    text_field: String,
+    /// The field with a reply's id [default: id].
+    #[arg(long, value_name = "NAME")]
+    id_field: Option<String>,
+    /// The field with a reply's text [default: text].
+    #[arg(long, value_name = "NAME")]
+    text_field: Option<String>,
     /// The field with the customer message a reply answers [default: in_reply_to_text, when the
     /// file has it].
     #[arg(long, value_name = "NAME")]
@@ -143,10 +147,25 @@ struct FieldArgs {
 }
 
 impl FieldArgs {
+    /// The flags given, by name (for refusing them where they would do nothing).
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("--id-field", self.id_field.is_some()),
+            ("--text-field", self.text_field.is_some()),
+            ("--context-field", self.context_field.is_some()),
+            ("--group-field", self.group_field.is_some()),
+            ("--time-field", self.time_field.is_some()),
+        ]
+        .into_iter()
+        .filter(|&(_, given)| given)
+        .map(|(flag, _)| flag)
+        .collect()
+    }
+
     fn names(&self) -> FieldNames {
         FieldNames {
-            id: self.id_field.clone(),
-            text: self.text_field.clone(),
+            id: self.id_field.clone().unwrap_or_else(|| "id".into()),
+            text: self.text_field.clone().unwrap_or_else(|| "text".into()),
             context: Some(
                 self.context_field
                     .clone()
@@ -177,11 +196,37 @@ enum Color {
     Never,
 }
 
+/// The verdict's thresholds.
+#[derive(Args)]
+struct VerdictArgs {
+    /// The canned score from which the verdict is canned or templated [default: the index's,
+    /// 0.6 unless it was built with another].
+    #[arg(long, value_name = "SCORE", value_parser = parse_unit)]
+    canned_at: Option<f64>,
+    /// The personalisation score from which a canned reply is templated rather than canned
+    /// [default: the index's, 0.5 unless it was built with another].
+    #[arg(long, value_name = "SCORE", value_parser = parse_unit)]
+    personal_at: Option<f64>,
+}
+
+impl VerdictArgs {
+    fn apply(&self, index: &mut Index) {
+        if self.canned_at.is_some() || self.personal_at.is_some() {
+            let config = index.config();
+            let canned_at = self.canned_at.unwrap_or(config.canned_at);
+            let personal_at = self.personal_at.unwrap_or(config.personal_at);
+            index.set_verdict_thresholds(canned_at, personal_at);
+        }
+    }
+}
+
 #[derive(Args)]
 struct LintArgs {
-    /// The draft reply; `-` or nothing reads it from standard input.
+    /// The draft reply itself (not a file name: use --file for that); `-` or nothing reads it
+    /// from standard input.
     text: Option<String>,
-    /// Read the draft from this file instead (its path also names it in the output).
+    /// Read the draft from this file instead (its path also names it in the output; `-` is
+    /// standard input).
     #[arg(long, value_name = "PATH", conflicts_with = "text")]
     file: Option<String>,
     #[command(flatten)]
@@ -194,12 +239,18 @@ struct LintArgs {
     /// The customer's name.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
+    /// Score the draft for this group (brand, tenant) alone: against its replies and the
+    /// reference replies (stock corpus, macros), never another group's.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: LintFormat,
-    /// Fail (exit 1) when the canned score is at or above this.
-    #[arg(long, value_name = "SCORE", default_value_t = 0.6, value_parser = parse_unit)]
-    fail_at: f64,
+    /// Fail (exit 1) when the canned score is at or above this [default: --canned-at].
+    #[arg(long, value_name = "SCORE", value_parser = parse_unit)]
+    fail_at: Option<f64>,
+    #[command(flatten)]
+    verdict: VerdictArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
@@ -221,6 +272,13 @@ struct ScoreArgs {
     /// Score a row whose id is in the corpus with that corpus reply left out (leave-one-out).
     #[arg(long)]
     exclude_self: bool,
+    /// Score each row for its group (--group-field) alone: against that group's replies and
+    /// the reference replies (stock corpus, macros), never another group's. A row without a
+    /// group is scored against the replies without one.
+    #[arg(long)]
+    scope_by_group: bool,
+    #[command(flatten)]
+    verdict: VerdictArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: archive::OutputFormat,
@@ -259,6 +317,9 @@ struct TemplatesArgs {
     /// List at most this many (0: all).
     #[arg(long, value_name = "N", default_value_t = 0)]
     top: usize,
+    /// List the templates of this group (brand, tenant) alone, mined from its replies.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: ListFormat,
@@ -394,8 +455,58 @@ fn thread_count(n: usize) -> usize {
     }
 }
 
+/// An error and the errors behind it, each once: `cannot save the index to x: No space left`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Loads a saved index, gzip-compressed or not.
+fn load_index(path: &str) -> Result<Index, String> {
+    let mut head = [0u8; 2];
+    let gzip = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == [0x1f, 0x8b];
+    if !gzip {
+        return Index::load(path).map_err(|e| chain(&e));
+    }
+    let mut bytes = Vec::new();
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read the index {path}: {e}"))?;
+    flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot decompress the index {path}: {e}"))?;
+    Index::from_bytes(&bytes).map_err(|e| format!("{path}: {}", chain(&e)))
+}
+
+/// Refuses field flags where no corpus is read that they could name fields of.
+fn fields_need_a_corpus(corpus: &CorpusArgs, fields: &FieldArgs) -> Result<(), String> {
+    let given = fields.given();
+    if corpus.corpus.is_none() && !given.is_empty() {
+        return Err(format!(
+            "{} name{} fields of the --corpus file's records; without --corpus {} nothing",
+            given.join(", "),
+            if given.len() == 1 { "s" } else { "" },
+            if given.len() == 1 {
+                "it does"
+            } else {
+                "they do"
+            }
+        ));
+    }
+    Ok(())
+}
+
 /// Builds the index of a corpus file, tokenizing on `threads` threads, and reports its
-/// malformed rows on standard error.
+/// malformed rows and the replies cut to `MAX_INPUT_BYTES` on standard error. A corpus with no
+/// usable row is an error.
 fn build_index(
     path: &str,
     format: Option<Format>,
@@ -409,8 +520,9 @@ fn build_index(
         .stock_corpus(stock)
         .threads(threads)
         .writer();
+    let cut_before = writer.truncated();
     let bar = progress(quiet, "corpus replies indexed");
-    let (mut bad, mut first_bad) = (0u64, None::<(u64, String)>);
+    let (mut good, mut bad, mut first_bad) = (0u64, 0u64, None::<(u64, String)>);
     let (mut untimed, mut first_untimed) = (0u64, None::<(u64, String)>);
     // Rows are read into batches that `add_batch` tokenizes on the threads.
     let batch_len = 4096 * threads.clamp(1, MAX_THREADS);
@@ -443,6 +555,7 @@ fn build_index(
                 continue;
             }
         };
+        good += 1;
         let mut time = None;
         if let Some(t) = item.time.as_deref() {
             match parse_time(t) {
@@ -460,13 +573,29 @@ fn build_index(
         }
     }
     add(&mut writer, &batch);
-    let index = writer.finish();
     bar.finish_and_clear();
+    if good == 0 {
+        return Err(match first_bad {
+            Some((line, reason)) => format!(
+                "{path} has no usable row: all {bad} are malformed (the first, line {line}: {reason})"
+            ),
+            None => format!("{path} has no rows: a corpus needs at least one reply"),
+        });
+    }
+    let cut = writer.truncated() - cut_before;
+    let index = writer.finish();
     if let Some((line, time)) = first_untimed {
         eprintln!("cannery: warning: {path}: {untimed} corpus rows have a time cannery cannot read; they are indexed without one (the first, line {line}: {time:?})");
     }
     if let Some((line, reason)) = first_bad {
         eprintln!("cannery: warning: {path}: {bad} malformed corpus rows left out (the first, line {line}: {reason})");
+    }
+    if cut > 0 {
+        eprintln!(
+            "cannery: warning: {path}: {cut} corpus replies are longer than {} bytes; each was indexed up to its first {} bytes",
+            cannery::MAX_INPUT_BYTES,
+            cannery::MAX_INPUT_BYTES
+        );
     }
     Ok(index)
 }
@@ -479,7 +608,7 @@ fn load_or_build(
     quiet: bool,
 ) -> Result<Index, String> {
     let mut index = match (&corpus.index, &corpus.corpus) {
-        (Some(path), _) => Index::load(path).map_err(|e| e.to_string())?,
+        (Some(path), _) => load_index(path)?,
         (None, Some(path)) => build_index(
             path,
             corpus.corpus_format,
@@ -494,28 +623,56 @@ fn load_or_build(
     Ok(index)
 }
 
+/// Whether a draft holds nothing but white space and invisible characters.
+fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    })
+}
+
 fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
-    let (draft, path) = match (&args.file, args.text.as_deref()) {
-        (Some(file), _) => (
-            std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?,
-            file.clone(),
-        ),
-        (None, Some(text)) if text != "-" => (text.to_string(), "draft".to_string()),
-        (None, _) => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| format!("cannot read the draft from standard input: {e}"))?;
-            (text, "stdin".to_string())
-        }
+    fields_need_a_corpus(&args.corpus, &args.fields)?;
+    let draft_from_stdin = match (&args.file, args.text.as_deref()) {
+        (Some(file), _) => file == "-",
+        (None, text) => text.is_none_or(|t| t == "-"),
     };
-    let index = load_or_build(&args.corpus, &args.fields, thread_count(0), true)?;
+    for (flag, path) in [
+        ("--corpus", &args.corpus.corpus),
+        ("--macros", &args.corpus.macros.macros),
+    ] {
+        if draft_from_stdin && path.as_deref() == Some("-") {
+            return Err(format!(
+                "the draft and {flag} cannot both read standard input: give the draft as TEXT or with --file"
+            ));
+        }
+    }
+    let (draft, path) = match (&args.file, args.text.as_deref()) {
+        (Some(file), _) if file != "-" => (records::read_text(file)?, file.clone()),
+        (None, Some(text)) if text != "-" => {
+            if std::path::Path::new(text).is_file() {
+                eprintln!("cannery: warning: the draft {text:?} is also the name of a file; this lints the text itself (to lint the file, use --file {text})");
+            }
+            (text.to_string(), "draft".to_string())
+        }
+        _ => (records::read_text("-")?, "stdin".to_string()),
+    };
+    if is_blank(&draft) {
+        return Err(format!(
+            "the draft ({path}) is empty or white space only: there is nothing to lint"
+        ));
+    }
+    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), true)?;
+    args.verdict.apply(&mut index);
+    let fail_at = args.fail_at.unwrap_or(index.config().canned_at);
     let mut ctx = Context::new();
     if let Some(c) = &args.customer {
         ctx = ctx.message(c);
     }
     if let Some(n) = &args.name {
         ctx = ctx.name(n);
+    }
+    if let Some(g) = &args.group {
+        ctx = ctx.group(g);
     }
     let report = index.score(&draft, &ctx);
     let out = match args.format {
@@ -527,20 +684,18 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            lint::human(&draft, &path, &report, args.fail_at, color)
+            lint::human(&draft, &path, &report, fail_at, color)
         }
-        LintFormat::Json => {
-            serde_json::to_string_pretty(&lint::json(&draft, &report, args.fail_at))
-                .map_err(|e| e.to_string())?
-        }
+        LintFormat::Json => serde_json::to_string_pretty(&lint::json(&draft, &report, fail_at))
+            .map_err(|e| e.to_string())?,
         LintFormat::Sarif => {
-            serde_json::to_string_pretty(&lint::sarif(&draft, &path, &report, args.fail_at))
+            serde_json::to_string_pretty(&lint::sarif(&draft, &path, &report, fail_at))
                 .map_err(|e| e.to_string())?
         }
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").map_err(|e| e.to_string())?;
-    Ok(if report.canned >= args.fail_at {
+    Ok(if report.canned >= fail_at {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -549,19 +704,40 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
 
 fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     let start = Instant::now();
-    if args.corpus.corpus.as_deref() == Some("-") && args.input == "-" {
-        return Err("--corpus and --input cannot both read standard input".into());
+    for (flag, path) in [
+        ("--corpus", &args.corpus.corpus),
+        ("--macros", &args.corpus.macros.macros),
+    ] {
+        if args.input == "-" && path.as_deref() == Some("-") {
+            return Err(format!(
+                "{flag} and --input cannot both read standard input"
+            ));
+        }
     }
+    use files::Named;
+    files::check_outputs(
+        &[
+            Named::new("--input", Some(&args.input)),
+            Named::new("--corpus", args.corpus.corpus.as_deref()),
+            Named::new("--index", args.corpus.index.as_deref()),
+            Named::new("--macros", args.corpus.macros.macros.as_deref()),
+        ],
+        &[
+            Named::new("--output", args.output.as_deref()),
+            Named::new("--summary", args.summary.as_deref()).skip_if_absent(),
+        ],
+    )?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
-    let index = load_or_build(
+    let mut index = load_or_build(
         &args.corpus,
         &args.fields,
         pool.current_num_threads(),
         args.quiet,
     )?;
+    args.verdict.apply(&mut index);
     let rows = records::open(&args.input, args.input_format, &args.fields.names())?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => {
@@ -572,8 +748,12 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     let out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut writer = archive::RowWriter::new(args.format, out).map_err(|e| e.to_string())?;
     let bar = progress(args.quiet, "replies scored");
+    let how = archive::How {
+        exclude_self: args.exclude_self,
+        scope_by_group: args.scope_by_group,
+    };
     let mut summary = pool
-        .install(|| archive::run(&index, rows, args.exclude_self, &mut writer, &bar))
+        .install(|| archive::run(&index, rows, how, &mut writer, &bar))
         .map_err(|e| format!("cannot write the output: {e}"))?;
     writer
         .finish()
@@ -581,18 +761,28 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     bar.finish_and_clear();
     let elapsed = start.elapsed();
     if let Some(path) = &args.summary {
+        let names = args.fields.names();
         let config = serde_json::json!({
             "corpus": args.corpus.corpus, "index": args.corpus.index,
-            "stock_corpus": !args.corpus.no_stock_corpus || args.corpus.index.is_some(),
+            "stock_corpus": index.config().stock_corpus,
             "input": args.input, "exclude_self": args.exclude_self,
-            "id_field": args.fields.id_field, "text_field": args.fields.text_field,
-            "context_field": args.fields.names().context, "group_field": args.fields.names().group,
+            "scope_by_group": args.scope_by_group,
+            "id_field": names.id, "text_field": names.text,
+            "context_field": names.context, "group_field": names.group,
             "index_config": index.config(), "index_replies": index.len(),
             "threads": pool.current_num_threads(), "seconds": elapsed.as_secs_f64(),
         });
         let text =
             serde_json::to_string_pretty(&summary.finish(config)).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {path}: {e}"))?;
+    }
+    if summary.truncated() > 0 {
+        eprintln!(
+            "cannery: warning: {} rows are longer than {} bytes; each was scored on its first {} bytes",
+            summary.truncated(),
+            cannery::MAX_INPUT_BYTES,
+            cannery::MAX_INPUT_BYTES
+        );
     }
     if !args.quiet {
         eprintln!(
@@ -623,7 +813,11 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let index = load_or_build(&args.corpus, &args.fields, thread_count(0), args.quiet)?;
+    fields_need_a_corpus(&args.corpus, &args.fields)?;
+    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), args.quiet)?;
+    if let Some(group) = &args.group {
+        index = index.scope(Some(group));
+    }
     let templates = index.templates(args.min_support);
     let shown = if args.top == 0 {
         templates.len()
@@ -686,6 +880,14 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
 
 fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
     let start = Instant::now();
+    use files::Named;
+    files::check_outputs(
+        &[
+            Named::new("--corpus", Some(&args.corpus)),
+            Named::new("--macros", args.macros.macros.as_deref()),
+        ],
+        &[Named::new("--output", Some(&args.output))],
+    )?;
     let mut index = build_index(
         &args.corpus,
         args.corpus_format,
@@ -695,7 +897,7 @@ fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
         args.quiet,
     )?;
     args.macros.apply(&mut index)?;
-    index.save(&args.output).map_err(|e| e.to_string())?;
+    index.save(&args.output).map_err(|e| chain(&e))?;
     if !args.quiet {
         eprintln!(
             "cannery: indexed {} replies ({} distinct after masking) into {} in {:.1?}",
@@ -708,16 +910,45 @@ fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A saved index's length and checksum (its last 8 bytes): two files with the same are the
+/// same index.
+fn fingerprint(path: &str) -> Option<(u64, [u8; 8])> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.checked_sub(8)?)).ok()?;
+    let mut sum = [0u8; 8];
+    file.read_exact(&mut sum).ok()?;
+    Some((len, sum))
+}
+
 fn run_merge(args: MergeArgs) -> Result<ExitCode, String> {
     let start = Instant::now();
-    let load = |path: &String| Index::load(path).map_err(|e| format!("{path}: {e}"));
-    let mut merged = load(&args.inputs[0])?;
+    use files::Named;
+    let shards: Vec<Named> = args
+        .inputs
+        .iter()
+        .map(|p| Named::new("shard", Some(p.as_str())))
+        .collect();
+    files::check_distinct_inputs(&shards)
+        .map_err(|e| format!("{e}: a shard merged twice would count its replies twice"))?;
+    files::check_outputs(&shards, &[Named::new("--output", Some(&args.output))])?;
+    let prints: Vec<Option<(u64, [u8; 8])>> = args.inputs.iter().map(|p| fingerprint(p)).collect();
+    for (i, print) in prints.iter().enumerate() {
+        if let Some(j) = (0..i).find(|&j| print.is_some() && prints[j] == *print) {
+            return Err(format!(
+                "shard {} and shard {} hold the same index (the same bytes): a shard merged twice would count its replies twice",
+                args.inputs[j], args.inputs[i]
+            ));
+        }
+    }
+    let mut merged = load_index(&args.inputs[0])?;
     for path in &args.inputs[1..] {
         merged
-            .merge(&load(path)?)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .merge(&load_index(path)?)
+            .map_err(|e| format!("{path}: {}", chain(&e)))?;
     }
-    merged.save(&args.output).map_err(|e| e.to_string())?;
+    merged.save(&args.output).map_err(|e| chain(&e))?;
     if !args.quiet {
         eprintln!(
             "cannery: merged {} indexes into {} ({} replies, {} distinct after masking) in {:.1?}",
