@@ -168,6 +168,9 @@ pub struct Signals {
 
 /// The full report of [`Index::score`](crate::Index::score).
 ///
+/// With the `serde` feature a report serializes and reads back equal to itself (in JSON, with a
+/// parser that reads floats exactly, as serde_json's `float_roundtrip` feature does).
+///
 /// ```
 /// use cannery::{Index, Context};
 /// let r = Index::stock().score("Your flight to Rome leaves from gate B12, Maria.", &Context::new());

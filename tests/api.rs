@@ -393,3 +393,26 @@ fn the_number_of_neighbours_changes_only_the_length_of_the_list() {
         );
     }
 }
+
+/// A report survives a serde round trip, the template of an imported macro included (it carried
+/// an internal field that serde skipped and equality saw). (JSON keeps every score exactly with
+/// serde_json's `float_roundtrip` feature, on for the tests.)
+#[cfg(feature = "serde")]
+#[test]
+fn reports_survive_a_serde_round_trip() {
+    let mut index = Index::stock();
+    index.add_macro(
+        "Refund sent",
+        "Hi {{ticket.requester.first_name}}, your refund for order {{ticket.id}} was sent today.",
+    );
+    for draft in [
+        "Hi Tina, your refund for order 4417 was sent today.",
+        "Thank you for your message. You can find our policies by clicking this link.",
+        "The 7:40 from Leeds was held at Doncaster by a signal fault.",
+    ] {
+        let report = index.score(draft, &Context::new().message("where is my refund?"));
+        let json = serde_json::to_string(&report).unwrap();
+        let back: cannery::Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report, "{draft}");
+    }
+}

@@ -37,7 +37,7 @@ struct Cli {
 enum Command {
     /// Check a draft reply before it is sent (exit 1 when it is canned).
     #[command(
-        after_help = "Examples:\n  cannery lint \"Thank you for your message. You can find our policies by clicking this link.\"\n  echo \"Sorry! Please DM us.\" | cannery lint --format sarif\n  cannery lint --index acme.cannery --group AcmeHelp --customer \"my order 4417 never came\" --file draft.txt\n\nExit codes: 0 canned below --fail-at, 1 at or above it, 2 on an error."
+        after_help = "Examples:\n  cannery lint \"Thank you for your message. You can find our policies by clicking this link.\"\n  echo \"Sorry! Please DM us.\" | cannery lint --format sarif\n  cannery lint --index acme.cannery --group AcmeHelp --file draft.txt\n  cannery lint --customer \"my order 4417 never came\" \"Sorry! Please DM us.\"\n\nExit codes: 0 canned below --fail-at, 1 at or above it, 2 on an error."
     )]
     Lint(LintArgs),
     /// Score every reply of an archive (CSV or JSONL), one output row per input row, in order.
@@ -88,11 +88,17 @@ struct CorpusArgs {
     #[arg(long, value_name = "FILE")]
     index: Option<String>,
     /// The corpus's format, when its extension does not tell.
-    #[arg(long, value_enum, value_name = "FORMAT", requires = "corpus")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "corpus",
+        conflicts_with = "index"
+    )]
     corpus_format: Option<Format>,
     /// Leave the built-in stock corpus out of an index built from --corpus (a saved index keeps
     /// what it was built with).
-    #[arg(long, requires = "corpus")]
+    #[arg(long, requires = "corpus", conflicts_with = "index")]
     no_stock_corpus: bool,
     #[command(flatten)]
     macros: MacroArgs,

@@ -412,7 +412,7 @@ impl Lines {
                 break;
             }
             started = true;
-            let end = available.iter().position(|&b| b == b'\n' || b == b'\r');
+            let end = memchr::memchr2(b'\n', b'\r', available);
             let take = end.unwrap_or(available.len());
             if !too_long && self.buf.len() + take <= MAX_RECORD_BYTES {
                 self.buf.extend_from_slice(&available[..take]);
