@@ -40,7 +40,7 @@ const CANDIDATES: usize = 8;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Context<'a> {
-    /// The customer's message that the reply answers (its first [`MAX_INPUT_BYTES`] are read).
+    /// The customer's message that the reply answers (its first [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) are read).
     pub customer_message: Option<&'a str>,
     /// The customer's name (its first 256 bytes are read; its first word is matched).
     pub customer_name: Option<&'a str>,
