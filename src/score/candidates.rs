@@ -1,0 +1,148 @@
+//! The nearest past replies: candidate clusters counted by the phrases they share with the
+//! reply (rarest first, within a budget of postings), the best verified by token edit distance.
+
+use crate::index::ShingleStat;
+use crate::report::Neighbour;
+
+use super::tally::POSTINGS_BUDGET;
+use super::view::View;
+use super::{Buffers, Scorer};
+
+/// How many candidate clusters are verified by edit distance for the nearest replies.
+const CANDIDATES: usize = 8;
+
+impl Scorer<'_> {
+    /// The nearest clusters: candidates by shared shingles, verified by token edit distance.
+    /// Returns the neighbours and the cluster of the nearest with its similarity (verified even
+    /// when the report lists no neighbours).
+    pub(super) fn nearest(
+        &mut self,
+        view: &View<'_>,
+        own: Option<u32>,
+        found: &[Option<ShingleStat>],
+    ) -> (Vec<Neighbour>, Option<(u32, f64)>) {
+        let index = self.index;
+        let wanted = index.config.neighbours;
+        if self.b.keys.is_empty() {
+            return (Vec::new(), None);
+        }
+        // Count shared shingles per cluster.
+        let b = &mut self.b;
+        // The reply's distinct shingles that the index has, in order of hash.
+        let mut distinct = std::mem::take(&mut b.distinct);
+        distinct.clear();
+        distinct.extend(
+            b.hashes
+                .iter()
+                .zip(found)
+                .filter_map(|(&h, s)| s.map(|s| (h, s))),
+        );
+        distinct.sort_unstable_by_key(|&(h, _)| h);
+        distinct.dedup_by_key(|&mut (h, _)| h);
+        // Rarest shingles first, while the budget of postings lasts: a near-copy shares the
+        // rare shingles of its family, while the capped lists of common phrases name replies
+        // at random among thousands and cost a cache miss each.
+        distinct.sort_by_key(|(_, s)| (s.clusters, s.first_cluster));
+        let mut visited = 0usize;
+        let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
+        // The cluster a left-out reply takes with it, if any (no cluster is `u32::MAX`: the
+        // tally's keys are clusters plus one).
+        let gone_cluster = view.gone_cluster();
+        // Where every list is, and its first cluster, read before any is counted: the cache
+        // misses of different lists overlap.
+        let lists: Vec<(u32, &[u32], u32)> = distinct
+            .iter()
+            .map(|(_, stat)| {
+                let more = index.shingles.more_postings(stat);
+                (stat.first_cluster, more, more.first().copied().unwrap_or(0))
+            })
+            .collect();
+        // The postings are copied out of their lists first, then counted: the copies' cache
+        // misses overlap, where counting list by list waited on each in turn.
+        let mut postings = std::mem::take(&mut b.postings);
+        postings.clear();
+        for &(first, more, head) in &lists {
+            if visited >= POSTINGS_BUDGET {
+                break;
+            }
+            visited += 1 + more.len();
+            postings.push(first);
+            if let Some((_, rest)) = more.split_first() {
+                postings.push(head);
+                postings.extend_from_slice(rest);
+            }
+        }
+        b.shared.add_each(&postings, gone_cluster);
+        b.postings = postings;
+        if let Some(c) = own.filter(|&c| !view.is_gone(c)) {
+            touch(c, u32::MAX / 2, b);
+        }
+        b.distinct = distinct;
+        // Only the best few are verified.
+        let mut ranked: Vec<(u32, u32)> = Vec::new();
+        b.shared
+            .drain_best(CANDIDATES.max(wanted).max(1), &mut ranked);
+        // Bit-parallel edit distance over token keys, the query's pattern built once.
+        let query =
+            rapidfuzz::distance::levenshtein::BatchComparator::new(self.b.keys.iter().copied());
+        // Verified candidates are kept in order as they come. A candidate whose length alone
+        // bounds its similarity below the `wanted`-th best so far cannot be kept: its distance is
+        // not computed (the same neighbours).
+        let order = |a: &(f64, u32, u32), b: &(f64, u32, u32)| {
+            b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+        };
+        let query_len = self.b.keys.len();
+        // The best one names the template even when no neighbour is wanted.
+        let least = wanted.max(1);
+        let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
+        // The candidates' records and first keys, read for all of them first (their cache misses
+        // overlap).
+        let candidates: Vec<(u32, u32, &[u32])> = ranked
+            .iter()
+            .map(|&(c, _)| {
+                let keys = index.cluster_keys(c);
+                std::hint::black_box(keys.first().copied());
+                (c, index.clusters[c as usize].count, keys)
+            })
+            .collect();
+        for &(c, count, keys) in &candidates {
+            let longer = query_len.max(keys.len()).max(1);
+            let similarity = |distance: usize| 1.0 - distance as f64 / longer as f64;
+            // The edit distance is at least the difference in length.
+            let bound = similarity(query_len.abs_diff(keys.len()));
+            if verified.len() >= least && bound < verified[least - 1].0 {
+                continue;
+            }
+            // An exact copy (the reply's own cluster, most often) is at distance 0.
+            let distance = if keys == self.b.keys.as_slice() {
+                0
+            } else {
+                query.distance(keys.iter().copied())
+            };
+            let count = view.cluster_count(c, count);
+            let candidate = (similarity(distance), count, c);
+            let at = verified.partition_point(|v| order(v, &candidate).is_lt());
+            verified.insert(at, candidate);
+        }
+        let best = verified.first().map(|v| (v.2, v.0));
+        verified.truncate(wanted);
+        // Every neighbour's id and text found before any is copied (their cache misses overlap).
+        let found: Vec<(f64, u32, &str, &str)> = verified
+            .into_iter()
+            .map(|(similarity, count, c)| {
+                let id = index.ids.get(view.shown_reply(c) as usize);
+                (similarity, count, id, index.texts.get(c as usize))
+            })
+            .collect();
+        let neighbours = found
+            .into_iter()
+            .map(|(similarity, count, id, text)| Neighbour {
+                id: id.to_string(),
+                similarity,
+                count,
+                text: text.to_string(),
+            })
+            .collect();
+        (neighbours, best)
+    }
+}

@@ -1,0 +1,227 @@
+//! Scoring: measure a reply against an index and turn the measurements into the `canned` and
+//! `personalisation` scores, the verdict, the boilerplate spans and the nearest replies.
+//!
+//! # How a reply is scored
+//!
+//! The reply is tokenized and shingled like the corpus. For each token the scorer finds the
+//! most common corpus phrase (shingle) covering it; runs of tokens inside phrases shared by at
+//! least `min_support` replies, or inside stock phrases, are the boilerplate spans. The
+//! [`Signals`] measured along the way (boilerplate and stock coverage, commonness and novelty of
+//! the words, echo of the customer's message, similarity of the nearest past reply, exact copies,
+//! whether the customer is named) feed two logistic models whose weights were fitted on
+//! hand-labelled replies (see the README's quality table for how they were measured).
+//!
+//! Scores are deterministic and always finite, in [0, 1].
+//!
+//! # Stages
+//!
+//! [`Scorer::score`] runs the stages in order, each in its own file, each reading what the ones
+//! before found:
+//!
+//! 1. `view`: the corpus as the report sees it, with a left-out reply taken away once;
+//! 2. `cover`: the reply's phrases looked up, and each token's most common phrase;
+//! 3. `candidates`: the nearest past replies (counted through `tally`), then the template;
+//! 4. `signals`: the measurements of the reply;
+//! 5. `spans`: the boilerplate spans;
+//! 6. `model`: the features by name, and the scores.
+
+mod candidates;
+mod context;
+mod cover;
+mod model;
+mod signals;
+mod spans;
+mod tally;
+mod view;
+
+pub use context::Context;
+
+use crate::index::{Index, Inner, ShingleStat};
+use crate::normalize::{capped, tokenize_into, Scratch, Token};
+use crate::report::Report;
+use crate::shingle::{sequence_key, shingles_of_keys};
+
+use context::unscoped;
+use tally::Tally;
+use view::View;
+
+impl Index {
+    /// Scores `reply` against the whole index.
+    ///
+    /// ```
+    /// use cannery::{Index, Context, Verdict};
+    /// let index = Index::stock();
+    /// let canned = index.score("Thanks for reaching out! Please DM us so we can help.", &Context::new());
+    /// let personal = index.score(
+    ///     "The 7:40 to Leeds was held at Doncaster by a signal fault; it is running 20 minutes late.",
+    ///     &Context::new().message("Why is the 7:40 to Leeds not moving?"));
+    /// assert!(canned.canned > personal.canned);
+    /// assert!(personal.personalisation > canned.personalisation);
+    /// ```
+    pub fn score(&self, reply: &str, context: &Context<'_>) -> Report {
+        if let Some(group) = context.group {
+            return self.scope(Some(group)).score(reply, &unscoped(context));
+        }
+        Scorer::new(&self.inner).score(reply, context, None)
+    }
+
+    /// Scores `reply` leave-one-out: as if the corpus reply with id `exclude_id` (the first with
+    /// that id) were not in the index. This is how a corpus member is scored for research: it
+    /// never matches itself. An id the index does not hold leaves nothing out.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply, Context};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("a", "Our store on King Street reopens on Monday after the flood."),
+    /// ]);
+    /// let text = "Our store on King Street reopens on Monday after the flood.";
+    /// assert_eq!(index.score(text, &Context::new()).signals.copies, 1);
+    /// let alone = index.score_excluding(text, &Context::new(), "a");
+    /// assert_eq!(alone.signals.copies, 0);
+    /// assert!(alone.nearest.is_empty());
+    /// ```
+    pub fn score_excluding(&self, reply: &str, context: &Context<'_>, exclude_id: &str) -> Report {
+        if let Some(group) = context.group {
+            let scope = self.scope(Some(group));
+            return scope.score_excluding(reply, &unscoped(context), exclude_id);
+        }
+        let exclude = self.inner.reply_of_id(exclude_id);
+        Scorer::new(&self.inner).score(reply, context, exclude)
+    }
+
+    /// Scores many replies, reusing buffers between them; each item is the reply, its context
+    /// and optionally the id of a corpus reply to leave out. Reports come back in input order.
+    ///
+    /// ```
+    /// use cannery::{Index, Context};
+    /// let index = Index::stock();
+    /// let items = [("Thanks!", Context::new(), None), ("Got it.", Context::new(), None)];
+    /// let reports = index.score_batch(items);
+    /// assert_eq!(reports.len(), 2);
+    /// ```
+    pub fn score_batch<'a, I>(&self, items: I) -> Vec<Report>
+    where
+        I: IntoIterator<Item = (&'a str, Context<'a>, Option<&'a str>)>,
+    {
+        let mut scorer = Scorer::new(&self.inner);
+        items
+            .into_iter()
+            .map(|(reply, ctx, exclude)| match (ctx.group, exclude) {
+                (Some(_), Some(id)) => self.score_excluding(reply, &ctx, id),
+                (Some(_), None) => self.score(reply, &ctx),
+                (None, _) => {
+                    let exclude = exclude.and_then(|id| self.inner.reply_of_id(id));
+                    scorer.score(reply, &ctx, exclude)
+                }
+            })
+            .collect()
+    }
+}
+
+/// A scorer with buffers reused across replies.
+pub(crate) struct Scorer<'i> {
+    index: &'i Inner,
+    b: Buffers,
+}
+
+/// The buffers of a scorer, kept per thread between calls so that scoring one reply does not
+/// allocate (and regrow) them anew.
+#[derive(Default)]
+struct Buffers {
+    scratch: Scratch,
+    tokens: Vec<Token>,
+    customer_tokens: Vec<Token>,
+    keys: Vec<u32>,
+    hashes: Vec<u64>,
+    excluded_hashes: Vec<u64>,
+    /// The reply's distinct shingles that the index has, with their records.
+    distinct: Vec<(u64, ShingleStat)>,
+    /// Shared-shingle count per candidate cluster; empty outside a call.
+    shared: Tally,
+    /// The postings one report counts, gathered from their lists.
+    postings: Vec<u32>,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
+}
+
+impl Drop for Scorer<'_> {
+    fn drop(&mut self) {
+        let mut b = std::mem::take(&mut self.b);
+        if std::thread::panicking() {
+            // A report cut short may have left counts behind; the next one expects none.
+            b.shared.clear();
+        }
+        BUFFERS.with(|cell| cell.set(Some(b)));
+    }
+}
+
+impl<'i> Scorer<'i> {
+    pub(crate) fn new(index: &'i Inner) -> Self {
+        Scorer {
+            index,
+            b: BUFFERS.with(|cell| cell.take()).unwrap_or_default(),
+        }
+    }
+
+    /// The report on `reply`, with reply `exclude` of the index left out.
+    pub(crate) fn score(&mut self, reply: &str, ctx: &Context<'_>, exclude: Option<u32>) -> Report {
+        let index = self.index;
+        let (reply, truncated) = capped(reply);
+        tokenize_into(reply, &mut self.b.scratch, &mut self.b.tokens);
+        self.b.keys.clear();
+        self.b.keys.extend(self.b.tokens.iter().map(Token::key));
+        self.b.hashes.clear();
+        let n = index.config.ngram;
+        shingles_of_keys(&self.b.keys, n, &mut self.b.hashes);
+
+        // 1. The corpus as this report sees it.
+        let view = View::new(index, exclude, std::mem::take(&mut self.b.excluded_hashes));
+
+        // 2. The reply's phrases, each looked up once (a cache miss or two at a million
+        // replies: the candidate search reuses the records), and each token's cover.
+        let mut found = Vec::with_capacity(self.b.hashes.len());
+        index.shingles_of(&self.b.hashes, &mut found);
+        let stats = cover::shingle_stats(&view, &self.b.hashes, &found);
+        let cover = cover::cover(&stats, self.b.tokens.len(), n);
+
+        // 3. Exact copies, the nearest replies, and the template.
+        let own_cluster = index.cluster_lookup.get(sequence_key(&self.b.keys));
+        let copies = own_cluster.map_or(0, |c| {
+            view.cluster_count(c, index.clusters[c as usize].count)
+        });
+        let (nearest, best) = self.nearest(&view, own_cluster, &found);
+        let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);
+        // Leave-one-out: the left-out reply does not count in its family's usage. An imported
+        // macro the reply instantiates names it first; else the mined family of the nearest
+        // past reply.
+        let left_out = |root: u32| view.left_out_of_family(root);
+        let matched = index.macro_template(&self.b.keys, left_out).or_else(|| {
+            best.and_then(|(cluster, _)| index.template_of_cluster(cluster, &self.b.keys, left_out))
+        });
+        // Words that fill the placeholders of an imported macro are the macro's, not this
+        // customer's: they count for neither score.
+        let filled = self.filled_by_macro(matched.as_ref().and_then(|m| m.macro_cluster));
+        let template = matched.map(|m| m.template);
+
+        // 4. The signals (the best verified candidate's similarity, listed or not: a report
+        // may list no neighbours).
+        let signals = self.signals(&view, ctx, &cover, &filled, copies, best_similarity);
+
+        // 5. The spans; 6. the scores.
+        let spans = self.spans(&view, reply, &cover, &stats);
+        let (canned, personalisation) = model::scores(&signals);
+        self.b.excluded_hashes = view.into_buffer();
+        Report {
+            canned,
+            personalisation,
+            verdict: index.config.verdict(canned, personalisation),
+            spans,
+            nearest,
+            template,
+            signals,
+            truncated,
+        }
+    }
+}

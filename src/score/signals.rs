@@ -1,0 +1,319 @@
+//! The signals: what the report measures of the reply's tokens against the view of the corpus
+//! and the customer's message (coverage by boilerplate and stock phrases, commonness and spread
+//! of the words, novelty, details, echo of the message, what it leaves unanswered, sentences).
+
+use crate::index::group_estimate;
+use crate::normalize::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
+use crate::report::Signals;
+
+use super::context::Context;
+use super::cover::Cover;
+use super::view::View;
+use super::Scorer;
+
+/// The most bytes of a customer's name that are read.
+const MAX_NAME_BYTES: usize = 256;
+
+/// A word seen in at most this many other replies counts as rare.
+const RARE: u32 = 2;
+
+/// A word outside the stock vocabulary that fewer than one reply in this many uses is a content
+/// word: a detail (a product, a place, a fault) rather than customer-service wording.
+const CONTENT_RARITY: usize = 100;
+
+/// Whether a word used by `word` replies counts as a content word in a corpus of `total`.
+fn is_content(word: &crate::index::WordStat, total: usize) -> bool {
+    word.stock == 0 && (word.replies as usize) * CONTENT_RARITY < total
+}
+
+/// Running sums for the signals.
+#[derive(Default)]
+struct Counts {
+    tokens: usize,
+    boiler: usize,
+    stock: usize,
+    words: usize,
+    common: f64,
+    spread: f64,
+    novel: usize,
+    rare: usize,
+    generic: usize,
+    specific: usize,
+    weight: f64,
+    echo: f64,
+    echo_sum: f64,
+    support: f64,
+    content: usize,
+}
+
+impl Scorer<'_> {
+    /// The signals of the reply tokenized in the buffers, from each token's `cover` and whether
+    /// it fills a macro's placeholder (`filled`), with the nearest reply's `nearest_similarity`
+    /// and the reply's `copies`.
+    pub(super) fn signals(
+        &mut self,
+        view: &View<'_>,
+        ctx: &Context<'_>,
+        cover: &[Cover],
+        filled: &[bool],
+        copies: u32,
+        nearest_similarity: f64,
+    ) -> Signals {
+        let index = self.index;
+        let total_replies = view.total_replies();
+        let min_support = index.config.min_support;
+        let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
+        let mut signals = Signals {
+            copies,
+            nearest_similarity,
+            ..Signals::default()
+        };
+        let mut n = Counts::default();
+        let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
+        let log_groups = (1.0 + group_estimate(index.group_bits))
+            .ln()
+            .max(f64::MIN_POSITIVE);
+        let customer_stems = self.customer_stems(ctx);
+        // The first word of the customer's name (only its first bytes are read).
+        let name_key = ctx.customer_name.and_then(|name| {
+            let name = &name[..floor_char_boundary(name, MAX_NAME_BYTES)];
+            crate::normalize::tokenize(name).first().map(Token::key)
+        });
+        // What the index knows of each word, looked up for all of them first (their cache
+        // misses overlap).
+        let word_stats: Vec<crate::index::WordStat> = self
+            .b
+            .tokens
+            .iter()
+            .map(|t| match t.kind() {
+                TokenKind::Word => index.word(t.key()),
+                TokenKind::Slot(_) => Default::default(),
+            })
+            .collect();
+        for (((t, c), &filled), &word) in
+            self.b.tokens.iter().zip(cover).zip(filled).zip(&word_stats)
+        {
+            if !filled && (t.slot() == Some(Slot::Name) || Some(t.key()) == name_key) {
+                signals.named = true;
+            }
+            if !counted(t) || filled {
+                continue;
+            }
+            n.tokens += 1;
+            n.boiler += usize::from(c.archive >= min_support);
+            n.support += (1.0 + c.archive as f64).ln() / log_n;
+            n.stock += usize::from(c.stock);
+            match t.kind() {
+                TokenKind::Slot(Slot::Number | Slot::Date | Slot::Email) => {
+                    n.specific += 1;
+                    if customer_stems.binary_search(&t.stem()).is_ok() {
+                        n.echo_sum += log_n;
+                    }
+                }
+                TokenKind::Slot(_) => {}
+                TokenKind::Word => {
+                    let mut word = view.word(t.key(), word);
+                    if word.replies == word.stock {
+                        // Only stock replies (or none) use the word: no archive group does.
+                        word.groups = 0;
+                    }
+                    n.words += 1;
+                    n.common += ((1 + word.replies) as f64).ln() / log_n;
+                    n.spread += (1.0 + word.group_estimate()).ln() / log_groups;
+                    n.novel += usize::from(word.replies == 0);
+                    n.rare += usize::from(word.replies <= RARE);
+                    n.generic += usize::from(word.stock > 0);
+                    n.specific += usize::from(t.is_proper() && word.stock == 0);
+                    n.content += usize::from(is_content(&word, total_replies));
+                    let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
+                    n.weight += idf;
+                    if customer_stems.binary_search(&t.stem()).is_ok() {
+                        n.echo += idf;
+                        n.echo_sum += idf;
+                    }
+                }
+            }
+        }
+        let frac = |num: usize, den: usize| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        let mean = |sum: f64, den: usize| {
+            if den == 0 {
+                1.0
+            } else {
+                (sum / den as f64).clamp(0.0, 1.0)
+            }
+        };
+        let (weakest, strongest) = self.sentence_genericness(cover, filled, min_support);
+        signals.weakest_sentence = weakest;
+        signals.strongest_sentence = strongest;
+        signals.tokens = n.tokens;
+        signals.boilerplate = frac(n.boiler, n.tokens);
+        signals.stock = frac(n.stock, n.tokens);
+        signals.commonness = mean(n.common, n.words);
+        signals.spread = mean(n.spread, n.words);
+        signals.generic = frac(n.generic, n.words);
+        signals.novelty = frac(n.novel, n.words);
+        signals.rare = frac(n.rare, n.words);
+        signals.specific = frac(n.specific, n.tokens);
+        signals.echoed = n.echo_sum / log_n;
+        signals.support = mean(n.support, n.tokens);
+        (signals.answered, signals.ignored) = self.answered(view, ctx.customer_message.is_some());
+        signals.content_words = n.content;
+        signals.echo = if n.weight > 0.0 {
+            (n.echo / n.weight).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        signals
+    }
+
+    /// The sorted word stems of the customer's message.
+    pub(super) fn customer_stems(&mut self, ctx: &Context<'_>) -> Vec<u32> {
+        self.b.customer_tokens.clear();
+        let Some(message) = ctx.customer_message else {
+            return Vec::new();
+        };
+        let (message, _) = capped(message);
+        tokenize_into(message, &mut self.b.scratch, &mut self.b.customer_tokens);
+        let mut keys: Vec<u32> = self
+            .b
+            .customer_tokens
+            .iter()
+            .filter(|t| !matches!(t.slot(), Some(Slot::User | Slot::Url | Slot::Signature)))
+            .map(Token::stem)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// Which tokens of the reply fill a placeholder of the macro of cluster `macro_cluster`
+    /// (none without a macro): tokens the alignment leaves unmatched opposite a slot of it.
+    pub(super) fn filled_by_macro(&self, macro_cluster: Option<u32>) -> Vec<bool> {
+        let mut filled = vec![false; self.b.tokens.len()];
+        let Some(macro_cluster) = macro_cluster else {
+            return filled;
+        };
+        let macro_keys = self.index.cluster_keys(macro_cluster);
+        let is_slot = |k: u32| crate::index::is_slot_key(k);
+        let mut pairs = Vec::new();
+        crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
+        let (mut prev_i, mut prev_j) = (0usize, 0usize);
+        for &(i, j) in &pairs {
+            // A token aligned with a placeholder fills it ("4417" for {{ticket.id}}).
+            filled[i] |= is_slot(macro_keys[j]);
+        }
+        for &(i, j) in pairs
+            .iter()
+            .chain(std::iter::once(&(self.b.keys.len(), macro_keys.len())))
+        {
+            if macro_keys[prev_j.min(macro_keys.len())..j.min(macro_keys.len())]
+                .iter()
+                .any(|&k| is_slot(k))
+            {
+                for f in &mut filled[prev_i..i.min(self.b.tokens.len())] {
+                    *f = true;
+                }
+            }
+            prev_i = i + 1;
+            prev_j = j + 1;
+        }
+        filled
+    }
+
+    /// The boilerplate fraction of the least and of the most generic sentence (sentences of
+    /// handles, names and sign-offs alone are skipped).
+    fn sentence_genericness(
+        &self,
+        cover: &[Cover],
+        filled: &[bool],
+        min_support: u32,
+    ) -> (f64, f64) {
+        let (mut weakest, mut strongest) = (f64::INFINITY, 0.0f64);
+        let (mut boiler, mut total) = (0usize, 0usize);
+        let mut close = |boiler: usize, total: usize| {
+            if total > 0 {
+                let g = boiler as f64 / total as f64;
+                weakest = weakest.min(g);
+                strongest = strongest.max(g);
+            }
+        };
+        for ((t, c), &filled) in self.b.tokens.iter().zip(cover).zip(filled) {
+            if t.starts_sentence() {
+                close(boiler, total);
+                (boiler, total) = (0, 0);
+            }
+            if filled || matches!(t.slot(), Some(s) if s.is_mechanics()) {
+                continue;
+            }
+            total += 1;
+            boiler += usize::from(c.is_boilerplate(min_support));
+        }
+        close(boiler, total);
+        if weakest.is_infinite() {
+            (0.0, 0.0)
+        } else {
+            (weakest, strongest)
+        }
+    }
+
+    /// The rarity-weighted fraction of the customer's words (by stem) that the reply takes up,
+    /// and the number of the customer's content words it does not take up (`None` without a
+    /// customer message).
+    fn answered(&self, view: &View<'_>, given: bool) -> (f64, Option<usize>) {
+        let total_replies = view.total_replies();
+        let mut reply_stems: Vec<u32> = self.b.tokens.iter().map(Token::stem).collect();
+        reply_stems.sort_unstable();
+        // The customer's distinct words by stem, each with the form it first appears in.
+        let mut words: Vec<(u32, u32)> = self
+            .b
+            .customer_tokens
+            .iter()
+            .filter(|t| t.kind() == TokenKind::Word)
+            .map(|t| (t.stem(), t.key()))
+            .collect();
+        words.sort_by_key(|&(stem, _)| stem);
+        words.dedup_by_key(|&mut (stem, _)| stem);
+        let (mut hit, mut all, mut ignored) = (0.0, 0.0, 0);
+        // Numbers, dates and e-mail addresses are details too (an order number, a time).
+        let mut details: Vec<u32> = self
+            .b
+            .customer_tokens
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.kind(),
+                    TokenKind::Slot(Slot::Number | Slot::Date | Slot::Email)
+                )
+            })
+            .map(Token::stem)
+            .collect();
+        details.sort_unstable();
+        details.dedup();
+        ignored += details
+            .iter()
+            .filter(|stem| reply_stems.binary_search(stem).is_err())
+            .count();
+        for (stem, key) in words {
+            let word = view.word(key, self.index.word(key));
+            let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
+            all += idf;
+            if reply_stems.binary_search(&stem).is_ok() {
+                hit += idf;
+            } else if is_content(&word, total_replies) {
+                ignored += 1;
+            }
+        }
+        let answered = if all > 0.0 {
+            (hit / all).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        (answered, given.then_some(ignored))
+    }
+}
