@@ -753,13 +753,13 @@ fn thresholds_are_flags_and_errors_name_their_cause_once() {
         (Some("canned"), Some(1))
     );
     let o = cannery(
-        &["lint", "--format", "json", "--canned-at", "0.99", draft],
+        &["lint", "--format", "json", "--canned-at", "1", draft],
         None,
     );
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(
         (v["verdict"].as_str(), v["fail_at"].as_f64()),
-        (Some("personal"), Some(0.99))
+        (Some("personal"), Some(1.0))
     );
     assert_eq!(o.status.code(), Some(0), "--fail-at follows --canned-at");
     let o = cannery(
@@ -768,7 +768,7 @@ fn thresholds_are_flags_and_errors_name_their_cause_once() {
             "--format",
             "json",
             "--canned-at",
-            "0.99",
+            "1",
             "--fail-at",
             "0.5",
             draft,
