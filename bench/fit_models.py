@@ -172,6 +172,10 @@ for where in SETTINGS:
 known = [np.log1p(r["signals"]["ignored"]) for r, t in zip(rows, train) if t and r["signals"]["ignored"] is not None]
 print("\n// ln(1 + ignored) over the training replies with a customer message:")
 print("const IGNORED_UNKNOWN: f64 = %.4f;" % np.mean(known))
+if args.mode == "semantic":
+    print("// The semantic signals of the message over the training replies (all have one):")
+    for name, const in [("semantic_message", "MESSAGE_UNKNOWN"), ("semantic_echo", "ECHO_UNKNOWN")]:
+        print("const %s: f64 = %.4f;" % (const, np.mean(X[train][:, names.index(name)])))
 suffix = "" if args.mode == "lexical" else "_SEMANTIC"
 for name, m in fitted.items():
     weights = m.coef_[0] / std

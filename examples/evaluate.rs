@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --features serde --example evaluate -- \
-//!     [--data ../shared/data] [--signals FILE] \
+//!     [--data ../shared/data] [--signals FILE] [--model DIR] \
 //!     [--floor-canned2 AUC] [--floor-canned1 AUC] [--floor-specific AUC]
 //! ```
 //!
@@ -14,7 +14,8 @@
 //! 0, and of `personalisation` for `specific`. With floors it exits 1 when a figure of the
 //! archive setting's dev set falls below its floor (the CI quality gate). `--signals FILE` writes
 //! each item's setting, set, labels, signals and model features (by name, as
-//! `bench/fit_models.py` reads them) as JSON lines.
+//! `bench/fit_models.py` reads them) as JSON lines. `--model DIR` (with the `semantic` feature)
+//! builds both indexes with that sentence encoder: the reports are semantic.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -26,6 +27,7 @@ struct Row {
     id: String,
     brand: Option<String>,
     text: String,
+    message: Option<String>,
 }
 
 fn read_jsonl(path: &str) -> Result<Vec<Value>, String> {
@@ -67,6 +69,19 @@ fn auc(scores: &[(f64, bool)]) -> f64 {
     wins / (pos.len() * neg.len()) as f64
 }
 
+/// Builds with the sentence encoder in `dir` (the `semantic` feature).
+#[cfg(feature = "semantic")]
+fn attach(builder: &mut cannery::IndexBuilder, dir: &str) -> Result<(), String> {
+    let encoder = cannery::Encoder::load(dir).map_err(|e| e.to_string())?;
+    builder.encoder(encoder);
+    Ok(())
+}
+
+#[cfg(not(feature = "semantic"))]
+fn attach(_: &mut cannery::IndexBuilder, _: &str) -> Result<(), String> {
+    Err("--model needs the semantic feature: cargo run --features serde,semantic ...".into())
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(true) => ExitCode::SUCCESS,
@@ -81,6 +96,7 @@ fn main() -> ExitCode {
 fn run() -> Result<bool, String> {
     let mut data = "../shared/data".to_string();
     let mut signals_path = None;
+    let mut model_dir: Option<String> = None;
     let mut floors = [None::<f64>; 3];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -88,6 +104,7 @@ fn run() -> Result<bool, String> {
         match arg.as_str() {
             "--data" => data = value()?,
             "--signals" => signals_path = Some(value()?),
+            "--model" => model_dir = Some(value()?),
             "--floor-canned2" => floors[0] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             "--floor-canned1" => floors[1] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             "--floor-specific" => floors[2] = Some(value()?.parse().map_err(|e| format!("{e}"))?),
@@ -100,6 +117,7 @@ fn run() -> Result<bool, String> {
             id: field(v, "id").unwrap_or_default(),
             brand: field(v, "brand"),
             text: field(v, "text").unwrap_or_default(),
+            message: field(v, "in_reply_to_text"),
         })
         .collect();
     let sets = [
@@ -107,13 +125,20 @@ fn run() -> Result<bool, String> {
         ("dev", read_jsonl(&format!("{data}/labels-dev.jsonl"))?),
     ];
 
+    let mut builder = Index::builder();
+    if let Some(dir) = &model_dir {
+        attach(&mut builder, dir)?;
+    }
     let t0 = std::time::Instant::now();
-    let archive = Index::builder().build(rows.iter().map(|r| {
-        let reply = Reply::new(&r.id, &r.text);
-        match &r.brand {
-            Some(b) => reply.group(b),
-            None => reply,
+    let archive = builder.build(rows.iter().map(|r| {
+        let mut reply = Reply::new(&r.id, &r.text);
+        if let Some(b) = &r.brand {
+            reply = reply.group(b);
         }
+        if let Some(m) = &r.message {
+            reply = reply.message(m);
+        }
+        reply
     }));
     println!(
         "corpus {} replies ({} distinct after masking), built in {:.2?}",
@@ -123,7 +148,7 @@ fn run() -> Result<bool, String> {
     );
     // Each labelled reply is scored in two settings: against the archive with itself left out,
     // and against the built-in stock corpus alone (a lint with no archive).
-    let settings = [("archive", archive), ("stock", Index::stock())];
+    let settings = [("archive", archive), ("stock", builder.build([]))];
 
     let mut out = match &signals_path {
         Some(p) => Some(std::fs::File::create(p).map_err(|e| format!("cannot create {p}: {e}"))?),

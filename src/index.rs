@@ -73,6 +73,7 @@ pub const STOCK_GROUP: &str = "cannery:stock";
 /// assert_eq!(reply.id, "42");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reply<'a> {
     /// The reply's id, passed through to reports (ids need not be unique; leave-one-out scoring
     /// by id leaves out the first reply with that id).
@@ -84,6 +85,9 @@ pub struct Reply<'a> {
     /// When the reply was sent, in seconds since the Unix epoch (for the first and last use of
     /// a template).
     pub time: Option<i64>,
+    /// The customer's message the reply answers: an index built with a sentence encoder keeps
+    /// the statistics of its customer messages' vectors (see the `semantic` feature).
+    pub message: Option<&'a str>,
 }
 
 impl<'a> Reply<'a> {
@@ -99,6 +103,7 @@ impl<'a> Reply<'a> {
             text,
             group: None,
             time: None,
+            message: None,
         }
     }
 
@@ -121,6 +126,17 @@ impl<'a> Reply<'a> {
     /// ```
     pub fn time(mut self, time: i64) -> Self {
         self.time = Some(time);
+        self
+    }
+
+    /// The same reply, answering the customer's `message`.
+    ///
+    /// ```
+    /// let r = cannery::Reply::new("1", "Thanks!").message("my parcel is late");
+    /// assert_eq!(r.message, Some("my parcel is late"));
+    /// ```
+    pub fn message(mut self, message: &'a str) -> Self {
+        self.message = Some(message);
         self
     }
 }
@@ -226,6 +242,9 @@ fn unit_or(x: f64, default: f64) -> f64 {
 pub struct IndexBuilder {
     config: Config,
     threads: usize,
+    /// The sentence encoder a build embeds its replies with.
+    #[cfg(feature = "semantic")]
+    pub(crate) encoder: Option<crate::Encoder>,
 }
 
 impl Default for IndexBuilder {
@@ -233,6 +252,8 @@ impl Default for IndexBuilder {
         IndexBuilder {
             config: Config::default(),
             threads: 1,
+            #[cfg(feature = "semantic")]
+            encoder: None,
         }
     }
 }
@@ -397,6 +418,10 @@ impl IndexBuilder {
             scratch: Scratch::default(),
             tokens: Vec::new(),
             threads: self.threads,
+            #[cfg(feature = "semantic")]
+            encoder: self.encoder.clone(),
+            #[cfg(feature = "semantic")]
+            messages: Vec::new(),
         };
         if self.config.stock_corpus {
             for (n, text) in STOCK_REPLIES.iter().enumerate() {
@@ -427,6 +452,12 @@ pub struct IndexWriter {
     tokens: Vec<Token>,
     /// Threads that tokenize an [`add_batch`](Self::add_batch).
     threads: usize,
+    /// The encoder that embeds the replies at [`finish`](Self::finish), and the first customer
+    /// messages, whose vectors' statistics it keeps.
+    #[cfg(feature = "semantic")]
+    encoder: Option<crate::Encoder>,
+    #[cfg(feature = "semantic")]
+    messages: Vec<String>,
 }
 
 impl std::fmt::Debug for IndexWriter {
@@ -445,6 +476,7 @@ impl IndexWriter {
     /// writer.add(cannery::Reply::new("1", "Please DM us."));
     /// ```
     pub fn add(&mut self, reply: Reply<'_>) {
+        self.note_message(&reply);
         tokenize_capped(reply.text, &mut self.scratch, &mut self.tokens);
         self.inner.add(
             reply.id,
@@ -503,6 +535,7 @@ impl IndexWriter {
         });
         for (chunk, keyed) in replies.chunks(part).zip(&keyed) {
             for (i, reply) in chunk.iter().enumerate() {
+                self.note_message(reply);
                 let keys = &keyed.keys[keyed.ends[i]..keyed.ends[i + 1]];
                 self.inner
                     .add_keys(reply.id, reply.text, reply.group, keys, false);
@@ -551,9 +584,26 @@ impl IndexWriter {
     /// ```
     pub fn finish(mut self) -> Index {
         self.inner.freeze();
+        #[cfg(feature = "semantic")]
+        if let Some(encoder) = &self.encoder {
+            crate::semantic::finish_build(&mut self.inner, encoder, &self.messages);
+        }
         Index {
             inner: Arc::new(self.inner),
         }
+    }
+
+    /// Keeps a reply's customer message for the statistics of a build with an encoder (the
+    /// first [`MAX_MESSAGES`](crate::semantic::MAX_MESSAGES) of them).
+    fn note_message(&mut self, reply: &Reply<'_>) {
+        #[cfg(feature = "semantic")]
+        if let (Some(_), Some(message)) = (&self.encoder, reply.message) {
+            if self.messages.len() < crate::semantic::MAX_MESSAGES {
+                self.messages
+                    .push(crate::normalize::capped(message).0.to_string());
+            }
+        }
+        let _ = reply;
     }
 }
 
@@ -809,7 +859,15 @@ impl Index {
         let (replies_before, clusters_before) = (inner.reply_cluster.len(), inner.clusters.len());
         let mut scratch = Scratch::default();
         let mut tokens = Vec::new();
+        #[cfg(feature = "semantic")]
+        let mut messages: Vec<String> = Vec::new();
         for reply in replies {
+            #[cfg(feature = "semantic")]
+            if let (Some(_), Some(_), Some(message)) =
+                (&inner.encoder, &inner.semantic, reply.message)
+            {
+                messages.push(crate::normalize::capped(message).0.to_string());
+            }
             tokenize_capped(reply.text, &mut scratch, &mut tokens);
             inner.add(
                 reply.id,
@@ -821,6 +879,13 @@ impl Index {
             );
         }
         inner.settle();
+        // The new replies' vectors and their customer messages', with an encoder attached.
+        #[cfg(feature = "semantic")]
+        if let Some(encoder) = inner.encoder.clone() {
+            crate::semantic::embed_clusters(inner, &encoder, clusters_before);
+            let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
+            crate::semantic::embed_messages(inner, &encoder, &messages, false);
+        }
         let Some(roots) = roots else { return };
         let roots = inner.carry_roots(roots);
         if let Some(families) = families {
@@ -861,8 +926,10 @@ impl Index {
     /// The stock corpus is taken once: `other`'s stock replies are skipped.
     ///
     /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), changing nothing,
-    /// when the two were built with different shingle sizes, or one with the stock corpus and
-    /// the other without it (their merge would be neither).
+    /// when the two were built with different shingle sizes, one with the stock corpus and the
+    /// other without it (their merge would be neither), or with different sentence encoders (or
+    /// one with and one without: their vectors would not compare). Vectors and customer
+    /// message statistics merge with the replies.
     ///
     /// ```
     /// use cannery::{Index, Reply};
@@ -895,6 +962,12 @@ impl Index {
                 ),
             ));
         }
+        if let Some(why) = crate::semantic::store::SemanticStore::mismatch(
+            self.inner.semantic.as_ref(),
+            other.inner.semantic.as_ref(),
+        ) {
+            return Err(crate::Error::new(crate::ErrorKind::InvalidInput, why));
+        }
         let skip_stock = self.inner.config.stock_corpus;
         let inner = Arc::make_mut(&mut self.inner);
         let o = &other.inner;
@@ -910,7 +983,7 @@ impl Index {
             let reference = o.is_reference(reply as u32);
             let cluster = o.reply_cluster[reply];
             let group_name = (group != NO_GROUP).then(|| o.groups.get(group as usize));
-            inner.add_keys(
+            let (merged, new) = inner.add_keys(
                 o.ids.get(reply),
                 o.texts.get(o.reply_cluster[reply] as usize),
                 group_name,
@@ -918,6 +991,12 @@ impl Index {
                 reference,
             );
             inner.record_time(o.time_of(reply as u32));
+            if let (true, Some(mine), Some(theirs)) = (new, &mut inner.semantic, &o.semantic) {
+                mine.copy(merged as usize, theirs, cluster as usize);
+            }
+        }
+        if let (Some(mine), Some(theirs)) = (&mut inner.semantic, &o.semantic) {
+            mine.merge_messages(theirs);
         }
         inner.truncated += o.truncated;
         inner.scopes.clear();
@@ -1095,6 +1174,12 @@ pub(crate) struct Inner {
     pub(crate) truncated: u64,
     /// The tenant scopes built so far (see [`Index::scope`]).
     pub(crate) scopes: crate::scope::Scopes,
+    /// The vectors of the clusters and the customer messages' statistics, when the index was
+    /// built with a sentence encoder (a slot for every cluster).
+    pub(crate) semantic: Option<crate::semantic::store::SemanticStore>,
+    /// The sentence encoder attached, which reports embed the draft and its message with.
+    #[cfg(feature = "semantic")]
+    pub(crate) encoder: Option<crate::Encoder>,
 }
 
 /// The groups of the reference replies (the stock corpus, imported macros) of an index;
@@ -1142,6 +1227,9 @@ impl Inner {
             shingles_pending: false,
             truncated: 0,
             scopes: Default::default(),
+            semantic: None,
+            #[cfg(feature = "semantic")]
+            encoder: None,
         }
     }
 
@@ -1229,6 +1317,28 @@ impl Inner {
         (self.groups.get(g as usize) == name).then_some(g)
     }
 
+    /// The reference clusters (stock corpus, macros) and the sum of the archive replies'
+    /// vectors, of an index with a sentence encoder's vectors (empty without).
+    #[cfg_attr(not(feature = "semantic"), allow(dead_code))]
+    pub(crate) fn semantic_clusters(&self) -> (&[u32], &[f64]) {
+        let Some(store) = &self.semantic else {
+            return (&[], &[]);
+        };
+        let (references, sum) = store.derived_clusters(|store| {
+            let mut references = Vec::new();
+            let mut sum = vec![0.0; store.dimensions];
+            for (c, cluster) in self.clusters.iter().enumerate() {
+                if self.cluster_stock[c] {
+                    references.push(c as u32);
+                } else if !store.is_missing(c) {
+                    store.accumulate(c, f64::from(cluster.count), &mut sum);
+                }
+            }
+            (references, sum)
+        });
+        (references, sum)
+    }
+
     /// The shingle records of many hashes, in their order (see [`ShingleTable::get_many`]).
     pub(crate) fn shingles_of(&self, hashes: &[u64], out: &mut Vec<Option<ShingleStat>>) {
         self.shingles.get_many(hashes, out);
@@ -1280,7 +1390,8 @@ impl Inner {
             .filter(|&t| t != NO_TIME)
     }
 
-    /// Adds one reply given its token keys.
+    /// Adds one reply given its token keys; returns its cluster and whether the reply started
+    /// it.
     pub(crate) fn add_keys(
         &mut self,
         id: &str,
@@ -1288,7 +1399,7 @@ impl Inner {
         group: Option<&str>,
         keys: &[u32],
         stock: bool,
-    ) {
+    ) -> (u32, bool) {
         let reply = self.reply_cluster.len() as u32;
         // The text as indexed (its keys are those of this part: `tokenize_capped`).
         let (text, cut) = capped(text);
@@ -1324,6 +1435,10 @@ impl Inner {
                 self.keys.extend_from_slice(keys);
                 self.texts.push(text);
                 self.cluster_lookup.insert_first(seq, c);
+                if let Some(semantic) = &mut self.semantic {
+                    // Its vector, if an encoder is attached, is set by the caller.
+                    semantic.push(None);
+                }
                 (c, true)
             }
         };
@@ -1331,6 +1446,9 @@ impl Inner {
             let c = &mut self.clusters[cluster as usize];
             c.count += 1;
             c.last_reply = reply;
+        }
+        if let Some(semantic) = &mut self.semantic {
+            semantic.touch();
         }
         // Reply.
         self.ids.push(id);
@@ -1371,6 +1489,7 @@ impl Inner {
             stat.stock += u32::from(stock);
             stat.groups |= group_bit;
         }
+        (cluster, new_cluster)
     }
 }
 

@@ -85,6 +85,10 @@
 //!
 //! - `serde`: `Serialize`/`Deserialize` for [`Report`] and its parts, [`Config`], and [`Index`]
 //!   (as the bytes of [`Index::to_bytes`]).
+//! - `semantic`: a sentence encoder beside the n-grams (`Encoder`, `IndexBuilder::encoder`,
+//!   `Index::set_encoder`): reports add [`SemanticSignals`] and use the semantic models
+//!   ([`Mode::Semantic`]). It pulls in candle and Hugging Face's tokenizer.
+//! - `cli`: the `cannery` command.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -98,6 +102,7 @@ pub mod persist;
 mod report;
 mod scope;
 mod score;
+mod semantic;
 mod shingle;
 mod stock;
 mod table;
@@ -124,8 +129,12 @@ pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use macros::{strip_html, MACRO_GROUP};
 pub use normalize::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};
-pub use report::{Neighbour, OffsetConverter, Report, Signals, Span, Verdict};
+pub use report::{
+    Mode, Neighbour, OffsetConverter, Report, SemanticSignals, Signals, Span, Verdict,
+};
 pub use score::Context;
+#[cfg(feature = "semantic")]
+pub use semantic::Encoder;
 pub use shingle::shingles;
 pub use stock::stock_replies;
 pub use templates::{Template, TemplateMatch};
@@ -154,6 +163,8 @@ mod tests {
         assert_send_sync::<Neighbour>();
         assert_send_sync::<Signals>();
         assert_send_sync::<Verdict>();
+        assert_send_sync::<Mode>();
+        assert_send_sync::<SemanticSignals>();
         assert_send_sync::<Token>();
         assert_send_sync::<TokenKind>();
         assert_send_sync::<Slot>();

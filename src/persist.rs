@@ -1,13 +1,13 @@
 //! Persistence: save and load an index in a versioned, checksummed binary format.
 //!
-//! # Format (version 4)
+//! # Format (version 5)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `CANNERY\x1A` |
 //! | 4 | format version, little-endian `u32` |
 //! | 8 | payload length, little-endian `u64` |
-//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts, then the verdict thresholds (two `f64`) and the number of replies cut at [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) (`u64`) |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts, then the verdict thresholds (two `f64`) and the number of replies cut at [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) (`u64`), then a flag and, when set, the sentence encoder's vectors (its name and fingerprint, the dimensions, each cluster's scale and `i8` values) and the customer messages' statistics, the index's own and the built-in ones (each a flag, then count, sums, sums of products) |
 //! | 8 | XXH3-64 of the payload, little-endian |
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
@@ -21,9 +21,10 @@
 //! lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
 //! first report after a load does not mine them, and so are the texts of the templates (rendered
-//! by aligning every member of a family), so that no report renders one. Version 3 files, without
-//! the verdict thresholds (they load with the defaults) and the count of cut replies, version 2
-//! files, without the texts either, and version 1 files, without the families either, still load.
+//! by aligning every member of a family), so that no report renders one. Version 4 files, without
+//! the semantic block, version 3 files, without the verdict thresholds either (they load with the
+//! defaults) and the count of cut replies, version 2 files, without the texts either, and version
+//! 1 files, without the families either, still load.
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
@@ -49,12 +50,13 @@ use crate::index::{
     str_key, Cluster, Config, Index, Inner, Record, ShingleTable, StrArena, WordStat, NO_GROUP,
 };
 use crate::keymap::KeyMap;
+use crate::semantic::store::MessageStats;
 use crate::shingle::sequence_key;
 use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest format version this build reads (version 1 lacks the mined families, version 2
 /// their texts).
@@ -498,6 +500,29 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
     w.u64(c.canned_at.to_bits());
     w.u64(c.personal_at.to_bits());
     w.u64(inner.truncated);
+    // Version 5: the sentence encoder's vectors and the customer messages' statistics, if any.
+    match &inner.semantic {
+        None => w.u8(0),
+        Some(store) => {
+            w.u8(1);
+            w.bytes(store.model.as_bytes());
+            w.u64(store.fingerprint);
+            w.u32(store.dimensions as u32);
+            w.u32s(store.scales().iter().map(|s| s.to_bits()));
+            w.bytes(&store.values().iter().map(|&v| v as u8).collect::<Vec<u8>>());
+            for stats in [Some(&store.messages), store.builtin.as_ref()] {
+                match stats {
+                    None => w.u8(0),
+                    Some(stats) => {
+                        w.u8(1);
+                        w.u64(stats.count);
+                        w.u64s(stats.sum.iter().map(|x| x.to_bits()));
+                        w.u64s(stats.outer.iter().map(|x| x.to_bits()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -854,6 +879,61 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
             "a verdict threshold is outside [0, 1]",
         )?;
     }
+    let semantic = if version >= 5 && r.u8()? == 1 {
+        let model = String::from_utf8(r.bytes("the sentence encoder's name")?.into_owned())
+            .map_err(|_| corrupt("the sentence encoder's name is not UTF-8"))?;
+        let fingerprint = r.u64()?;
+        let dimensions = r.u32()? as usize;
+        check(
+            (1..=4096).contains(&dimensions),
+            "the vectors' dimensions are out of range",
+        )?;
+        let scales: Vec<f32> = r
+            .u32s("the vectors' scales")?
+            .into_iter()
+            .map(f32::from_bits)
+            .collect();
+        let values: Vec<i8> = r.bytes("the vectors")?.iter().map(|&b| b as i8).collect();
+        let mut stats = |what: &'static str| -> Result<Option<MessageStats>, Error> {
+            if r.u8()? == 0 {
+                return Ok(None);
+            }
+            let count = r.u64()?;
+            let sum: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
+            let outer: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
+            check(
+                sum.len() == dimensions && outer.len() == dimensions * dimensions,
+                "the message statistics do not match the vectors' dimensions",
+            )?;
+            check(
+                sum.iter().chain(&outer).all(|x| x.is_finite()),
+                "the message statistics are not finite",
+            )?;
+            Ok(Some(MessageStats { count, sum, outer }))
+        };
+        let messages = stats("the message statistics")?
+            .ok_or_else(|| corrupt("the index's own message statistics are missing"))?;
+        let builtin = stats("the built-in message statistics")?;
+        check(
+            scales.len() == n_clusters && values.len() == n_clusters * dimensions,
+            "the vectors do not match the clusters",
+        )?;
+        check(
+            scales.iter().all(|s| s.is_finite() && *s >= 0.0),
+            "a vector's scale is not a finite positive number",
+        )?;
+        Some(crate::semantic::store::SemanticStore::of_parts(
+            model,
+            fingerprint,
+            dimensions,
+            scales,
+            values,
+            messages,
+            builtin,
+        ))
+    } else {
+        None
+    };
     check(r.left() == 0, "the payload has bytes after its last table")?;
     check(
         times.is_empty() || times.len() == ids.len(),
@@ -1009,6 +1089,7 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
         "more replies are counted as cut than the index holds",
     )?;
     inner.truncated = truncated;
+    inner.semantic = semantic;
     if let Some(roots) = roots {
         check(
             crate::templates::valid_roots(&roots, inner.clusters.len()),
@@ -1159,9 +1240,14 @@ mod tests {
                 agree(&wrap(&changed, FORMAT_VERSION), &what);
             }
         }
-        // Older versions: the payload without the thresholds and the count of cut replies
-        // (version 3), without the texts (version 2), and without the families.
-        let v3 = &payload[..payload.len() - V4_TRAILER];
+        // Older versions: the payload without the semantic flag (version 4), without the
+        // thresholds and the count of cut replies (version 3), without the texts (version 2),
+        // and without the families.
+        agree(
+            &wrap(&payload[..payload.len() - V5_TRAILER], 4),
+            "version 4",
+        );
+        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
         agree(&wrap(v3, 3), "version 3");
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
         agree(&wrap(v2, 2), "version 2");
@@ -1185,7 +1271,7 @@ mod tests {
         );
         // A threshold outside [0, 1] under a valid checksum.
         let mut payload = payload_of(&index.inner);
-        let at = payload.len() - V4_TRAILER;
+        let at = payload.len() - V5_TRAILER - V4_TRAILER;
         payload[at..at + 8].copy_from_slice(&1.5f64.to_bits().to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("threshold"), "{err}");
@@ -1193,8 +1279,8 @@ mod tests {
         assert!(Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).is_err());
         // More cut replies than replies.
         let mut payload = payload_of(&index.inner);
-        let at = payload.len() - 8;
-        payload[at..].copy_from_slice(&1000u64.to_le_bytes());
+        let at = payload.len() - V5_TRAILER - 8;
+        payload[at..at + 8].copy_from_slice(&1000u64.to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("cut"), "{err}");
     }
@@ -1232,7 +1318,7 @@ mod tests {
 
         // Family roots that are not roots (the last root is before the template texts).
         let mut payload = payload_of(&index.inner);
-        let last = payload.len() - V4_TRAILER - texts_table_len(&index) - 4;
+        let last = payload.len() - V5_TRAILER - V4_TRAILER - texts_table_len(&index) - 4;
         payload[last..last + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
@@ -1307,6 +1393,10 @@ mod tests {
     /// count of cut replies.
     const V4_TRAILER: usize = 24;
 
+    /// The size of what version 5 appends to a version 4 payload for an index without a
+    /// sentence encoder: the flag that says so.
+    const V5_TRAILER: usize = 1;
+
     /// The size of the template-texts table at the end of a version 3 payload.
     fn texts_table_len(index: &Index) -> usize {
         let at = index.config().min_support;
@@ -1345,14 +1435,16 @@ mod tests {
         let mut strict = index.clone();
         strict.set_verdict_thresholds(0.9, 0.4);
         let payload = payload_of(&strict.inner);
-        let v3 = &payload[..payload.len() - V4_TRAILER];
+        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
         let older = Index::from_bytes(&wrap(v3, 3)).unwrap();
         assert_eq!(older.config(), index.config());
+        let v4 = &payload[..payload.len() - V5_TRAILER];
         assert_eq!(
-            Index::from_bytes(&wrap(&payload, 4)).unwrap().config(),
+            Index::from_bytes(&wrap(v4, 4)).unwrap().config(),
             strict.config()
         );
         assert!(Index::from_bytes(&wrap(v3, 4)).is_err());
+        assert!(Index::from_bytes(&wrap(v4, 5)).is_err());
 
         // Version 2: the same tables without the template texts; they are rendered on first use.
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
@@ -1386,7 +1478,7 @@ mod tests {
         let index = sample();
         let at = index.config().min_support;
         let payload = payload_of(&index.inner);
-        let v3 = &payload[..payload.len() - V4_TRAILER];
+        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
         let mut forged = v3[..v3.len() - texts_table_len(&index)].to_vec();
         forged.extend_from_slice(&0u64.to_le_bytes()); // no text bytes
         forged.extend_from_slice(&0u64.to_le_bytes()); // no texts

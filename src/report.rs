@@ -64,6 +64,7 @@ impl std::fmt::Display for Verdict {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Span {
     /// Byte range into the scored text.
     pub bytes: Range<usize>,
@@ -90,6 +91,7 @@ pub struct Span {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Neighbour {
     /// The id of a reply of the nearest cluster (its first, unless that one was left out).
     pub id: String,
@@ -100,6 +102,65 @@ pub struct Neighbour {
     pub count: u32,
     /// The text of the cluster's first reply, as it was sent.
     pub text: String,
+}
+
+/// How a report was scored: by the n-gram signals alone, or with a sentence encoder's too.
+///
+/// ```
+/// use cannery::{Index, Context, Mode};
+/// assert_eq!(Index::stock().score("Thanks!", &Context::new()).mode, Mode::Lexical);
+/// assert_eq!(Mode::Semantic.as_str(), "semantic");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Mode {
+    /// The n-gram signals and the lexical models.
+    Lexical,
+    /// The n-gram and the sentence encoder's signals, and the semantic models (an index with
+    /// an encoder attached: the `semantic` feature).
+    Semantic,
+}
+
+impl Mode {
+    /// The mode's name: `lexical` or `semantic`.
+    ///
+    /// ```
+    /// assert_eq!(cannery::Mode::Lexical.as_str(), "lexical");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Lexical => "lexical",
+            Mode::Semantic => "semantic",
+        }
+    }
+}
+
+/// What a sentence encoder tells of a reply (see the `semantic` feature): cosines of unit
+/// vectors, in [-1, 1].
+///
+/// ```
+/// let s = cannery::SemanticSignals::default();
+/// assert!(s.echo.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct SemanticSignals {
+    /// The cosine of the reply and the customer's message (`None` without one).
+    pub message: Option<f64>,
+    /// How much better the reply matches its own message than customer messages at large, in
+    /// standard deviations: `(r·m - r·μ) / sqrt(rᵀΣr)` with μ and Σ the mean and covariance of
+    /// the index's customer messages' vectors (`None` without a message).
+    pub echo: Option<f64>,
+    /// The highest cosine with the past replies the n-grams found nearest (0 with none).
+    pub nearest: f64,
+    /// The highest cosine with the reference replies: the stock corpus and imported macros, so
+    /// that a paraphrased stock reply is seen (0 with none).
+    pub stock: f64,
+    /// The cosine with the centroid of the archive's replies (0 with none).
+    pub centroid: f64,
 }
 
 /// The measurements behind a report's scores, for researchers and for explaining a verdict.
@@ -113,6 +174,7 @@ pub struct Neighbour {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Signals {
     /// Tokens considered (words and content slots such as URLs and numbers).
     pub tokens: usize,
@@ -164,6 +226,8 @@ pub struct Signals {
     pub copies: u32,
     /// Whether the reply addresses the customer by name.
     pub named: bool,
+    /// The sentence encoder's signals, in the semantic mode.
+    pub semantic: Option<SemanticSignals>,
 }
 
 /// The full report of [`Index::score`](crate::Index::score).
@@ -178,6 +242,7 @@ pub struct Signals {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Report {
     /// How canned the reply is, in [0, 1]: boilerplate phrases, near-copies of past replies,
     /// stock phrasing and generic wording.
@@ -198,6 +263,8 @@ pub struct Report {
     /// Whether the text was longer than [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) and only its
     /// beginning was scored.
     pub truncated: bool,
+    /// How it was scored: lexically, or with a sentence encoder too.
+    pub mode: Mode,
 }
 
 /// Converts byte offsets of `text` into character and UTF-16 offsets, for any number of offsets

@@ -181,6 +181,13 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
     let in_scope = |group: u32| references.contains(group) || ScopeKey::from(group) == key;
     let mut scope = Inner::new(inner.config.clone());
     scope.shingles_pending = true;
+    // The vectors come with the replies; the customer messages' statistics are the whole
+    // index's (aggregates of vectors, nothing of any message).
+    scope.semantic = inner.semantic.as_ref().map(|s| s.with_messages_of());
+    #[cfg(feature = "semantic")]
+    {
+        scope.encoder = inner.encoder.clone();
+    }
     for reply in 0..inner.reply_cluster.len() {
         let group = inner.reply_group[reply];
         if !in_scope(group) {
@@ -195,7 +202,7 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
             std::borrow::Cow::Owned(masked(text))
         };
         let group_name = (group != NO_GROUP).then(|| inner.groups.get(group as usize));
-        scope.add_keys(
+        let (scoped, new) = scope.add_keys(
             inner.ids.get(reply),
             &text,
             group_name,
@@ -203,6 +210,9 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
             references.contains(group),
         );
         scope.record_time(inner.time_of(reply as u32));
+        if let (true, Some(mine), Some(whole)) = (new, &mut scope.semantic, &inner.semantic) {
+            mine.copy(scoped as usize, whole, cluster as usize);
+        }
     }
     scope.freeze();
     Index {

@@ -94,6 +94,7 @@ const MAX_ALIGN: usize = 256;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Template {
     /// The template's rank, from 1 (the most used), stable for a given index.
     pub id: usize,
@@ -133,6 +134,7 @@ pub struct Template {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct TemplateMatch {
     /// The template's id (its rank in [`Index::templates`] with the index's `min_support`).
     pub id: usize,

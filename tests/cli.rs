@@ -820,6 +820,7 @@ fn readme_examples_print_what_the_readme_shows() {
         }
         let o = Command::new(env!("CARGO_BIN_EXE_cannery"))
             .args(&args)
+            .env_remove("CANNERY_MODEL")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();

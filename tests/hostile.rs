@@ -102,6 +102,7 @@ fn an_output_that_is_an_input_is_refused_and_nothing_is_written() {
         .unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_cannery"))
         .args(["score", "--input", &corpus])
+        .env_remove("CANNERY_MODEL")
         .stdout(out)
         .output()
         .unwrap();
@@ -694,6 +695,7 @@ fn rows_in_flight_are_bounded_by_bytes_not_by_count() {
     }
     drop(out);
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_cannery"))
+        .env_remove("CANNERY_MODEL")
         .args([
             "score",
             "--input",

@@ -24,8 +24,9 @@ fuzz_target!(|data: &[u8]| {
     // The data as a payload with a valid header and checksum: the decoder's own checks (lengths,
     // cross-references between tables) must catch everything, without panicking.
     // Every readable version: 1 (families mined on use), 2 (families saved, template texts
-    // rendered on use), 3 (texts saved, default verdict thresholds) and the current one.
-    for version in [1, 2, 3, cannery::persist::FORMAT_VERSION] {
+    // rendered on use), 3 (texts saved, default verdict thresholds), 4 (no semantic block) and
+    // the current one.
+    for version in [1, 2, 3, 4, cannery::persist::FORMAT_VERSION] {
         let mut wrapped = b"CANNERY\x1a".to_vec();
         wrapped.extend_from_slice(&version.to_le_bytes());
         wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());

@@ -125,6 +125,10 @@ impl Scorer<'_> {
             verified.insert(at, candidate);
         }
         let best = verified.first().map(|v| (v.2, v.0));
+        // Every verified candidate, listed or not (the semantic stage compares the reply with
+        // them).
+        self.b.verified.clear();
+        self.b.verified.extend(verified.iter().map(|v| v.2));
         verified.truncate(wanted);
         // Every neighbour's id and text found before any is copied (their cache misses overlap).
         let found: Vec<(f64, u32, &str, &str)> = verified

@@ -21,7 +21,8 @@
 //! 1. `view`: the corpus as the report sees it, with a left-out reply taken away once;
 //! 2. `cover`: the reply's phrases looked up, and each token's most common phrase;
 //! 3. `candidates`: the nearest past replies (counted through `tally`), then the template;
-//! 4. `signals`: the measurements of the reply;
+//! 4. `signals`: the measurements of the reply, and `semantic`: a sentence encoder's (with the
+//!    `semantic` feature and an encoder attached);
 //! 5. `spans`: the boilerplate spans;
 //! 6. `model`: the features by name, and the scores.
 
@@ -29,6 +30,8 @@ mod candidates;
 mod context;
 mod cover;
 mod model;
+#[cfg(feature = "semantic")]
+mod semantic;
 mod signals;
 mod spans;
 mod tally;
@@ -140,6 +143,8 @@ struct Buffers {
     shared: Tally,
     /// The postings one report counts, gathered from their lists.
     postings: Vec<u32>,
+    /// The candidate clusters the last report verified, best first.
+    verified: Vec<u32>,
 }
 
 thread_local! {
@@ -206,12 +211,22 @@ impl<'i> Scorer<'i> {
         let template = matched.map(|m| m.template);
 
         // 4. The signals (the best verified candidate's similarity, listed or not: a report
-        // may list no neighbours).
-        let signals = self.signals(&view, ctx, &cover, &filled, copies, best_similarity);
+        // may list no neighbours), and a sentence encoder's if one is attached.
+        #[allow(unused_mut)]
+        let mut signals = self.signals(&view, ctx, &cover, &filled, copies, best_similarity);
+        #[cfg(feature = "semantic")]
+        {
+            signals.semantic = self.semantic(&view, reply, ctx);
+        }
 
         // 5. The spans; 6. the scores.
         let spans = self.spans(&view, reply, &cover, &stats);
         let (canned, personalisation) = model::scores(&signals);
+        let mode = if signals.semantic.is_some() {
+            crate::report::Mode::Semantic
+        } else {
+            crate::report::Mode::Lexical
+        };
         self.b.excluded_hashes = view.into_buffer();
         Report {
             canned,
@@ -222,6 +237,7 @@ impl<'i> Scorer<'i> {
             template,
             signals,
             truncated,
+            mode,
         }
     }
 }

@@ -104,7 +104,38 @@ const FEATURES: &[Feature] = &[
         name: "ln_ignored",
         value: |s| s.ignored.map_or(IGNORED_UNKNOWN, |n| (n as f64).ln_1p()),
     },
+    // The sentence encoder's (0 in the lexical mode, whose models do not use them).
+    Feature {
+        name: "semantic_message",
+        value: |s| semantic(s, |m| m.message.unwrap_or(MESSAGE_UNKNOWN)),
+    },
+    Feature {
+        name: "semantic_echo",
+        value: |s| semantic(s, |m| m.echo.unwrap_or(ECHO_UNKNOWN)),
+    },
+    Feature {
+        name: "semantic_nearest",
+        value: |s| semantic(s, |m| m.nearest),
+    },
+    Feature {
+        name: "semantic_stock",
+        value: |s| semantic(s, |m| m.stock),
+    },
+    Feature {
+        name: "semantic_centroid",
+        value: |s| semantic(s, |m| m.centroid),
+    },
 ];
+
+/// A semantic signal, or 0 in the lexical mode.
+fn semantic(s: &Signals, value: impl Fn(&crate::report::SemanticSignals) -> f64) -> f64 {
+    s.semantic.as_ref().map_or(0.0, value)
+}
+
+/// The semantic signals of the customer's message when none was given: their means over the
+/// training replies the semantic models were fitted on.
+const MESSAGE_UNKNOWN: f64 = 0.3503;
+const ECHO_UNKNOWN: f64 = 2.2298;
 
 /// `ln(1 + ignored)` when no customer message was given: its mean over the training replies the
 /// models were fitted on, so that a reply scored without context is neither helped nor hurt by the
@@ -234,6 +265,70 @@ static PERSONAL_MODEL: Model = Model::new(
         ("ln_ignored", 0.089434),
     ],
 );
+// The semantic mode's models, fitted the same way on the lexical features and the sentence
+// encoder's (all-MiniLM-L6-v2): `canned` with C = 1, `personalisation` with C = 0.01.
+static CANNED_SEMANTIC_MODEL: Model = Model::new(
+    -12.896265,
+    &[
+        ("boilerplate", -1.798453),
+        ("stock", 1.451873),
+        ("commonness", -0.875923),
+        ("novelty", 0.110258),
+        ("echo", -9.510731),
+        ("nearest_similarity", 0.567772),
+        ("ln_copies", 1.057796),
+        ("named", -0.623989),
+        ("shortness", 11.175958),
+        ("ln_tokens", 3.544052),
+        ("spread", -3.607227),
+        ("generic", 0.079986),
+        ("rare", 0.004824),
+        ("specific", 0.478436),
+        ("ln_echoed", 1.394104),
+        ("answered", 0.375653),
+        ("support", 10.301356),
+        ("weakest_sentence", -0.631290),
+        ("strongest_sentence", 1.961888),
+        ("ln_content_words", -1.562017),
+        ("ln_ignored", 0.367603),
+        ("semantic_echo", 0.089821),
+        ("semantic_message", -2.741930),
+        ("semantic_nearest", 0.203590),
+        ("semantic_stock", 4.635960),
+        ("semantic_centroid", 3.036546),
+    ],
+);
+static PERSONAL_SEMANTIC_MODEL: Model = Model::new(
+    0.252502,
+    &[
+        ("boilerplate", -0.079825),
+        ("stock", -0.983905),
+        ("commonness", 0.436821),
+        ("novelty", -0.100935),
+        ("echo", 2.178424),
+        ("nearest_similarity", -0.775849),
+        ("ln_copies", -0.176658),
+        ("named", 0.720051),
+        ("shortness", -0.056799),
+        ("ln_tokens", -0.093197),
+        ("spread", 0.511840),
+        ("generic", -0.827425),
+        ("rare", -0.321880),
+        ("specific", -0.781382),
+        ("ln_echoed", 0.085758),
+        ("answered", 1.448688),
+        ("support", -0.754148),
+        ("weakest_sentence", -0.069052),
+        ("strongest_sentence", -0.062498),
+        ("ln_content_words", 0.247886),
+        ("ln_ignored", 0.058246),
+        ("semantic_echo", 0.117994),
+        ("semantic_message", 2.094854),
+        ("semantic_nearest", -0.568607),
+        ("semantic_stock", -1.942942),
+        ("semantic_centroid", 0.284989),
+    ],
+);
 
 /// The scores from the signals: two logistic models.
 pub(super) fn scores(s: &Signals) -> (f64, f64) {
@@ -242,10 +337,12 @@ pub(super) fn scores(s: &Signals) -> (f64, f64) {
         // customer, and there is nothing canned to point at either.
         return (0.0, 0.0);
     }
-    (
-        sanitise(CANNED_MODEL.predict(s)),
-        sanitise(PERSONAL_MODEL.predict(s)),
-    )
+    let (canned, personal) = if s.semantic.is_some() {
+        (&CANNED_SEMANTIC_MODEL, &PERSONAL_SEMANTIC_MODEL)
+    } else {
+        (&CANNED_MODEL, &PERSONAL_MODEL)
+    };
+    (sanitise(canned.predict(s)), sanitise(personal.predict(s)))
 }
 
 /// A score clamped to [0, 1], with NaN (impossible from finite signals, but never reported) as 0.
@@ -263,7 +360,12 @@ mod tests {
 
     #[test]
     fn every_model_names_known_features_once() {
-        for (what, model) in [("canned", &CANNED_MODEL), ("personal", &PERSONAL_MODEL)] {
+        for (what, model) in [
+            ("canned", &CANNED_MODEL),
+            ("personal", &PERSONAL_MODEL),
+            ("canned, semantic", &CANNED_SEMANTIC_MODEL),
+            ("personal, semantic", &PERSONAL_SEMANTIC_MODEL),
+        ] {
             let mut names: Vec<&str> = model.weights.iter().map(|w| w.0).collect();
             assert_eq!(model.resolved().len(), names.len(), "{what}");
             names.sort_unstable();

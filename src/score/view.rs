@@ -116,6 +116,15 @@ impl<'i> View<'i> {
         }
     }
 
+    /// The cluster of the left-out reply, when it is an archive reply (not a reference one).
+    #[cfg_attr(not(feature = "semantic"), allow(dead_code))]
+    pub(super) fn left_out_archive_cluster(&self) -> Option<u32> {
+        self.excluded
+            .as_ref()
+            .filter(|e| !self.index.cluster_stock[e.cluster as usize])
+            .map(|e| e.cluster)
+    }
+
     /// The left-out replies of the family of `root`: 1 when the left-out reply is one of its
     /// archive replies (it does not count in the family's usage), else 0.
     pub(super) fn left_out_of_family(&self, root: u32) -> u32 {

@@ -45,6 +45,7 @@ struct Outcome {
     nearest: Option<(String, f64)>,
     template: Option<(usize, String)>,
     truncated: bool,
+    mode: cannery::Mode,
 }
 
 /// The result of one input row.
@@ -110,6 +111,7 @@ fn outcome(report: Report) -> Outcome {
             .map(|n| (n.id, n.similarity)),
         template: report.template.map(|t| (t.id, t.text)),
         truncated: report.truncated,
+        mode: report.mode,
     }
 }
 
@@ -123,6 +125,7 @@ struct JsonRow<'a> {
     id: Option<&'a str>,
     left_out: bool,
     line: u64,
+    mode: Option<&'static str>,
     nearest_id: Option<&'a str>,
     nearest_similarity: Option<f64>,
     personalisation: Option<f64>,
@@ -138,7 +141,7 @@ pub struct RowWriter<W: Write> {
     json: Option<W>,
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "line",
     "id",
     "canned",
@@ -150,6 +153,7 @@ const CSV_HEADER: [&str; 12] = [
     "nearest_similarity",
     "boilerplate_spans",
     "left_out",
+    "mode",
     "error",
 ];
 
@@ -186,6 +190,7 @@ impl<W: Write> RowWriter<W> {
                     id: s.id.as_deref(),
                     left_out: s.left_out,
                     line: s.line,
+                    mode: report.map(|r| r.mode.as_str()),
                     nearest_id: nearest.map(|n| n.0.as_str()),
                     nearest_similarity: nearest.map(|n| n.1),
                     personalisation: report.map(|r| r.personalisation),
@@ -222,6 +227,10 @@ impl<W: Write> RowWriter<W> {
                     num(nearest.map(|n| n.1)),
                     spans,
                     s.left_out.to_string(),
+                    report
+                        .map(|r| r.mode.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
                     s.result.as_ref().err().cloned().unwrap_or_default(),
                 ];
                 self.csv
@@ -253,6 +262,7 @@ pub struct Summary {
     truncated: u64,
     first_error: Option<(u64, String)>,
     verdicts: BTreeMap<&'static str, u64>,
+    modes: BTreeMap<&'static str, u64>,
     canned: Vec<f64>,
     personalisation: Vec<f64>,
     groups: BTreeMap<String, (u64, u64, f64)>,
@@ -273,6 +283,7 @@ impl Summary {
                 self.left_out += u64::from(s.left_out);
                 self.truncated += u64::from(r.truncated);
                 *self.verdicts.entry(r.verdict.as_str()).or_insert(0) += 1;
+                *self.modes.entry(r.mode.as_str()).or_insert(0) += 1;
                 self.canned.push(r.canned);
                 if let Some((id, text)) = &r.template {
                     self.templates.entry(*id).or_insert((0, text.clone())).0 += 1;
@@ -358,6 +369,7 @@ impl Summary {
             "left_out": self.left_out,
             "truncated": self.truncated,
             "verdicts": self.verdicts,
+            "modes": self.modes,
             "canned_rate": if scored == 0 { None } else { Some(*self.verdicts.get("canned").unwrap_or(&0) as f64 / scored as f64) },
             "canned": distribution(&mut self.canned),
             "personalisation": distribution(&mut self.personalisation),

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub const RULE_CANNED: &str = "cannery/canned-reply";
 pub const RULE_SPAN: &str = "cannery/boilerplate-span";
 
-/// The report as one JSON object (`canned`, `personalisation`, `verdict`, `spans`, `nearest`,
+/// The report as one JSON object (`canned`, `personalisation`, `verdict`, `mode`, `spans`, `nearest`,
 /// `neighbours`, `template`, `signals`, `truncated`, `fail_at`, `fails`).
 pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
     let spans: Vec<Value> = report
@@ -31,6 +31,7 @@ pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
         "canned": report.canned,
         "personalisation": report.personalisation,
         "verdict": report.verdict.as_str(),
+        "mode": report.mode.as_str(),
         "fail_at": fail_at,
         "fails": report.canned >= fail_at,
         "spans": spans,
@@ -142,7 +143,7 @@ pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
                 report.verdict, report.canned, fail_at, report.personalisation)},
             "locations": location(0..draft.len()),
             "properties": {"canned": report.canned, "personalisation": report.personalisation,
-                           "verdict": report.verdict.as_str()},
+                           "verdict": report.verdict.as_str(), "mode": report.mode.as_str()},
         }));
     }
     for span in &report.spans {

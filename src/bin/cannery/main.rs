@@ -9,6 +9,7 @@ mod archive;
 mod files;
 mod helpdesk;
 mod lint;
+mod model;
 mod records;
 
 use std::io::{IsTerminal, Read, Write};
@@ -19,6 +20,7 @@ use cannery::{Context, Index, Reply};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::model::{Model, ModelArgs};
 use crate::records::{FieldNames, Format};
 
 /// Tell whether a customer-service reply is canned.
@@ -257,6 +259,8 @@ struct LintArgs {
     fail_at: Option<f64>,
     #[command(flatten)]
     verdict: VerdictArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
@@ -285,6 +289,8 @@ struct ScoreArgs {
     scope_by_group: bool,
     #[command(flatten)]
     verdict: VerdictArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     format: archive::OutputFormat,
@@ -337,12 +343,15 @@ struct TemplatesArgs {
 #[derive(Args)]
 struct IndexArgs {
     /// Past replies to index: CSV or JSONL (by extension, or --corpus-format); `-` reads standard
-    /// input.
+    /// input. Without it, the index holds the built-in stock corpus (and --macros) alone: with
+    /// --model, the index `lint --index` needs to embed only the draft.
     #[arg(long, value_name = "FILE")]
-    corpus: String,
+    corpus: Option<String>,
     /// The corpus's format, when its extension does not tell.
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "corpus")]
     corpus_format: Option<Format>,
+    #[command(flatten)]
+    model: ModelArgs,
     #[command(flatten)]
     fields: FieldArgs,
     /// Leave the built-in stock corpus out of the index.
@@ -494,8 +503,16 @@ fn load_index(path: &str) -> Result<Index, String> {
 
 /// Refuses field flags where no corpus is read that they could name fields of.
 fn fields_need_a_corpus(corpus: &CorpusArgs, fields: &FieldArgs) -> Result<(), String> {
+    if corpus.corpus.is_none() {
+        fields_given_need_a_corpus(fields)?;
+    }
+    Ok(())
+}
+
+/// Refuses the field flags given, with no corpus to read.
+fn fields_given_need_a_corpus(fields: &FieldArgs) -> Result<(), String> {
     let given = fields.given();
-    if corpus.corpus.is_none() && !given.is_empty() {
+    if !given.is_empty() {
         return Err(format!(
             "{} name{} fields of the --corpus file's records; without --corpus {} nothing",
             given.join(", "),
@@ -513,6 +530,7 @@ fn fields_need_a_corpus(corpus: &CorpusArgs, fields: &FieldArgs) -> Result<(), S
 /// Builds the index of a corpus file, tokenizing on `threads` threads, and reports its
 /// malformed rows and the replies cut to `MAX_INPUT_BYTES` on standard error. A corpus with no
 /// usable row is an error.
+#[allow(clippy::too_many_arguments)]
 fn build_index(
     path: &str,
     format: Option<Format>,
@@ -520,12 +538,13 @@ fn build_index(
     stock: bool,
     threads: usize,
     quiet: bool,
+    model: Option<&Model>,
 ) -> Result<Index, String> {
     let rows = records::open(path, format, &fields.names())?;
-    let mut writer = Index::builder()
-        .stock_corpus(stock)
-        .threads(threads)
-        .writer();
+    let mut builder = Index::builder();
+    builder.stock_corpus(stock).threads(threads);
+    model::build_with(&mut builder, model);
+    let mut writer = builder.writer();
     let cut_before = writer.truncated();
     let bar = progress(quiet, "corpus replies indexed");
     let (mut good, mut bad, mut first_bad) = (0u64, 0u64, None::<(u64, String)>);
@@ -540,6 +559,9 @@ fn build_index(
                 let mut reply = Reply::new(&item.id, &item.text);
                 if let Some(g) = &item.group {
                     reply = reply.group(g);
+                }
+                if let Some(m) = &item.context {
+                    reply = reply.message(m);
                 }
                 if let Some(t) = *time {
                     reply = reply.time(t);
@@ -612,9 +634,14 @@ fn load_or_build(
     fields: &FieldArgs,
     threads: usize,
     quiet: bool,
+    model: Option<Model>,
 ) -> Result<Index, String> {
     let mut index = match (&corpus.index, &corpus.corpus) {
-        (Some(path), _) => load_index(path)?,
+        (Some(path), _) => {
+            let mut index = load_index(path)?;
+            model::attach(&mut index, model, path)?;
+            index
+        }
         (None, Some(path)) => build_index(
             path,
             corpus.corpus_format,
@@ -622,8 +649,13 @@ fn load_or_build(
             !corpus.no_stock_corpus,
             threads,
             quiet,
+            model.as_ref(),
         )?,
-        (None, None) => Index::stock(),
+        (None, None) => {
+            let mut builder = Index::builder();
+            model::build_with(&mut builder, model.as_ref());
+            builder.build([])
+        }
     };
     corpus.macros.apply(&mut index)?;
     Ok(index)
@@ -667,7 +699,8 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
             "the draft ({path}) is empty or white space only: there is nothing to lint"
         ));
     }
-    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), true)?;
+    let model = args.model.load()?;
+    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), true, model)?;
     args.verdict.apply(&mut index);
     let fail_at = args.fail_at.unwrap_or(index.config().canned_at);
     let mut ctx = Context::new();
@@ -737,12 +770,16 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
         .num_threads(args.threads)
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
-    let mut index = load_or_build(
-        &args.corpus,
-        &args.fields,
-        pool.current_num_threads(),
-        args.quiet,
-    )?;
+    let model = args.model.load()?;
+    let mut index = pool.install(|| {
+        load_or_build(
+            &args.corpus,
+            &args.fields,
+            pool.current_num_threads(),
+            args.quiet,
+            model,
+        )
+    })?;
     args.verdict.apply(&mut index);
     let rows = records::open(&args.input, args.input_format, &args.fields.names())?;
     let out: Box<dyn Write + Send> = match &args.output {
@@ -820,7 +857,13 @@ fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
         );
     }
     fields_need_a_corpus(&args.corpus, &args.fields)?;
-    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), args.quiet)?;
+    let mut index = load_or_build(
+        &args.corpus,
+        &args.fields,
+        thread_count(0),
+        args.quiet,
+        None,
+    )?;
     if let Some(group) = &args.group {
         index = index.scope(Some(group));
     }
@@ -889,24 +932,49 @@ fn run_index(args: IndexArgs) -> Result<ExitCode, String> {
     use files::Named;
     files::check_outputs(
         &[
-            Named::new("--corpus", Some(&args.corpus)),
+            Named::new("--corpus", args.corpus.as_deref()),
             Named::new("--macros", args.macros.macros.as_deref()),
         ],
         &[Named::new("--output", Some(&args.output))],
     )?;
-    let mut index = build_index(
-        &args.corpus,
-        args.corpus_format,
-        &args.fields,
-        !args.no_stock_corpus,
-        thread_count(args.threads),
-        args.quiet,
-    )?;
+    if args.corpus.is_none() {
+        fields_given_need_a_corpus(&args.fields)?;
+    }
+    let model = args.model.load()?;
+    let threads = thread_count(args.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    let mut index = pool.install(|| match &args.corpus {
+        Some(corpus) => build_index(
+            corpus,
+            args.corpus_format,
+            &args.fields,
+            !args.no_stock_corpus,
+            threads,
+            args.quiet,
+            model.as_ref(),
+        ),
+        None if args.no_stock_corpus && args.macros.macros.is_none() => {
+            Err("--no-stock-corpus without --corpus or --macros would save an empty index".into())
+        }
+        None => {
+            let mut builder = Index::builder();
+            builder.stock_corpus(!args.no_stock_corpus);
+            model::build_with(&mut builder, model.as_ref());
+            Ok(builder.build([]))
+        }
+    })?;
     args.macros.apply(&mut index)?;
     index.save(&args.output).map_err(|e| chain(&e))?;
     if !args.quiet {
+        let with = index
+            .semantic_model()
+            .map(|m| format!(", with the vectors of {m}"))
+            .unwrap_or_default();
         eprintln!(
-            "cannery: indexed {} replies ({} distinct after masking) into {} in {:.1?}",
+            "cannery: indexed {} replies ({} distinct after masking{with}) into {} in {:.1?}",
             index.len(),
             index.distinct_len(),
             args.output,
