@@ -676,6 +676,12 @@ fn is_generic_diacritic(c: char) -> bool {
 }
 
 /// Default-ignorable code points (Unicode's DerivedCoreProperties), which render as nothing.
+/// Whether `c` shows nothing: a character the normaliser drops (zero-width and bidi marks,
+/// variation selectors, soft hyphens, ...).
+pub(crate) fn is_invisible(c: char) -> bool {
+    is_ignorable(c)
+}
+
 fn is_ignorable(c: char) -> bool {
     matches!(c as u32,
         0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F

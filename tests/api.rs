@@ -416,3 +416,18 @@ fn reports_survive_a_serde_round_trip() {
         assert_eq!(back, report, "{draft}");
     }
 }
+
+/// A reply with no words but something to see could go to any customer unchanged: the
+/// labelling guide calls that canned. Nothing at all scores nothing.
+#[test]
+fn wordless_replies_are_canned_and_empty_ones_score_nothing() {
+    for text in ["👍", "🙂🙂", "@someone ^JK", "!!!", "@someone 👍 -Becky"] {
+        let r = stock().score(text, &Context::new().message("thanks for the help"));
+        assert_eq!((r.canned, r.personalisation), (1.0, 0.0), "{text:?}");
+        assert_eq!(r.verdict, Verdict::Canned, "{text:?}");
+    }
+    for text in ["", "   ", "\u{200B}\u{FEFF}"] {
+        let r = stock().score(text, &Context::new());
+        assert_eq!((r.canned, r.personalisation), (0.0, 0.0), "{text:?}");
+    }
+}

@@ -221,7 +221,10 @@ impl<'i> Scorer<'i> {
 
         // 5. The spans; 6. the scores.
         let spans = self.spans(&view, reply, &cover, &stats);
-        let (canned, personalisation) = model::scores(&signals);
+        let visible = reply
+            .chars()
+            .any(|c| !c.is_whitespace() && !c.is_control() && !crate::normalize::is_invisible(c));
+        let (canned, personalisation) = model::scores(&signals, visible);
         let mode = if signals.semantic.is_some() {
             crate::report::Mode::Semantic
         } else {

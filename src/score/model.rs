@@ -330,12 +330,13 @@ static PERSONAL_SEMANTIC_MODEL: Model = Model::new(
     ],
 );
 
-/// The scores from the signals: two logistic models.
-pub(super) fn scores(s: &Signals) -> (f64, f64) {
+/// The scores from the signals of a reply: two logistic models. A reply of no words but
+/// something to see (only handles, names, sign-offs, emoji or punctuation: "👍", "@ann ^JK")
+/// could go unchanged to any customer, which the labelling guide calls canned: canned 1,
+/// personalisation 0. A reply of nothing at all scores 0 and 0.
+pub(super) fn scores(s: &Signals, visible: bool) -> (f64, f64) {
     if s.tokens == 0 {
-        // Nothing but handles, names and sign-offs (or nothing at all): nothing answers the
-        // customer, and there is nothing canned to point at either.
-        return (0.0, 0.0);
+        return if visible { (1.0, 0.0) } else { (0.0, 0.0) };
     }
     let (canned, personal) = if s.semantic.is_some() {
         (&CANNED_SEMANTIC_MODEL, &PERSONAL_SEMANTIC_MODEL)
