@@ -324,10 +324,11 @@ impl IndexBuilder {
     ///
     /// ```
     /// use cannery::{Context, IndexBuilder, Verdict};
-    /// let strict = IndexBuilder::new().verdict_thresholds(0.95, 0.5).build([]);
-    /// let r = strict.score("Thanks for reaching out! We'll look into it.", &Context::new());
-    /// assert!(r.canned < 0.95);
-    /// assert_eq!(r.verdict, Verdict::Personal);
+    /// // Everything is canned from 0, and nothing personal enough to be templated below 1.
+    /// let everything = IndexBuilder::new().verdict_thresholds(0.0, 1.0).build([]);
+    /// let r = everything.score("The 7:40 from Leeds was held at Doncaster.", &Context::new());
+    /// assert_eq!(r.verdict, Verdict::Canned);
+    /// assert_eq!(r.verdict, everything.config().verdict(r.canned, r.personalisation));
     /// ```
     pub fn verdict_thresholds(&mut self, canned_at: f64, personal_at: f64) -> &mut Self {
         self.config.canned_at = unit_or(canned_at, self.config.canned_at);
