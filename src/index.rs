@@ -57,10 +57,10 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::keymap::KeyMap;
-use crate::normalize::{capped, slot_key, tokenize_into, Scratch, Slot, Token};
-use crate::shingle::{distinct_shingles_of_keys, sequence_key};
 use crate::stock::STOCK_REPLIES;
 pub(crate) use crate::table::{Record, ShingleStat, ShingleTable};
+use crate::text::shingles::{distinct_shingles_of_keys, sequence_key};
+use crate::text::{capped, slot_key, tokenize_into, Scratch, Slot, Token};
 
 /// The group of the built-in stock corpus's replies.
 pub const STOCK_GROUP: &str = "cannery:stock";
@@ -601,7 +601,7 @@ impl IndexWriter {
         if let (Some(_), Some(message)) = (&self.encoder, reply.message) {
             if self.messages.len() < crate::semantic::MAX_MESSAGES {
                 self.messages
-                    .push(crate::normalize::capped(message).0.to_string());
+                    .push(crate::text::capped(message).0.to_string());
             }
         }
         let _ = reply;
@@ -867,7 +867,7 @@ impl Index {
             if let (Some(_), Some(_), Some(message)) =
                 (&inner.encoder, &inner.semantic, reply.message)
             {
-                messages.push(crate::normalize::capped(message).0.to_string());
+                messages.push(crate::text::capped(message).0.to_string());
             }
             tokenize_capped(reply.text, &mut scratch, &mut tokens);
             inner.add(
@@ -1639,7 +1639,7 @@ mod tests {
                 .map(|(i, t)| Reply::new(["a", "b"][i % 2], t)),
         );
         let mut hashes = Vec::new();
-        crate::shingle::shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
+        crate::text::shingles::shingles_of_keys(&index.inner.cluster_keys(0)[..3], 3, &mut hashes);
         let stat = index.inner.shingles.get(hashes[0]).unwrap();
         assert_eq!(stat.replies, 50);
         assert_eq!(stat.clusters, 50);

@@ -97,16 +97,15 @@ mod error;
 mod index;
 mod keymap;
 mod macros;
-mod normalize;
 pub mod persist;
 mod report;
 mod scope;
 mod score;
 mod semantic;
-mod shingle;
 mod stock;
 mod table;
 mod templates;
+mod text;
 
 /// Helpers of the unit tests.
 #[cfg(test)]
@@ -128,16 +127,16 @@ mod testing {
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use macros::{strip_html, MACRO_GROUP};
-pub use normalize::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};
 pub use report::{
     Mode, Neighbour, OffsetConverter, Report, SemanticSignals, Signals, Span, Verdict,
 };
 pub use score::Context;
 #[cfg(feature = "semantic")]
 pub use semantic::Encoder;
-pub use shingle::shingles;
 pub use stock::stock_replies;
 pub use templates::{Template, TemplateMatch};
+pub use text::shingles::shingles;
+pub use text::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

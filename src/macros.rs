@@ -27,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 use regex::Regex;
 
 use crate::index::Index;
-use crate::normalize::tokenize;
+use crate::text::tokenize;
 
 /// The group of imported macros.
 pub const MACRO_GROUP: &str = "cannery:macro";
@@ -44,7 +44,7 @@ impl Index {
     /// ```
     pub fn add_macro(&mut self, name: &str, text: &str) {
         let plain = strip_html(text);
-        let tokens = tokenize(crate::normalize::capped(&plain).0);
+        let tokens = tokenize(crate::text::capped(&plain).0);
         let keys: Vec<u32> = tokens.iter().map(crate::Token::key).collect();
         let inner = Arc::make_mut(&mut self.inner);
         inner.add_keys(

@@ -51,7 +51,7 @@ use crate::index::{
 };
 use crate::keymap::KeyMap;
 use crate::semantic::store::MessageStats;
-use crate::shingle::sequence_key;
+use crate::text::shingles::sequence_key;
 use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";

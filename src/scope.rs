@@ -224,7 +224,7 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
 fn masked(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for token in crate::normalize::tokenize(text) {
+    for token in crate::text::tokenize(text) {
         if let Some(slot) = token.slot() {
             out.push_str(&text[at..token.range().start]);
             out.push_str(slot.placeholder());

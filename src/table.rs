@@ -610,7 +610,7 @@ mod tests {
             let n = cluster_keys.len();
             let stock = |c: u32| c < 10;
             let shingles_of = |c: u32, out: &mut Vec<u64>| {
-                crate::shingle::distinct_shingles_of_keys(&cluster_keys[c as usize], 3, out)
+                crate::text::shingles::distinct_shingles_of_keys(&cluster_keys[c as usize], 3, out)
             };
             let mut one_by_one = ShingleTable::default();
             let mut seen = vec![false; n];

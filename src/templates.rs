@@ -59,8 +59,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::index::{Index, Inner, ShingleStat, StrArena, NO_GROUP};
-use crate::normalize::tokenize;
-use crate::shingle::shingles_of_keys;
+use crate::text::shingles::shingles_of_keys;
+use crate::text::tokenize;
 
 /// The share of the longer sequence's tokens that may differ between two members of a template
 /// (words changed, added or dropped), and the number that may always differ.

@@ -2,7 +2,7 @@
 //! common corpus phrase over it.
 
 use crate::index::ShingleStat;
-use crate::shingle::{shingle_count, shingle_window};
+use crate::text::shingles::{shingle_count, shingle_window};
 
 use super::view::View;
 

@@ -40,9 +40,9 @@ mod view;
 pub use context::Context;
 
 use crate::index::{Index, Inner, ShingleStat};
-use crate::normalize::{capped, tokenize_into, Scratch, Token};
 use crate::report::Report;
-use crate::shingle::{sequence_key, shingles_of_keys};
+use crate::text::shingles::{sequence_key, shingles_of_keys};
+use crate::text::{capped, tokenize_into, Scratch, Token};
 
 use context::unscoped;
 use tally::Tally;
@@ -223,7 +223,7 @@ impl<'i> Scorer<'i> {
         let spans = self.spans(&view, reply, &cover, &stats);
         let visible = reply
             .chars()
-            .any(|c| !c.is_whitespace() && !c.is_control() && !crate::normalize::is_invisible(c));
+            .any(|c| !c.is_whitespace() && !c.is_control() && !crate::text::is_invisible(c));
         let (canned, personalisation) = model::scores(&signals, visible);
         let mode = if signals.semantic.is_some() {
             crate::report::Mode::Semantic

@@ -2,8 +2,8 @@
 //! encoder, and compared with the message statistics and the stored vectors of the nearest
 //! past replies, the reference replies and the archive.
 
-use crate::normalize::capped;
 use crate::report::SemanticSignals;
+use crate::text::capped;
 
 use super::context::Context;
 use super::view::View;

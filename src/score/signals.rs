@@ -3,8 +3,8 @@
 //! of the words, novelty, details, echo of the message, what it leaves unanswered, sentences).
 
 use crate::index::group_estimate;
-use crate::normalize::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
 use crate::report::Signals;
+use crate::text::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
 
 use super::context::Context;
 use super::cover::Cover;
@@ -77,7 +77,7 @@ impl Scorer<'_> {
         // The first word of the customer's name (only its first bytes are read).
         let name_key = ctx.customer_name.and_then(|name| {
             let name = &name[..floor_char_boundary(name, MAX_NAME_BYTES)];
-            crate::normalize::tokenize(name).first().map(Token::key)
+            crate::text::tokenize(name).first().map(Token::key)
         });
         // What the index knows of each word, looked up for all of them first (their cache
         // misses overlap).

@@ -2,9 +2,9 @@
 //! the stock corpus, each with its support and an example reply.
 
 use crate::index::ShingleStat;
-use crate::normalize::Token;
 use crate::report::{OffsetConverter, Span};
-use crate::shingle::shingle_window;
+use crate::text::shingles::shingle_window;
+use crate::text::Token;
 
 use super::cover::Cover;
 use super::view::View;

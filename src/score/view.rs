@@ -2,7 +2,7 @@
 //! taken away from every count the report reads (its phrases, its words, its cluster).
 
 use crate::index::{Inner, ShingleStat, WordStat};
-use crate::shingle::shingles_of_keys;
+use crate::text::shingles::shingles_of_keys;
 
 /// The reply a leave-one-out score leaves out.
 #[derive(Clone, Copy)]

@@ -13,7 +13,7 @@
 //! assert_eq!(a, b);
 //! ```
 
-use crate::normalize::Token;
+use crate::text::Token;
 
 /// The 64-bit hashes of the word `n`-grams of `tokens`, in order (duplicates kept).
 ///

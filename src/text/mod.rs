@@ -1,0 +1,249 @@
+//! The text layer: folding, word tokens with byte ranges into the caller's text, slot masking
+//! and shingles.
+//!
+//! Every comparison cannery makes runs on the token stream this module produces. The pipeline is:
+//!
+//! 1. **Fold** each character of the caller's text: drop default-ignorable code points (zero-width
+//!    spaces and joiners, bidi marks, variation selectors, soft hyphens), decompose with NFKD
+//!    (full-width forms, ligatures, mathematical letters), drop combining accents on Latin, Greek and
+//!    Cyrillic letters, lower-case, and fold look-alike letters of other scripts (Cyrillic `е`, Greek
+//!    `ο`, ...) to the Latin letter they imitate. Each folded byte remembers the byte of the original
+//!    text it came from, so every range reported later points into the caller's text.
+//! 2. **Segment** the folded text into words with Unicode's word boundaries (UAX #29, from
+//!    `unicode-segmentation`); Chinese and Japanese come out a character a word. Segments with no
+//!    letter or digit (punctuation, emoji, spaces) separate words and are otherwise ignored. A word's
+//!    key keeps only its letters and digits, so `p.l.e.a.s.e` and `please` are one word.
+//! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
+//!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
+//! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
+//!    customer's name after a greeting, an agent's sign-off at the end of a reply (`^JK`, `-Becky`,
+//!    `*SR`, `/AB`, `~Tom`, `Kind regards - Rhys`) and helpdesk placeholders (`{{ticket.id}}`)
+//!    each become one typed [`Slot`] token, so a template matches whatever fills it.
+//!
+//! ```
+//! use cannery::{tokenize, TokenKind, Slot};
+//!
+//! let text = "@Ann Please DM us your order number 12345. ^JK";
+//! let tokens = tokenize(text);
+//! let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind()).collect();
+//! assert_eq!(kinds[0], TokenKind::Slot(Slot::User));
+//! assert_eq!(kinds[kinds.len() - 2], TokenKind::Slot(Slot::Number));
+//! assert_eq!(kinds[kinds.len() - 1], TokenKind::Slot(Slot::Signature));
+//! // Ranges are byte ranges into the caller's text.
+//! assert_eq!(&text[tokens[1].range()], "Please");
+//! ```
+
+//! The pipeline's steps live in their own files: `fold` (step 1), `words` (steps 2 and 3),
+//! `slots` (step 4), `token` (what comes out) and `shingles` (the word n-grams the index counts).
+
+mod fold;
+pub(crate) mod shingles;
+mod slots;
+mod token;
+mod words;
+
+use std::ops::Range;
+
+pub(crate) use fold::is_invisible;
+pub(crate) use token::{slot_key, word_key};
+pub use token::{Slot, Token, TokenKind};
+
+use fold::fold;
+use slots::find_slots;
+use token::{mark_sentence_starts, push_token, word_token};
+use words::{
+    emit_spaced_run, find_words, merge_words_sharing_a_character, push_alphanumeric,
+    spaced_run_end, RawWord,
+};
+
+/// Splits `text` into word and slot tokens, with byte ranges into `text`.
+///
+/// Runs the whole pipeline of this module: folding, word segmentation, joining of spaced-out
+/// letters and slot masking. Never panics; an empty or punctuation-only text gives no tokens.
+///
+/// ```
+/// use cannery::tokenize;
+/// let text = "Ｈｉ! Send an email to help@example.com";
+/// let words: Vec<&str> = tokenize(text).iter().map(|t| &text[t.range()]).collect();
+/// assert_eq!(words, ["Ｈｉ", "Send", "an", "email", "to", "help@example.com"]);
+/// ```
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut scratch = Scratch::default();
+    tokenize_into(text, &mut scratch, &mut out);
+    out
+}
+
+/// Reusable buffers for [`tokenize_into`], so that a hot loop does not allocate per reply.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    folded: String,
+    origin: Vec<u32>,
+    words: Vec<RawWord>,
+    slots: Vec<(Range<usize>, Slot)>,
+    key_buf: Vec<u8>,
+}
+
+/// The longest text scored or indexed; a longer one is cut at a character boundary before this
+/// many bytes: a report on it says `truncated`, and an index counts the replies it cut
+/// ([`Index::truncated`](crate::Index::truncated)).
+///
+/// ```
+/// use cannery::{Index, Context, MAX_INPUT_BYTES};
+/// let long = "word ".repeat(MAX_INPUT_BYTES);
+/// assert!(Index::stock().score(&long, &Context::new()).truncated);
+/// ```
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+
+/// The first [`MAX_INPUT_BYTES`] of `text` (cut at a character boundary), and whether it was
+/// longer.
+pub(crate) fn capped(text: &str) -> (&str, bool) {
+    (
+        &text[..floor_char_boundary(text, MAX_INPUT_BYTES)],
+        text.len() > MAX_INPUT_BYTES,
+    )
+}
+
+/// The largest text [`tokenize_into`] reads; the rest is ignored (ranges stay within it).
+/// Offsets are stored as `u32`, which bounds this far above any reply.
+pub(crate) const MAX_TEXT_BYTES: usize = 1 << 30;
+
+/// Tokenizes `text` into `out` (cleared first), reusing the buffers of `scratch`.
+pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
+    out.clear();
+    let text = &text[..floor_char_boundary(text, MAX_TEXT_BYTES)];
+    fold(text, &mut scratch.folded, &mut scratch.origin);
+    let folded = scratch.folded.as_str();
+    find_words(folded, &mut scratch.words);
+    merge_words_sharing_a_character(&scratch.origin, &mut scratch.words);
+    find_slots(text, folded, &scratch.origin, &mut scratch.slots);
+
+    let origin = &scratch.origin;
+    let to_original = |range: Range<usize>| -> (u32, u32) {
+        let start = origin[range.start];
+        let last = origin[range.end - 1] as usize;
+        let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+        (start, end as u32)
+    };
+
+    let words = &scratch.words;
+    let slots = &scratch.slots;
+    let mut slot_idx = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        // Skip slots that end before this word; emit a slot that covers it.
+        while slot_idx < slots.len() && slots[slot_idx].0.end <= w.start {
+            slot_idx += 1;
+        }
+        if let Some((range, slot)) = slots.get(slot_idx) {
+            if range.start < w.end {
+                let (start, end) = if range.start <= w.start {
+                    to_original(range.clone())
+                } else {
+                    // The slot starts inside the word ("order#123"): the word before it is lost
+                    // to the slot, which then covers the whole word.
+                    to_original(w.start..range.end.max(w.end))
+                };
+                // Numbers, dates, e-mails and names keep a stem of their own text, so that a
+                // reply echoing the customer's "iOS 11" or "flight 2417" is seen to.
+                let stem = match slot {
+                    Slot::Number | Slot::Date | Slot::Email | Slot::Name => {
+                        scratch.key_buf.clear();
+                        let folded_range = range.start.max(w.start)..range.end;
+                        push_alphanumeric(&folded[folded_range], &mut scratch.key_buf);
+                        word_key(&scratch.key_buf)
+                    }
+                    _ => slot_key(*slot),
+                };
+                push_token(out, Token::of_slot(start, end, *slot, stem));
+                while i < words.len() && words[i].start < range.end {
+                    i += 1;
+                }
+                slot_idx += 1;
+                continue;
+            }
+        }
+        // Spaced-out letters: a run of >= 3 single letters separated by whitespace only.
+        if w.single_letter {
+            // A run stops before the next slot: its words belong to the slot.
+            let limit = slots.get(slot_idx).map_or(usize::MAX, |(r, _)| r.start);
+            let run_end = spaced_run_end(folded, words, i, limit);
+            if run_end - i >= 3 {
+                emit_spaced_run(
+                    text,
+                    folded,
+                    origin,
+                    &words[i..run_end],
+                    &mut scratch.key_buf,
+                    out,
+                );
+                i = run_end;
+                continue;
+            }
+        }
+        let (start, end) = to_original(w.start..w.end);
+        scratch.key_buf.clear();
+        push_alphanumeric(&folded[w.start..w.end], &mut scratch.key_buf);
+        push_token(out, word_token(text, start, end, &scratch.key_buf));
+        i += 1;
+    }
+    mark_sentence_starts(text, out);
+}
+
+/// The largest char boundary of `text` at or before byte `max` (the text's length when shorter).
+pub(crate) fn floor_char_boundary(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn words(text: &str) -> Vec<String> {
+        tokenize(text)
+            .iter()
+            .map(|t| match t.kind() {
+                TokenKind::Word => text[t.range()].to_string(),
+                TokenKind::Slot(s) => s.placeholder().to_string(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn keys(text: &str) -> Vec<u32> {
+        tokenize(text).iter().map(Token::key).collect()
+    }
+
+    #[test]
+    fn ranges_point_into_original_text() {
+        let text = "Ｐｌｅａｓｅ dm us ^JK";
+        let t = tokenize(text);
+        assert_eq!(&text[t[0].range()], "Ｐｌｅａｓｅ");
+        assert_eq!(&text[t[3].range()], "JK");
+        let text = "p l e a s e  d m";
+        let t = tokenize(text);
+        assert_eq!(t.len(), 2);
+        assert_eq!(&text[t[0].range()], "p l e a s e");
+        assert_eq!(&text[t[1].range()], "d m");
+    }
+
+    #[test]
+    fn scripts_tokenize() {
+        assert_eq!(tokenize("您好，请私信我们").len(), 7);
+        assert_eq!(
+            words("مرحبا بك في خدمة العملاء"),
+            ["مرحبا", "بك", "في", "خدمة", "العملاء"]
+        );
+        assert_eq!(words("🙏🙏🙏"), Vec::<String>::new());
+        assert_eq!(words("안녕하세요 고객님"), ["안녕하세요", "고객님"]);
+        assert!(tokenize("").is_empty());
+        assert!(tokenize("   \t\n").is_empty());
+    }
+}

@@ -1,0 +1,541 @@
+//! Slot masking: the patterns that find @handles, links, e-mail addresses, dates, numbers,
+//! names, sign-offs and helpdesk placeholders, and the linear merge of their matches.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::floor_char_boundary;
+use super::token::Slot;
+
+/// A cheap test of a text (see [`SlotPatterns::folded`]).
+type TextTest = fn(&str) -> bool;
+
+struct SlotPatterns {
+    /// Patterns run on the folded (lower-case) text, in priority order, each with whether every
+    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]) and a cheap test that
+    /// every text with a match passes, so that a text failing it is not searched.
+    folded: Vec<(Regex, Slot, bool, TextTest)>,
+    /// A greeting or vocative name, run on the original text (it needs capital letters).
+    name: Regex,
+    /// A sign-off at the end of the original text.
+    signature: Regex,
+    /// A helpdesk placeholder, `{{ name }}` or a Liquid tag `{% ... %}`, in the folded text.
+    placeholder: Regex,
+}
+
+/// The longest name a greeting's name slot takes, in chars. The patterns leave their letter runs
+/// unbounded and the length is checked on the match: a counted repetition (`\p{L}{0,19}`) of a
+/// Unicode class multiplies the automaton the lazy DFA determinizes, which made the first
+/// thousands of reports of a process several times slower than the later ones.
+const MAX_NAME_CHARS: usize = 16;
+/// The longest sign-off name, in chars.
+const MAX_SIGNATURE_CHARS: usize = 20;
+
+/// A regex whose lazy DFA may grow large: the Unicode letter classes of the name and sign-off
+/// patterns overflow the default cache, and the engine would fall back to the slow PikeVM.
+fn big_dfa(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
+fn patterns() -> &'static SlotPatterns {
+    static PATTERNS: OnceLock<SlotPatterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let tlds = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|es|it|nl|ie|in|jp|cn|me|ly|gl|to|tv|app|help|info|biz";
+        let months = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+        // ASCII word boundaries ((?-u:\b)) keep these patterns in the lazy DFA; Unicode ones
+        // would send every text with a non-ASCII letter to the much slower PikeVM.
+        let folded: Vec<(String, Slot, TextTest)> = vec![
+            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, has_at),
+            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, has_scheme_or_www),
+            (
+                format!(r"(?-u:\b)[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})(?-u:\b)(?:/[^\s<>]*)?"),
+                Slot::Url,
+                has_dot_before_letter,
+            ),
+            (r"@\w+".to_string(), Slot::User, has_at),
+            (
+                format!(
+                    r"(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})(?-u:\b)\.?(?:\s+\d{{4}})?|(?-u:\b)(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"
+                ),
+                Slot::Date,
+                any_text,
+            ),
+            (
+                r"(?-u:\b)\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m(?-u:\b)\.?)?|(?-u:\b)\d{1,2}\s?[ap]\.?m(?-u:\b)\.?|(?-u:\b)\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?(?-u:\b)|(?-u:\b)\d{1,2}(?:st|nd|rd|th)(?-u:\b)"
+                    .to_string(),
+                Slot::Date,
+                any_text,
+            ),
+            (
+                r"[#№$£€¥]?(?-u:\b)[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
+                Slot::Number,
+                any_text,
+            ),
+        ];
+        SlotPatterns {
+            placeholder: Regex::new(r"\{\{\s*([^{}]{1,80}?)\s*\}\}|\{%\s*([^{}]{0,80}?)\s*%\}")
+                .expect("placeholder pattern compiles"),
+            folded: folded
+                .into_iter()
+                .map(|(p, s, needs)| {
+                    let digits = matches!(s, Slot::Date | Slot::Number);
+                    (Regex::new(&p).expect("slot pattern compiles"), s, digits, needs)
+                })
+                .collect(),
+            name: big_dfa(
+                r"(?:(?-u:\b)(?:[Hh]i|[Hh]ello|[Hh]ey|[Hh]eya|[Hh]iya|[Dd]ear|[Mm]orning|[Aa]fternoon|[Ee]vening|[Tt]hanks|[Tt]hank you|[Ss]orry)[ ,]+|, )(\p{Lu}\p{Ll}+)[!.?,:]",
+            )
+            .expect("name pattern compiles"),
+            signature: big_dfa(
+                r"(?x)
+                (?:
+                    [\^*~]\s?(\p{L}[\p{L}.]*)                               # ^JK  *KellenF  ~Tom
+                  | (?:^|[^\p{L}\p{N}])[-–—/]\s?(\p{Lu}[\p{L}.]*)            # -Becky  /AB  - Rhys
+                  | \p{Ll}[-–—](\p{Lu}\p{L}*)                               # day-Mariya
+                  | (?i:regards|thanks|cheers|best|sincerely|thank\ you)[,!.]?\s*[-–—,]?\s*(\p{Lu}\p{L}+)\.?
+                )
+                (?:[\s\p{So}\p{Sk}\p{Pe}:;)(]|\d{1,2}/\d{1,2}|https?://\S+)*$",
+            )
+            .expect("signature pattern compiles"),
+        }
+    })
+}
+
+// What every match of a slot pattern holds, so that texts without it are not searched.
+fn has_at(folded: &str) -> bool {
+    folded.contains('@')
+}
+fn has_scheme_or_www(folded: &str) -> bool {
+    folded.contains("://") || folded.contains("www.")
+}
+/// A dot before a letter: a domain's `.com`, which sentence ends (`. `) are not.
+fn has_dot_before_letter(folded: &str) -> bool {
+    let bytes = folded.as_bytes();
+    folded
+        .match_indices('.')
+        .any(|(at, _)| bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase))
+}
+fn any_text(_: &str) -> bool {
+    true
+}
+
+/// Finds the slot ranges (in folded bytes), sorted and non-overlapping.
+///
+/// Each pattern's matches are kept only where they overlap no slot found before (patterns
+/// earlier in the list win). The slots found so far stay sorted and disjoint, and each
+/// pattern's matches (sorted and disjoint themselves) are merged into them in one pass, so the
+/// cost is linear in the number of slots: comparing each match with every slot found made a
+/// 64 KiB text of numbers take 0.4 s.
+pub(super) fn find_slots(
+    text: &str,
+    folded: &str,
+    origin: &[u32],
+    slots: &mut Vec<(Range<usize>, Slot)>,
+) {
+    slots.clear();
+    let patterns = patterns();
+    let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+    let mut merged: Vec<(Range<usize>, Slot)> = Vec::new();
+    // Every placeholder starts with `{{` or `{%`.
+    if folded.contains("{{") || folded.contains("{%") {
+        for caps in patterns.placeholder.captures_iter(folded) {
+            let whole = caps.get(0).expect("group 0");
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            found.push((whole.range(), placeholder_slot(name)));
+        }
+    }
+    // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
+    // first pattern whose matches all hold one.
+    let mut digit_outside: Option<bool> = None;
+    for (re, slot, digits, needs) in &patterns.folded {
+        if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots(folded, &found)) {
+            continue;
+        }
+        if !needs(folded) {
+            continue;
+        }
+        let matches = re
+            .find_iter(folded)
+            .filter(|m| m.as_str().chars().any(char::is_alphanumeric))
+            .map(|m| (m.range(), *slot));
+        add_disjoint(&mut found, matches, &mut merged);
+    }
+    // Name and signature run on the original text; map their ranges into folded bytes.
+    let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
+        let start = origin.partition_point(|&o| (o as usize) < orig.start);
+        let end = origin.partition_point(|&o| (o as usize) < orig.end);
+        (start < end).then_some(start..end)
+    };
+    let names = patterns.name.captures_iter(text).filter_map(|caps| {
+        let m = caps.get(1)?;
+        let is_name =
+            m.as_str().chars().count() <= MAX_NAME_CHARS && !is_common_capitalised(m.as_str());
+        is_name.then(|| to_folded(m.range())).flatten()
+    });
+    add_disjoint(&mut found, names.map(|r| (r, Slot::Name)), &mut merged);
+    // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
+    // that a match starts as it would in the whole text), which bounds the cost per reply.
+    let tail_start = signature_tail_start(text);
+    let signature = patterns
+        .signature
+        .captures(&text[tail_start..])
+        .and_then(|caps| (1..=4).find_map(|g| caps.get(g)))
+        .filter(|m| {
+            m.as_str().chars().count() <= MAX_SIGNATURE_CHARS && !is_common_capitalised(m.as_str())
+        })
+        .and_then(|m| to_folded(tail_start + m.start()..tail_start + m.end()));
+    add_disjoint(
+        &mut found,
+        signature.map(|r| (r, Slot::Signature)),
+        &mut merged,
+    );
+    slots.extend(found);
+}
+
+/// Merges `new` (sorted by start, disjoint, none empty) into `found` (the same), leaving out
+/// each new range that overlaps one of `found`; `merged` is a buffer.
+fn add_disjoint(
+    found: &mut Vec<(Range<usize>, Slot)>,
+    new: impl IntoIterator<Item = (Range<usize>, Slot)>,
+    merged: &mut Vec<(Range<usize>, Slot)>,
+) {
+    merged.clear();
+    let mut old = found.drain(..).peekable();
+    for (range, slot) in new {
+        // The slots found that end before this range starts come first.
+        while let Some(f) = old.next_if(|f| f.0.end <= range.start) {
+            merged.push(f);
+        }
+        // The next one ends after this range starts: they overlap if it starts before this
+        // range ends.
+        if old.peek().is_some_and(|f| f.0.start < range.end) {
+            continue;
+        }
+        merged.push((range, slot));
+    }
+    merged.extend(old);
+    std::mem::swap(found, merged);
+}
+
+/// Whether `folded` has a digit, `#` or `№` outside the slots `found` (sorted by start and
+/// disjoint), in one pass.
+///
+/// Every match of the date and number patterns holds one of these. Where none is left outside
+/// the slots already found (most replies: their digits are in @handles and links), every match
+/// of those patterns would overlap a found slot and be dropped, so they need not run: that
+/// saves three of the eight passes over most texts, with the same slots.
+fn digit_outside_slots(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
+    let mut next = 0;
+    folded.char_indices().any(|(at, c)| {
+        if !(c.is_numeric() || c == '#' || c == '№') {
+            return false;
+        }
+        while next < found.len() && found[next].0.end <= at {
+            next += 1;
+        }
+        found.get(next).is_none_or(|(r, _)| r.start > at)
+    })
+}
+
+/// The slot a helpdesk placeholder stands for, from its name (Zendesk and Freshdesk names:
+/// `ticket.requester.first_name`, `current_user.name`, `ticket.id`, `ticket.url`, ...).
+fn placeholder_slot(name: &str) -> Slot {
+    let name = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["current_user", "agent", "assignee", "signature", "sender"]) {
+        Slot::Signature
+    } else if has(&["email"]) {
+        Slot::Email
+    } else if has(&["url", "link"]) {
+        Slot::Url
+    } else if has(&["name"]) {
+        Slot::Name
+    } else if has(&["date", "time", "created_at", "updated_at", "due"]) {
+        Slot::Date
+    } else if has(&[".id", "number", "_id", "phone", "amount", "count"]) || name == "id" {
+        Slot::Number
+    } else {
+        Slot::Field
+    }
+}
+
+/// How far from the end of a text a sign-off is looked for.
+const SIGNATURE_TAIL: usize = 96;
+
+/// Where the searched tail of a text starts: at a whitespace at least `SIGNATURE_TAIL` bytes
+/// from the end, or at the start of the text.
+fn signature_tail_start(text: &str) -> usize {
+    if text.len() <= SIGNATURE_TAIL {
+        return 0;
+    }
+    let at = floor_char_boundary(text, text.len() - SIGNATURE_TAIL);
+    text[..at].rfind(char::is_whitespace).unwrap_or(0)
+}
+
+/// Capitalised words that follow a greeting or a dash without being a name or a sign-off.
+fn is_common_capitalised(word: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "There", "All", "Again", "Everyone", "Team", "Sir", "Madam", "Please", "We", "You",
+        "Thanks", "Thank", "The", "This", "That", "It", "If", "In", "On", "Our", "Your", "For",
+        "And", "But", "So", "Yes", "No", "Ok", "Okay", "Sorry", "Hello", "Hi", "Hey", "Let", "Can",
+        "Could", "Would", "Will", "Do", "Did", "Is", "Are", "What", "When", "Where", "How", "Why",
+        "Just", "Have", "Has", "Here", "Good", "Great", "Happy", "Glad", "Folks", "Friend", "Guys",
+        "Customer", "Mate",
+    ];
+    COMMON.contains(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::fold::fold;
+    use crate::text::tests::words;
+    use crate::text::Scratch;
+
+    /// The slot finder as it was before it merged sorted matches: each match compared with every
+    /// slot found (quadratic), the oracle of [`find_slots`].
+    fn find_slots_oracle(
+        text: &str,
+        folded: &str,
+        origin: &[u32],
+        slots: &mut Vec<(Range<usize>, Slot)>,
+    ) {
+        slots.clear();
+        let patterns = patterns();
+        let mut found: Vec<(Range<usize>, Slot)> = Vec::new();
+        // Every placeholder starts with `{{` or `{%`.
+        if folded.contains("{{") || folded.contains("{%") {
+            for caps in patterns.placeholder.captures_iter(folded) {
+                let whole = caps.get(0).expect("group 0");
+                let name = caps.get(1).map_or("", |m| m.as_str());
+                found.push((whole.range(), placeholder_slot(name)));
+            }
+        }
+        // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
+        // first pattern whose matches all hold one.
+        let mut digit_outside: Option<bool> = None;
+        for (re, slot, digits, needs) in &patterns.folded {
+            if *digits
+                && !*digit_outside.get_or_insert_with(|| digit_outside_slots_oracle(folded, &found))
+            {
+                continue;
+            }
+            if !needs(folded) {
+                continue;
+            }
+            for m in re.find_iter(folded) {
+                if !m.as_str().chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                if found
+                    .iter()
+                    .any(|(r, _)| r.start < m.end() && m.start() < r.end)
+                {
+                    continue;
+                }
+                found.push((m.range(), *slot));
+            }
+        }
+        // Name and signature run on the original text; map their ranges into folded bytes.
+        let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
+            let start = origin.partition_point(|&o| (o as usize) < orig.start);
+            let end = origin.partition_point(|&o| (o as usize) < orig.end);
+            (start < end).then_some(start..end)
+        };
+        let mut original_slots = Vec::new();
+        for caps in patterns.name.captures_iter(text) {
+            if let Some(m) = caps.get(1) {
+                if m.as_str().chars().count() <= MAX_NAME_CHARS
+                    && !is_common_capitalised(m.as_str())
+                {
+                    original_slots.push((m.range(), Slot::Name));
+                }
+            }
+        }
+        // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
+        // that a match starts as it would in the whole text), which bounds the cost per reply.
+        let tail_start = signature_tail_start(text);
+        if let Some(caps) = patterns.signature.captures(&text[tail_start..]) {
+            if let Some(m) = (1..=4).find_map(|g| caps.get(g)) {
+                if m.as_str().chars().count() <= MAX_SIGNATURE_CHARS
+                    && !is_common_capitalised(m.as_str())
+                {
+                    let range = tail_start + m.start()..tail_start + m.end();
+                    original_slots.push((range, Slot::Signature));
+                }
+            }
+        }
+        for (range, slot) in original_slots {
+            if let Some(r) = to_folded(range) {
+                if !found
+                    .iter()
+                    .any(|(f, _)| f.start < r.end && r.start < f.end)
+                {
+                    found.push((r, slot));
+                }
+            }
+        }
+        found.sort_by_key(|(r, _)| r.start);
+        slots.extend(found);
+    }
+
+    /// Whether `folded` has a digit, `#` or `№` outside the slots `found`.
+    ///
+    /// Every match of the date and number patterns holds one of these. Where none is left outside
+    /// the slots already found (most replies: their digits are in @handles and links), every match
+    /// of those patterns would overlap a found slot and be dropped, so they need not run: that
+    /// saves three of the eight passes over most texts, with the same slots.
+    fn digit_outside_slots_oracle(folded: &str, found: &[(Range<usize>, Slot)]) -> bool {
+        folded.char_indices().any(|(at, c)| {
+            (c.is_numeric() || c == '#' || c == '№') && !found.iter().any(|(r, _)| r.contains(&at))
+        })
+    }
+
+    #[test]
+    fn slots_found_by_merging_equal_those_of_the_quadratic_finder() {
+        let pieces = [
+            "1",
+            " ",
+            "12:30",
+            "@ann",
+            "help@x.com",
+            "www.a.com/x",
+            "#A1",
+            "Hi Tina,",
+            " -Becky",
+            "{{ticket.id}}",
+            "27th dec",
+            "é",
+            "order",
+            "3pm",
+            "20/10/2024",
+            ".",
+            ", ",
+            "\n",
+            "ｗ",
+            "Sorry Henry?",
+            "#",
+            "№5",
+            "a.io",
+            "{% if %}",
+            " ^JK",
+            "Kind regards - Rhys",
+            "8am-9pm",
+            "x1y2",
+            "£80",
+            "Ωmega",
+            "Thanks! - Martin 4/4",
+        ];
+        let mut rng = crate::testing::XorShift(0x9e37_79b9_7f4a_7c15);
+        let (mut scratch, mut new, mut old) = (Scratch::default(), Vec::new(), Vec::new());
+        for round in 0..3000 {
+            let len = 1 + rng.below(if round % 10 == 0 { 400 } else { 24 });
+            let text: String = (0..len)
+                .map(|_| pieces[rng.below(pieces.len() as u64) as usize])
+                .collect();
+            fold(&text, &mut scratch.folded, &mut scratch.origin);
+            find_slots(&text, &scratch.folded, &scratch.origin, &mut new);
+            find_slots_oracle(&text, &scratch.folded, &scratch.origin, &mut old);
+            assert_eq!(new, old, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn slot_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("@115712 I understand", &["<user>", "I", "understand"]),
+            ("see https://t.co/abc123 now", &["see", "<url>", "now"]),
+            ("visit amazon.com/help today", &["visit", "<url>", "today"]),
+            (
+                "mail help@brand.co.uk please",
+                &["mail", "<email>", "please"],
+            ),
+            ("order 123-456 arrived", &["order", "<num>", "arrived"]),
+            ("case #A1B2 open", &["case", "<num>", "open"]),
+            ("open 8am-9pm ET", &["open", "<date>", "<date>", "ET"]),
+            ("released on 20/10", &["released", "on", "<date>"]),
+            ("on 27th Dec ok", &["on", "<date>", "ok"]),
+            ("at 11:30 sharp", &["at", "<date>", "sharp"]),
+            ("Please DM us. ^JK", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us. -Becky", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us *SR", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us /AB", &["Please", "DM", "us", "<sig>"]),
+            ("Please DM us ~Tom", &["Please", "DM", "us", "<sig>"]),
+            (
+                "Have a great day-Mariya",
+                &["Have", "a", "great", "day", "<sig>"],
+            ),
+            ("Kind regards - Rhys", &["Kind", "regards", "<sig>"]),
+            ("Thanks! - Martin 4/4", &["Thanks", "<sig>", "<date>"]),
+            ("Hi Tina, sorry", &["Hi", "<name>", "sorry"]),
+            (
+                "Oh no, Henry? Tell us",
+                &["Oh", "no", "<name>", "Tell", "us"],
+            ),
+            ("Hi there, sorry", &["Hi", "there", "sorry"]),
+            // Names and sign-offs longer than a name are words (16 and 20 chars at most).
+            (
+                "Hi Abcdefghijklmnopq, sorry",
+                &["Hi", "Abcdefghijklmnopq", "sorry"],
+            ),
+            ("Hi Abcdefghijklmnop, sorry", &["Hi", "<name>", "sorry"]),
+            (
+                "Please DM us ^Abcdefghijklmnopqrst",
+                &["Please", "DM", "us", "<sig>"],
+            ),
+            (
+                "Please DM us ^Abcdefghijklmnopqrstu",
+                &["Please", "DM", "us", "Abcdefghijklmnopqrstu"],
+            ),
+            ("well-known", &["well", "known"]),
+            (
+                "Hi {{ticket.requester.first_name}}, thanks",
+                &["Hi", "<name>", "thanks"],
+            ),
+            (
+                "case {{ticket.id}} at {{ticket.url}}",
+                &["case", "<num>", "at", "<url>"],
+            ),
+            (
+                "about {{ticket.title}} {% if x %}",
+                &["about", "<field>", "<field>"],
+            ),
+            ("Cheers, {{current_user.first_name}}", &["Cheers", "<sig>"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), *expected, "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn every_text_a_slot_pattern_matches_passes_its_cheap_test() {
+        let mut texts: Vec<String> = include_str!("../stock_replies.txt")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        texts.extend(
+            [
+                "mail help@example.co.uk or see https://t.co/ab.c and www.x.org/a",
+                "example.com/help, bit.ly/x, a.b.c.io. end.",
+                "@ann hi @115712 #A1B2 £80 on 27th dec at 8.30pm, 20/10/2024",
+                "sentences. end here. none.",
+                "x@y.z, @, ://, www., .c",
+            ]
+            .map(str::to_string),
+        );
+        let mut folded = String::new();
+        let mut origin = Vec::new();
+        for text in &texts {
+            fold(text, &mut folded, &mut origin);
+            for (re, slot, _, needs) in &patterns().folded {
+                if re.is_match(&folded) {
+                    assert!(needs(&folded), "{slot:?} matches {folded:?}");
+                }
+            }
+        }
+    }
+}
