@@ -93,9 +93,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod config;
 mod error;
 mod index;
-mod keymap;
+
 mod macros;
 pub mod persist;
 mod report;
@@ -103,9 +104,10 @@ mod scope;
 mod score;
 mod semantic;
 mod stock;
-mod table;
+mod store;
 mod templates;
 mod text;
+mod wire;
 
 /// Helpers of the unit tests.
 #[cfg(test)]

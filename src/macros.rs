@@ -29,8 +29,8 @@ use regex::Regex;
 use crate::index::Index;
 use crate::text::tokenize;
 
-/// The group of imported macros.
-pub const MACRO_GROUP: &str = "cannery:macro";
+use crate::store::NewReply;
+pub use crate::store::MACRO_GROUP;
 
 impl Index {
     /// Adds a helpdesk macro (a canned reply) as a known template. `name` is its title (the
@@ -47,15 +47,15 @@ impl Index {
         let tokens = tokenize(crate::text::capped(&plain).0);
         let keys: Vec<u32> = tokens.iter().map(crate::Token::key).collect();
         let inner = Arc::make_mut(&mut self.inner);
-        inner.add_keys(
-            &format!("macro:{name}"),
-            &plain,
-            Some(MACRO_GROUP),
-            &keys,
-            true,
-        );
-        inner.record_time(None);
-        inner.settle();
+        inner.add(NewReply {
+            id: &format!("macro:{name}"),
+            text: &plain,
+            group: Some(MACRO_GROUP),
+            time: None,
+            keys: &keys,
+            reference: true,
+        });
+        inner.corpus.settle();
         // Every scope holds the macros.
         inner
             .scopes

@@ -38,20 +38,15 @@
 //! assert_eq!(back.len(), index.len());
 //! ```
 
-use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use crate::error::{Error, ErrorKind};
-use crate::index::{
-    str_key, Cluster, Config, Index, Inner, Record, ShingleTable, StrArena, WordStat, NO_GROUP,
-};
-use crate::keymap::KeyMap;
-use crate::semantic::store::MessageStats;
-use crate::text::shingles::sequence_key;
+use crate::index::{Index, Inner};
+use crate::semantic::store::SemanticStore;
+use crate::store::Corpus;
+use crate::wire::{check, corrupt, read_exact_or_truncated, Reader, Stream, Writer, STREAM_CHUNK};
 use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
@@ -182,14 +177,9 @@ impl Index {
         }
         // Second pass: decode.
         file.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(io)?;
-        let mut stream = Stream {
-            file,
-            left: header.payload_len,
-            hasher: Xxh3Default::new(),
-            buf,
-        };
+        let mut stream = Stream::new(file, header.payload_len, buf);
         let inner = decode(Reader::stream(&mut stream), header.version).map_err(in_file)?;
-        if stream.hasher.digest() != expected {
+        if stream.digest() != expected {
             return Err(in_file(corrupt("the file changed while it was read")));
         }
         Ok(Index {
@@ -247,9 +237,6 @@ fn remove_stale_temporaries(path: &Path, file_name: &std::ffi::OsStr) {
 
 /// The bytes before the payload: magic, version and payload length.
 const HEADER_LEN: usize = 20;
-
-/// How much of a file [`Index::load`] reads at a time.
-const STREAM_CHUNK: usize = 1 << 20;
 
 /// What the header of a file of `file_len` bytes says.
 struct Header {
@@ -310,25 +297,6 @@ fn checksum_mismatch() -> Error {
     corrupt("the checksum does not match: the file is corrupted")
 }
 
-/// `read_exact`, with the end of the file (it shrank after its length was read) as a corrupt
-/// index rather than an I/O error.
-fn read_exact_or_truncated(file: &mut std::fs::File, buf: &mut [u8]) -> Result<(), Error> {
-    file.read_exact(buf).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            corrupt("the file is truncated")
-        } else {
-            Error::io("cannot read the index", e)
-        }
-    })
-}
-
-fn corrupt(message: impl Into<String>) -> Error {
-    Error::new(
-        ErrorKind::Corrupt,
-        format!("corrupt index: {}", message.into()),
-    )
-}
-
 // -------------------------------------------------------------------------------------------------
 // Encoding
 
@@ -340,763 +308,49 @@ fn write_file<W: Write + Seek>(inner: &Inner, mut sink: W) -> std::io::Result<W>
     sink.write_all(&FORMAT_VERSION.to_le_bytes())?;
     let length_at = sink.stream_position()?;
     sink.write_all(&0u64.to_le_bytes())?;
-    let mut w = Writer {
-        chunk: Vec::with_capacity(Writer::<W>::CHUNK),
-        sink,
-        hasher: Xxh3Default::new(),
-        len: 0,
-        error: None,
-    };
+    let mut w = Writer::new(sink);
     encode(inner, &mut w);
-    w.flush_chunk();
-    if let Some(e) = w.error {
-        return Err(e);
-    }
-    let mut sink = w.sink;
-    sink.write_all(&w.hasher.digest().to_le_bytes())?;
+    let (mut sink, checksum, len) = w.finish()?;
+    sink.write_all(&checksum.to_le_bytes())?;
     let end = sink.stream_position()?;
     sink.seek(SeekFrom::Start(length_at))?;
-    sink.write_all(&w.len.to_le_bytes())?;
+    sink.write_all(&len.to_le_bytes())?;
     sink.seek(SeekFrom::Start(end))?;
     sink.flush()?;
     Ok(sink)
 }
 
-/// The payload's writer: bytes gather in a chunk, which is hashed and written out when full. The
-/// first write error is kept and ends the writing (the rest is still hashed, not written).
-struct Writer<W> {
-    chunk: Vec<u8>,
-    sink: W,
-    hasher: Xxh3Default,
-    /// Payload bytes hashed so far.
-    len: u64,
-    error: Option<std::io::Error>,
-}
-
-impl<W: Write> Writer<W> {
-    const CHUNK: usize = 1 << 16;
-
-    fn put(&mut self, bytes: &[u8]) {
-        if self.chunk.len() + bytes.len() > Self::CHUNK {
-            self.flush_chunk();
-            if bytes.len() > Self::CHUNK {
-                self.emit(bytes);
-                return;
-            }
-        }
-        self.chunk.extend_from_slice(bytes);
-    }
-
-    fn flush_chunk(&mut self) {
-        let chunk = std::mem::take(&mut self.chunk);
-        self.emit(&chunk);
-        self.chunk = chunk;
-        self.chunk.clear();
-    }
-
-    fn emit(&mut self, bytes: &[u8]) {
-        self.hasher.update(bytes);
-        self.len += bytes.len() as u64;
-        if self.error.is_none() {
-            if let Err(e) = self.sink.write_all(bytes) {
-                self.error = Some(e);
-            }
-        }
-    }
-
-    fn u8(&mut self, v: u8) {
-        self.put(&[v]);
-    }
-    fn u32(&mut self, v: u32) {
-        self.put(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.put(&v.to_le_bytes());
-    }
-    fn u32s(&mut self, vs: impl ExactSizeIterator<Item = u32>) {
-        self.u64(vs.len() as u64);
-        for v in vs {
-            self.u32(v);
-        }
-    }
-    fn u64s(&mut self, vs: impl ExactSizeIterator<Item = u64>) {
-        self.u64(vs.len() as u64);
-        for v in vs {
-            self.u64(v);
-        }
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
-        self.put(b);
-    }
-    fn arena(&mut self, a: &StrArena) {
-        self.bytes(a.text().as_bytes());
-        self.u64s((0..a.len()).map(|i| a.end(i)));
-    }
-}
-
+/// Writes the payload: the corpus's tables, the template families and their texts, the
+/// corpus's version 4 trailer, then the sentence encoder's vectors if any.
 fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
-    let c = &inner.config;
-    w.u32(c.ngram as u32);
-    w.u32(c.min_support);
-    w.u64(c.max_postings as u64);
-    w.u32(c.neighbours as u32);
-    w.u8(u8::from(c.stock_corpus));
-    w.u32(inner.stock_replies);
-
-    w.arena(&inner.ids);
-    w.u32s(inner.reply_cluster.iter().copied());
-    w.u32s(inner.reply_group.iter().copied());
-    w.arena(&inner.groups);
-
-    let cl = &inner.clusters;
-    w.u32s(cl.iter().map(|c| c.count));
-    w.u32s(cl.iter().map(|c| c.first_reply));
-    w.u32s(cl.iter().map(|c| c.last_reply));
-    w.u32s(cl.iter().map(|c| c.keys_start));
-    w.u32s((0..cl.len() as u32).map(|c| inner.cluster_keys(c).len() as u32));
-    w.bytes(
-        &inner
-            .cluster_stock
-            .iter()
-            .map(|&s| u8::from(s))
-            .collect::<Vec<_>>(),
-    );
-    w.u32s(inner.keys.iter().copied());
-    w.arena(&inner.texts);
-
-    // Shingles in increasing order of hash (a frozen table's own order), then the posting lists.
-    let table = &inner.shingles;
-    let order = table.hash_order();
-    let column = || (0..table.len()).map(|k| table.in_order(&order, k));
-    w.u64s(column().map(|s| s.0));
-    w.u32s(column().map(|s| s.1.replies));
-    w.u32s(column().map(|s| s.1.clusters));
-    w.u32s(column().map(|s| table.stock_of(s.0)));
-    w.u32s(column().map(|s| s.1.first_cluster));
-    w.u32s(column().map(|s| s.1.more));
-    w.u32s(inner.shingles.lists().map(|p| p.len() as u32));
-    let flat: Vec<u32> = inner.shingles.lists().flatten().copied().collect();
-    w.u32s(flat.into_iter());
-
-    let mut words: Vec<(u32, WordStat)> = inner.words.iter().map(|(&k, &v)| (k, v)).collect();
-    words.sort_unstable_by_key(|&(k, _)| k);
-    w.u32s(words.iter().map(|&(k, _)| k));
-    w.u32s(words.iter().map(|(_, v)| v.replies));
-    w.u32s(words.iter().map(|(_, v)| v.stock));
-    w.u64s(words.iter().map(|(_, v)| v.groups));
-    w.u64(inner.group_bits);
-    w.u64s(inner.times.iter().map(|&t| t as u64));
+    inner.corpus.save(w);
     // The mined families (mined now if they were not yet), so that a loaded index does not mine,
     // and their template texts (rendered now if they were not yet), so that no report renders.
-    let families = inner.families();
-    w.u32s(families.root_of.iter().copied());
-    let mut texts = StrArena::default();
-    for root in families.chosen(families.config_min_support) {
-        texts.push(&crate::templates::template_text(inner, &families, root));
-    }
-    w.arena(&texts);
-    // Version 4: the verdict thresholds and the count of replies cut at `MAX_INPUT_BYTES`.
-    w.u64(c.canned_at.to_bits());
-    w.u64(c.personal_at.to_bits());
-    w.u64(inner.truncated);
-    // Version 5: the sentence encoder's vectors and the customer messages' statistics, if any.
-    match &inner.semantic {
-        None => w.u8(0),
-        Some(store) => {
-            w.u8(1);
-            w.bytes(store.model.as_bytes());
-            w.u64(store.fingerprint);
-            w.u32(store.dimensions as u32);
-            w.u32s(store.scales().iter().map(|s| s.to_bits()));
-            w.bytes(&store.values().iter().map(|&v| v as u8).collect::<Vec<u8>>());
-            for stats in [Some(&store.messages), store.builtin.as_ref()] {
-                match stats {
-                    None => w.u8(0),
-                    Some(stats) => {
-                        w.u8(1);
-                        w.u64(stats.count);
-                        w.u64s(stats.sum.iter().map(|x| x.to_bits()));
-                        w.u64s(stats.outer.iter().map(|x| x.to_bits()));
-                    }
-                }
-            }
-        }
-    }
+    crate::templates::save_families(inner, w);
+    inner.corpus.save_trailer(w);
+    crate::semantic::store::SemanticStore::save(inner.semantic.as_ref(), w);
 }
 
 // -------------------------------------------------------------------------------------------------
 // Decoding
 
-/// A file being decoded by [`Index::load`]: read in order, hashed on the way.
-struct Stream {
-    file: std::fs::File,
-    /// Payload bytes not yet read.
-    left: u64,
-    hasher: Xxh3Default,
-    /// A buffer of [`STREAM_CHUNK`] bytes for the columns converted as they are read.
-    buf: Vec<u8>,
-}
-
-impl Stream {
-    /// Reads exactly `out.len()` payload bytes (the caller checked that they are left).
-    fn fill(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        read_exact_or_truncated(&mut self.file, out)?;
-        self.hasher.update(out);
-        self.left -= out.len() as u64;
-        Ok(())
-    }
-}
-
-/// Where [`decode`] reads the payload from.
-enum Source<'b> {
-    /// The payload in memory ([`Index::from_bytes`]): columns are read in place.
-    Slice(&'b [u8]),
-    /// A file ([`Index::load`]).
-    Stream(&'b mut Stream),
-}
-
-/// Reads the payload's values and columns, naming the table being read in its errors.
-struct Reader<'b> {
-    source: Source<'b>,
-    what: &'static str,
-}
-
-/// A column of little-endian numbers, borrowed from the payload in memory or read from a file.
-struct Column<'b, const WIDTH: usize> {
-    bytes: Cow<'b, [u8]>,
-}
-
-impl<const WIDTH: usize> Column<'_, WIDTH> {
-    fn len(&self) -> usize {
-        self.bytes.len() / WIDTH
-    }
-    fn raw(&self) -> impl ExactSizeIterator<Item = [u8; WIDTH]> + Clone + '_ {
-        self.bytes
-            .chunks_exact(WIDTH)
-            .map(|c| c.try_into().expect("WIDTH bytes"))
-    }
-}
-
-impl Column<'_, 4> {
-    fn iter(&self) -> impl ExactSizeIterator<Item = u32> + Clone + '_ {
-        self.raw().map(u32::from_le_bytes)
-    }
-}
-
-impl Column<'_, 8> {
-    fn iter(&self) -> impl ExactSizeIterator<Item = u64> + Clone + '_ {
-        self.raw().map(u64::from_le_bytes)
-    }
-}
-
-impl<'b> Reader<'b> {
-    fn slice(payload: &'b [u8]) -> Self {
-        Reader {
-            source: Source::Slice(payload),
-            what: "the settings",
-        }
-    }
-
-    fn stream(stream: &'b mut Stream) -> Self {
-        Reader {
-            source: Source::Stream(stream),
-            what: "the settings",
-        }
-    }
-
-    /// Payload bytes not yet read.
-    fn left(&self) -> u64 {
-        match &self.source {
-            Source::Slice(bytes) => bytes.len() as u64,
-            Source::Stream(stream) => stream.left,
-        }
-    }
-
-    /// The next `n` bytes: borrowed from memory, or read from the file.
-    fn take(&mut self, n: usize) -> Result<Cow<'b, [u8]>, Error> {
-        if self.left() < n as u64 {
-            return Err(corrupt(format!("the payload ends inside {}", self.what)));
-        }
-        match &mut self.source {
-            Source::Slice(bytes) => {
-                let (head, tail) = bytes.split_at(n);
-                *bytes = tail;
-                Ok(Cow::Borrowed(head))
-            }
-            Source::Stream(stream) => {
-                let mut out = vec![0u8; n];
-                stream.fill(&mut out)?;
-                Ok(Cow::Owned(out))
-            }
-        }
-    }
-
-    /// The next `N` bytes (a fixed-size value: few per load, so the stream's copy costs nothing).
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
-        Ok((*self.take(N)?).try_into().expect("N bytes"))
-    }
-
-    fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.array::<1>()?[0])
-    }
-    fn u32(&mut self) -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Result<u64, Error> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    /// A column's length prefix, checked against the bytes left.
-    fn len(&mut self, width: usize) -> Result<usize, Error> {
-        let n = self.u64()?;
-        if n.saturating_mul(width as u64) > self.left() {
-            return Err(corrupt(format!(
-                "the length of {} runs past the end",
-                self.what
-            )));
-        }
-        Ok(n as usize)
-    }
-    /// Calls `f` on each of the next `n` numbers `WIDTH` bytes wide. From a file they are read
-    /// through the stream's buffer, without a copy of the column.
-    fn each<const WIDTH: usize>(
-        &mut self,
-        n: usize,
-        mut f: impl FnMut([u8; WIDTH]) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        if let Source::Stream(stream) = &mut self.source {
-            let mut buf = std::mem::take(&mut stream.buf);
-            let per_chunk = buf.len() / WIDTH;
-            let mut done = 0;
-            let mut result = Ok(());
-            while done < n && result.is_ok() {
-                let count = (n - done).min(per_chunk);
-                let chunk = &mut buf[..count * WIDTH];
-                result = stream.fill(chunk).and_then(|()| {
-                    chunk
-                        .chunks_exact(WIDTH)
-                        .try_for_each(|c| f(c.try_into().expect("WIDTH bytes")))
-                });
-                done += count;
-            }
-            stream.buf = buf;
-            return result;
-        }
-        let raw = self.take(n * WIDTH)?;
-        raw.chunks_exact(WIDTH)
-            .try_for_each(|c| f(c.try_into().expect("WIDTH bytes")))
-    }
-    /// A column of numbers `WIDTH` bytes wide, converted by `convert`.
-    fn numbers<T, const WIDTH: usize>(
-        &mut self,
-        what: &'static str,
-        convert: fn([u8; WIDTH]) -> T,
-    ) -> Result<Vec<T>, Error> {
-        self.what = what;
-        let n = self.len(WIDTH)?;
-        let mut out = Vec::with_capacity(n);
-        self.each(n, |raw| {
-            out.push(convert(raw));
-            Ok(())
-        })?;
-        Ok(out)
-    }
-    fn u32s(&mut self, what: &'static str) -> Result<Vec<u32>, Error> {
-        self.numbers(what, u32::from_le_bytes)
-    }
-    fn u64s(&mut self, what: &'static str) -> Result<Vec<u64>, Error> {
-        self.numbers(what, u64::from_le_bytes)
-    }
-    /// A column kept as its bytes (read in place from memory).
-    fn column<const WIDTH: usize>(
-        &mut self,
-        what: &'static str,
-    ) -> Result<Column<'b, WIDTH>, Error> {
-        self.what = what;
-        let n = self.len(WIDTH)?;
-        Ok(Column {
-            bytes: self.take(n * WIDTH)?,
-        })
-    }
-    fn bytes(&mut self, what: &'static str) -> Result<Cow<'b, [u8]>, Error> {
-        self.what = what;
-        let n = self.len(1)?;
-        self.take(n)
-    }
-    fn arena(&mut self, what: &'static str) -> Result<StrArena, Error> {
-        let bytes = self.bytes(what)?.into_owned();
-        let bytes =
-            String::from_utf8(bytes).map_err(|_| corrupt(format!("{what} are not valid UTF-8")))?;
-        let n = self.len(8)?;
-        let mut arena = StrArena::of_text(bytes, n);
-        let mut prev = 0u64;
-        self.each(n, |raw| {
-            let end = u64::from_le_bytes(raw);
-            let text = arena.text();
-            if end < prev || end > text.len() as u64 || !text.is_char_boundary(end as usize) {
-                return Err(corrupt(format!("the offsets of {what} are inconsistent")));
-            }
-            prev = end;
-            arena.push_end(end);
-            Ok(())
-        })?;
-        if prev != arena.text().len() as u64 {
-            return Err(corrupt(format!(
-                "the offsets of {what} do not cover its text"
-            )));
-        }
-        Ok(arena)
-    }
-}
-
-fn check(ok: bool, what: &str) -> Result<(), Error> {
-    if ok {
-        Ok(())
-    } else {
-        Err(corrupt(what.to_string()))
-    }
-}
-
-fn same_len(lens: &[usize], what: &str) -> Result<(), Error> {
-    check(
-        lens.windows(2).all(|w| w[0] == w[1]),
-        &format!("the {what} tables differ in length"),
-    )
-}
-
+/// Reads the payload of a file of format `version` in the order [`encode`] wrote it; each table
+/// checks itself and its references to the tables before it.
 fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
-    let ngram = r.u32()? as usize;
-    let min_support = r.u32()?;
-    let max_postings = r.u64()?;
-    let neighbours = r.u32()? as usize;
-    let stock_corpus = r.u8()?;
-    let stock_replies = r.u32()?;
-    check((1..=8).contains(&ngram), "the shingle size is out of range")?;
-    check(min_support >= 1, "the minimum support is 0")?;
-    check(
-        (1..=u32::MAX as u64).contains(&max_postings),
-        "the posting cap is out of range",
-    )?;
-    check(neighbours <= 64, "the neighbour count is out of range")?;
-    check(stock_corpus <= 1, "the stock flag is not 0 or 1")?;
-    let mut config = Config {
-        ngram,
-        min_support,
-        max_postings: max_postings as usize,
-        neighbours,
-        stock_corpus: stock_corpus == 1,
-        ..Config::default()
-    };
-
-    let ids = r.arena("the reply ids")?;
-    let reply_cluster = r.u32s("the reply clusters")?;
-    let reply_group = r.u32s("the reply groups")?;
-    let groups = r.arena("the group names")?;
-    same_len(
-        &[ids.len(), reply_cluster.len(), reply_group.len()],
-        "reply",
-    )?;
-
-    let count = r.u32s("the cluster counts")?;
-    let first = r.u32s("the cluster first replies")?;
-    let last = r.u32s("the cluster last replies")?;
-    let keys_start = r.u32s("the cluster key offsets")?;
-    let keys_len = r.u32s("the cluster key lengths")?;
-    let stock = r.bytes("the cluster stock flags")?;
-    let keys = r.u32s("the token keys")?;
-    let texts = r.arena("the cluster texts")?;
-    let n_clusters = count.len();
-    same_len(
-        &[
-            n_clusters,
-            first.len(),
-            last.len(),
-            keys_start.len(),
-            keys_len.len(),
-            stock.len(),
-            texts.len(),
-        ],
-        "cluster",
-    )?;
-
-    // The shingle columns are read in place (a copy of them took 150 MB at a million replies).
-    let shingle_hashes = r.column::<8>("the shingle hashes")?;
-    let replies = r.column::<4>("the shingle reply counts")?;
-    let clusters_of = r.column::<4>("the shingle cluster counts")?;
-    let stock_of = r.column::<4>("the shingle stock counts")?;
-    let first_cluster = r.column::<4>("the shingle first clusters")?;
-    let more = r.column::<4>("the shingle posting lists")?;
-    same_len(
-        &[
-            shingle_hashes.len(),
-            replies.len(),
-            clusters_of.len(),
-            stock_of.len(),
-            first_cluster.len(),
-            more.len(),
-        ],
-        "shingle",
-    )?;
-    let posting_lens = r.u32s("the posting list lengths")?;
-    let flat = r.u32s("the postings")?;
-    let word_keys = r.u32s("the word keys")?;
-    let word_counts = r.u32s("the word counts")?;
-    let word_stock = r.u32s("the word stock counts")?;
-    let word_groups = r.u64s("the word groups")?;
-    r.what = "the group bits";
-    let group_bits = r.u64()?;
-    let times: Vec<i64> = r
-        .u64s("the reply times")?
-        .into_iter()
-        .map(|t| t as i64)
-        .collect();
-    same_len(
-        &[
-            word_keys.len(),
-            word_counts.len(),
-            word_stock.len(),
-            word_groups.len(),
-        ],
-        "word",
-    )?;
-    let roots = if version >= 2 {
-        Some(r.u32s("the template families")?)
-    } else {
-        None
-    };
-    let template_texts = if version >= 3 {
-        Some(r.arena("the template texts")?)
-    } else {
-        None
-    };
-    let mut truncated = 0;
+    let corpus = Corpus::load(&mut r)?;
+    let clusters = corpus.cluster_count();
+    let families = crate::templates::load_families(&mut r, version, clusters)?;
+    let mut inner = Inner::new(corpus);
     if version >= 4 {
-        config.canned_at = f64::from_bits(r.u64()?);
-        config.personal_at = f64::from_bits(r.u64()?);
-        truncated = r.u64()?;
-        check(
-            (0.0..=1.0).contains(&config.canned_at) && (0.0..=1.0).contains(&config.personal_at),
-            "a verdict threshold is outside [0, 1]",
-        )?;
+        inner.corpus.load_trailer(&mut r)?;
     }
-    let semantic = if version >= 5 && r.u8()? == 1 {
-        let model = String::from_utf8(r.bytes("the sentence encoder's name")?.into_owned())
-            .map_err(|_| corrupt("the sentence encoder's name is not UTF-8"))?;
-        let fingerprint = r.u64()?;
-        let dimensions = r.u32()? as usize;
-        check(
-            (1..=4096).contains(&dimensions),
-            "the vectors' dimensions are out of range",
-        )?;
-        let scales: Vec<f32> = r
-            .u32s("the vectors' scales")?
-            .into_iter()
-            .map(f32::from_bits)
-            .collect();
-        let values: Vec<i8> = r.bytes("the vectors")?.iter().map(|&b| b as i8).collect();
-        let mut stats = |what: &'static str| -> Result<Option<MessageStats>, Error> {
-            if r.u8()? == 0 {
-                return Ok(None);
-            }
-            let count = r.u64()?;
-            let sum: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
-            let outer: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
-            check(
-                sum.len() == dimensions && outer.len() == dimensions * dimensions,
-                "the message statistics do not match the vectors' dimensions",
-            )?;
-            check(
-                sum.iter().chain(&outer).all(|x| x.is_finite()),
-                "the message statistics are not finite",
-            )?;
-            Ok(Some(MessageStats { count, sum, outer }))
-        };
-        let messages = stats("the message statistics")?
-            .ok_or_else(|| corrupt("the index's own message statistics are missing"))?;
-        let builtin = stats("the built-in message statistics")?;
-        check(
-            scales.len() == n_clusters && values.len() == n_clusters * dimensions,
-            "the vectors do not match the clusters",
-        )?;
-        check(
-            scales.iter().all(|s| s.is_finite() && *s >= 0.0),
-            "a vector's scale is not a finite positive number",
-        )?;
-        Some(crate::semantic::store::SemanticStore::of_parts(
-            model,
-            fingerprint,
-            dimensions,
-            scales,
-            values,
-            messages,
-            builtin,
-        ))
-    } else {
-        None
-    };
+    if version >= 5 {
+        inner.semantic = SemanticStore::load(&mut r, clusters)?;
+    }
     check(r.left() == 0, "the payload has bytes after its last table")?;
-    check(
-        times.is_empty() || times.len() == ids.len(),
-        "the reply times do not match the replies",
-    )?;
-
-    // Cross-references.
-    let n_replies = ids.len();
-    check(
-        reply_cluster.iter().all(|&c| (c as usize) < n_clusters),
-        "a reply points to a missing cluster",
-    )?;
-    check(
-        reply_group
-            .iter()
-            .all(|&g| g == NO_GROUP || (g as usize) < groups.len()),
-        "a reply points to a missing group",
-    )?;
-    check(
-        n_clusters > 0 || keys.is_empty(),
-        "the key table holds keys of no cluster",
-    )?;
-    // Each cluster counts the replies that point to it, its first and last among them.
-    let mut members = vec![0u32; n_clusters];
-    for &c in &reply_cluster {
-        members[c as usize] += 1;
-    }
-    check(
-        members == count,
-        "a cluster's count is not the number of its replies",
-    )?;
-    let mut clusters = Vec::with_capacity(n_clusters);
-    let mut cluster_stock = Vec::with_capacity(n_clusters);
-    for i in 0..n_clusters {
-        // Each cluster's keys follow the previous cluster's, and the last end the table.
-        let end = keys_start[i] as u64 + keys_len[i] as u64;
-        let next = keys_start
-            .get(i + 1)
-            .map_or(keys.len() as u64, |&s| s as u64);
-        check(
-            end == next && (i > 0 || keys_start[0] == 0),
-            "the clusters' keys are not laid out in order",
-        )?;
-        check(
-            (first[i] as usize) < n_replies && (last[i] as usize) < n_replies && count[i] >= 1,
-            "a cluster's replies are out of range",
-        )?;
-        check(
-            first[i] <= last[i]
-                && reply_cluster[first[i] as usize] == i as u32
-                && reply_cluster[last[i] as usize] == i as u32,
-            "a cluster's first or last reply is not one of its replies",
-        )?;
-        check(stock[i] <= 1, "a cluster's stock flag is not 0 or 1")?;
-        clusters.push(Cluster {
-            count: count[i],
-            first_reply: first[i],
-            last_reply: last[i],
-            keys_start: keys_start[i],
-        });
-        cluster_stock.push(stock[i] == 1);
-    }
-    let counts = replies.iter().zip(clusters_of.iter()).zip(stock_of.iter());
-    let mut shingle_stock = FxHashMap::default();
-    for (hash, ((replies, clusters), stock)) in shingle_hashes.iter().zip(counts.clone()) {
-        check(
-            replies >= clusters && clusters >= stock && clusters >= 1,
-            "a shingle's counts are inconsistent",
-        )?;
-        if stock > 0 {
-            shingle_stock.insert(hash, stock);
-        }
-    }
-    let records = shingle_hashes
-        .iter()
-        .zip(counts)
-        .zip(first_cluster.iter().zip(more.iter()))
-        .map(
-            |((hash, ((replies, clusters), _)), (first_cluster, more))| {
-                let record = Record {
-                    replies,
-                    clusters,
-                    first_cluster,
-                    more,
-                };
-                (hash, record)
-            },
-        );
-    let shingles =
-        ShingleTable::from_parts(records, shingle_stock, &posting_lens, flat, n_clusters)
-            .map_err(corrupt)?;
-
-    // Lookups.
-    let mut inner = Inner::new(config);
-    inner.stock_replies = stock_replies;
-    // An id given twice finds its first reply.
-    inner.id_lookup = KeyMap::from_pairs(
-        (0..n_replies)
-            .map(|i| (str_key(ids.get(i)), i as u32))
-            .collect(),
-    )
-    .0;
-    for g in 0..groups.len() {
-        inner
-            .group_lookup
-            .entry(str_key(groups.get(g)))
-            .or_insert(g as u32);
-    }
-    let (cluster_lookup, repeated) = KeyMap::from_pairs(
-        clusters
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let start = c.keys_start as usize;
-                let end = clusters
-                    .get(i + 1)
-                    .map_or(keys.len(), |n| n.keys_start as usize);
-                (sequence_key(&keys[start..end]), i as u32)
-            })
-            .collect(),
-    );
-    check(!repeated, "two clusters have the same tokens")?;
-    inner.cluster_lookup = cluster_lookup;
-    let mut words = FxHashMap::default();
-    words.reserve(word_keys.len());
-    for (i, key) in word_keys.into_iter().enumerate() {
-        check(
-            word_stock[i] <= word_counts[i],
-            "a word's counts are inconsistent",
-        )?;
-        let stat = WordStat {
-            replies: word_counts[i],
-            stock: word_stock[i],
-            groups: word_groups[i],
-        };
-        check(words.insert(key, stat).is_none(), "a word is listed twice")?;
-    }
-
-    inner.ids = ids;
-    inner.reply_cluster = reply_cluster;
-    inner.reply_group = reply_group;
-    inner.groups = groups;
-    inner.clusters = clusters;
-    inner.cluster_stock = cluster_stock;
-    inner.keys = keys;
-    inner.texts = texts;
-    inner.shingles = shingles;
-    inner.words = words;
-    inner.group_bits = group_bits;
-    inner.times = times;
-    check(
-        truncated <= n_replies as u64,
-        "more replies are counted as cut than the index holds",
-    )?;
-    inner.truncated = truncated;
-    inner.semantic = semantic;
-    if let Some(roots) = roots {
-        check(
-            crate::templates::valid_roots(&roots, inner.clusters.len()),
-            "the template families do not match the clusters",
-        )?;
+    if let Some((roots, texts)) = families {
         inner.saved_roots = Some(Arc::new(roots));
-        inner.saved_texts = template_texts.map(Arc::new);
+        inner.saved_texts = texts.map(Arc::new);
     }
     Ok(inner)
 }
@@ -1300,19 +554,23 @@ mod tests {
         let index = sample();
         index.inner.families(); // mined while the tables are sound
         let mut inner = (*index.inner).clone();
-        inner.reply_cluster[0] = 999;
+        inner.corpus = inner
+            .corpus
+            .broken(|reply_cluster, _| reply_cluster[0] = 999);
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
 
         // A cluster that counts a reply too many, or names another cluster's reply as its first.
         let mut inner = (*index.inner).clone();
-        inner.clusters[0].count += 1;
+        inner.corpus = inner.corpus.broken(|_, clusters| clusters[0].count += 1);
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("number of its replies"), "{err}");
         let mut inner = (*index.inner).clone();
-        let other = inner.reply_cluster.iter().position(|&c| c != 0).unwrap();
-        inner.clusters[0].first_reply = other as u32;
+        inner.corpus = inner.corpus.broken(|reply_cluster, clusters| {
+            let other = reply_cluster.iter().position(|&c| c != 0).unwrap();
+            clusters[0].first_reply = other as u32;
+        });
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("first or last reply"), "{err}");
 

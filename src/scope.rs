@@ -24,7 +24,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, Reply, NO_GROUP};
+use crate::index::{Index, Inner, Reply};
+use crate::store::{Corpus, NO_GROUP};
 
 /// The key of a scope in the cache: a group of the index, [`NO_GROUP`] for the replies without
 /// one, or [`UNKNOWN`] for a group the index does not hold.
@@ -135,7 +136,10 @@ impl Index {
         let inner = &self.inner;
         let key = match group {
             None => ScopeKey::from(NO_GROUP),
-            Some(name) => inner.group_of_name(name).map_or(UNKNOWN, ScopeKey::from),
+            Some(name) => inner
+                .corpus
+                .group_of_name(name)
+                .map_or(UNKNOWN, ScopeKey::from),
         };
         let slot = {
             let found = inner.scopes.read().get(&key).cloned();
@@ -157,7 +161,7 @@ impl Index {
         for reply in replies {
             let group = match reply.group {
                 None => NO_GROUP,
-                Some(name) => match inner.group_of_name(name) {
+                Some(name) => match inner.corpus.group_of_name(name) {
                     Some(g) => g,
                     None => continue,
                 },
@@ -177,10 +181,10 @@ impl Index {
 /// as the scope's own reply (the two are identical after masking), nothing of the other
 /// group's handles, names, numbers or sign-offs. Every other cluster's text is its own.
 fn build(inner: &Inner, key: ScopeKey) -> Index {
-    let references = inner.reference_groups();
+    let corpus = &inner.corpus;
+    let references = corpus.reference_groups();
     let in_scope = |group: u32| references.contains(group) || ScopeKey::from(group) == key;
-    let mut scope = Inner::new(inner.config.clone());
-    scope.shingles_pending = true;
+    let mut scope = Inner::new(Corpus::for_build(corpus.config().clone()));
     // The vectors come with the replies; the customer messages' statistics are the whole
     // index's (aggregates of vectors, nothing of any message).
     scope.semantic = inner.semantic.as_ref().map(|s| s.with_messages_of());
@@ -188,33 +192,25 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
     {
         scope.encoder = inner.encoder.clone();
     }
-    for reply in 0..inner.reply_cluster.len() {
-        let group = inner.reply_group[reply];
+    for reply in 0..corpus.len() as u32 {
+        let group = corpus.reply_groups()[reply as usize];
         if !in_scope(group) {
             continue;
         }
-        let cluster = inner.reply_cluster[reply];
-        let first = inner.clusters[cluster as usize].first_reply as usize;
-        let text = inner.texts.get(cluster as usize);
-        let text = if in_scope(inner.reply_group[first]) {
-            std::borrow::Cow::Borrowed(text)
-        } else {
-            std::borrow::Cow::Owned(masked(text))
-        };
-        let group_name = (group != NO_GROUP).then(|| inner.groups.get(group as usize));
-        let (scoped, new) = scope.add_keys(
-            inner.ids.get(reply),
-            &text,
-            group_name,
-            inner.cluster_keys(cluster),
-            references.contains(group),
-        );
-        scope.record_time(inner.time_of(reply as u32));
+        let cluster = corpus.reply_clusters()[reply as usize];
+        let first = corpus.clusters()[cluster as usize].first_reply as usize;
+        let mut stored = corpus.stored_reply(reply, references);
+        let masked_text;
+        if !in_scope(corpus.reply_groups()[first]) {
+            masked_text = masked(stored.text);
+            stored.text = &masked_text;
+        }
+        let (scoped, new) = scope.add(stored);
         if let (true, Some(mine), Some(whole)) = (new, &mut scope.semantic, &inner.semantic) {
             mine.copy(scoped as usize, whole, cluster as usize);
         }
     }
-    scope.freeze();
+    scope.corpus.freeze();
     Index {
         inner: Arc::new(scope),
     }

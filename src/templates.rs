@@ -58,7 +58,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, ShingleStat, StrArena, NO_GROUP};
+use crate::index::{Index, Inner};
+use crate::store::{ShingleStat, StrArena, NO_GROUP};
 use crate::text::shingles::shingles_of_keys;
 use crate::text::tokenize;
 
@@ -225,7 +226,7 @@ impl Families {
 
     /// The archive (not reference) replies of cluster `c` of `inner`.
     pub(crate) fn archive(&self, inner: &Inner, c: u32) -> u32 {
-        let count = inner.clusters[c as usize].count;
+        let count = inner.corpus.clusters()[c as usize].count;
         if self.references.is_empty() {
             count
         } else {
@@ -362,7 +363,7 @@ impl<'a> Aligner<'a> {
 /// The keys of a sequence without handles, names and sign-offs, which every reply of a helpdesk
 /// has and which would make any two short replies look alike.
 fn content(keys: &[u32]) -> Vec<u32> {
-    let mechanics = crate::index::mechanics_keys();
+    let mechanics = crate::text::mechanics_keys();
     // Sized up front: collecting a filter grows the vector step by step (about a fifth of mining's
     // instructions went to reallocation).
     let mut out = Vec::with_capacity(keys.len());
@@ -414,9 +415,14 @@ pub(crate) fn mine(inner: &Inner) -> Families {
 
 /// The root cluster of each cluster's family: the mining proper, the part a saved index keeps.
 fn assign_roots(inner: &Inner) -> Vec<u32> {
-    let n = inner.clusters.len();
+    let n = inner.corpus.cluster_count();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&c| (std::cmp::Reverse(inner.clusters[c as usize].count), c));
+    order.sort_by_key(|&c| {
+        (
+            std::cmp::Reverse(inner.corpus.clusters()[c as usize].count),
+            c,
+        )
+    });
     let mut root_of = vec![u32::MAX; n];
     let mut overlap = vec![0u32; n];
     let mut touched: Vec<u32> = Vec::new();
@@ -428,10 +434,10 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
             continue;
         }
         root_of[root as usize] = root;
-        let root_keys = inner.cluster_keys(root);
+        let root_keys = inner.corpus.cluster_keys(root);
         rarest_shingles(inner, root_keys, &mut hashes, &mut found, &mut rarest);
         for (_, _, stat) in &rarest {
-            for c in inner.postings_of(stat) {
+            for c in inner.corpus.postings_of(stat) {
                 if root_of[c as usize] != u32::MAX {
                     continue;
                 }
@@ -449,7 +455,7 @@ fn assign_roots(inner: &Inner) -> Vec<u32> {
             if shared < need {
                 continue;
             }
-            let keys = inner.cluster_keys(c);
+            let keys = inner.corpus.cluster_keys(c);
             if same_template(root_keys, keys).0 {
                 root_of[c as usize] = root;
             }
@@ -477,9 +483,9 @@ fn rarest_shingles(
     rarest: &mut Vec<(u32, u64, ShingleStat)>,
 ) {
     hashes.clear();
-    shingles_of_keys(keys, inner.config.ngram, hashes);
+    shingles_of_keys(keys, inner.corpus.config().ngram, hashes);
     rarest.clear();
-    inner.shingles_of(hashes, found);
+    inner.corpus.shingles_of(hashes, found);
     let stats: Vec<(u32, u64, ShingleStat)> = hashes
         .iter()
         .zip(found.iter())
@@ -518,12 +524,12 @@ fn shared_needed(rarest: &[(u32, u64, ShingleStat)]) -> usize {
 /// re-sent replies with the last half inserted, this took grouping accuracy from 0.824 to
 /// 0.833); else a family of its own. `roots` holds the roots of the clusters before it.
 pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
-    let keys = inner.cluster_keys(cluster);
+    let keys = inner.corpus.cluster_keys(cluster);
     let (mut hashes, mut found, mut rarest) = (Vec::new(), Vec::new(), Vec::new());
     rarest_shingles(inner, keys, &mut hashes, &mut found, &mut rarest);
     let mut shared: Vec<u32> = rarest
         .iter()
-        .flat_map(|(_, _, stat)| inner.postings_of(stat))
+        .flat_map(|(_, _, stat)| inner.corpus.postings_of(stat))
         .filter(|&c| (c as usize) < roots.len())
         .collect();
     shared.sort_unstable();
@@ -534,19 +540,29 @@ pub(crate) fn claim_root(inner: &Inner, roots: &[u32], cluster: u32) -> u32 {
         .map(|run| run[0])
         .collect();
     let mut candidates: Vec<u32> = members.iter().map(|&x| roots[x as usize]).collect();
-    candidates.sort_unstable_by_key(|&r| (std::cmp::Reverse(inner.clusters[r as usize].count), r));
+    candidates.sort_unstable_by_key(|&r| {
+        (
+            std::cmp::Reverse(inner.corpus.clusters()[r as usize].count),
+            r,
+        )
+    });
     candidates.dedup();
     let by_root = candidates
         .into_iter()
-        .find(|&root| same_template(inner.cluster_keys(root), keys).0);
+        .find(|&root| same_template(inner.corpus.cluster_keys(root), keys).0);
     if let Some(root) = by_root {
         return root;
     }
     let mut members = members;
-    members.sort_unstable_by_key(|&x| (std::cmp::Reverse(inner.clusters[x as usize].count), x));
+    members.sort_unstable_by_key(|&x| {
+        (
+            std::cmp::Reverse(inner.corpus.clusters()[x as usize].count),
+            x,
+        )
+    });
     members
         .into_iter()
-        .find(|&x| same_template(inner.cluster_keys(x), keys).0)
+        .find(|&x| same_template(inner.corpus.cluster_keys(x), keys).0)
         .map_or(cluster, |x| roots[x as usize])
 }
 
@@ -566,11 +582,11 @@ pub(crate) fn families_after_inserts(
     replies_before: usize,
     clusters_before: usize,
 ) -> Families {
-    let n = inner.clusters.len();
-    let added = replies_before..inner.reply_cluster.len();
+    let n = inner.corpus.cluster_count();
+    let added = replies_before..inner.corpus.reply_clusters().len();
     let mut changed: Vec<u32> = added
         .clone()
-        .map(|reply| root_of[inner.reply_cluster[reply] as usize])
+        .map(|reply| root_of[inner.corpus.reply_clusters()[reply] as usize])
         .collect();
     changed.sort_unstable();
     let deltas: Vec<(u32, u32)> = changed
@@ -578,10 +594,10 @@ pub(crate) fn families_after_inserts(
         .map(|run| (run[0], run.len() as u32))
         .collect();
     changed.dedup();
-    let references = inner.reference_groups();
+    let references = inner.corpus.reference_groups();
     if changed.len() > UPDATE_LIMIT
         || n - clusters_before > UPDATE_LIMIT
-        || (added.clone()).any(|reply| references.contains(inner.reply_group[reply]))
+        || (added.clone()).any(|reply| references.contains(inner.corpus.reply_groups()[reply]))
     {
         return families_from_roots(inner, root_of);
     }
@@ -617,7 +633,7 @@ pub(crate) fn families_after_inserts(
     // Each changed family leaves the ranking, takes its new count, and comes back in its place.
     let ranked_key = |replies: &[u32], r: u32| (std::cmp::Reverse(replies[r as usize]), r);
     let in_ranking = |f: &Families, r: u32| {
-        !inner.cluster_keys(r).is_empty()
+        !inner.corpus.cluster_keys(r).is_empty()
             && (f.replies[r as usize] > 0 || f.macros.contains_key(&r))
     };
     let place = |f: &Families, root: u32| {
@@ -754,15 +770,15 @@ pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
 
 /// The families (counts, ranks, members) of clusters whose roots are assigned.
 pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<Vec<u32>>) -> Families {
-    debug_assert!(valid_roots(&root_of, inner.clusters.len()));
-    let n = inner.clusters.len();
+    debug_assert!(valid_roots(&root_of, inner.corpus.cluster_count()));
+    let n = inner.corpus.cluster_count();
     let references = reference_counts(inner);
     let macros = macro_replies(inner);
     let mut replies = vec![0u32; n];
     let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (c, &root) in root_of.iter().enumerate() {
         let reference = references.get(&(c as u32)).copied().unwrap_or(0);
-        replies[root as usize] += inner.clusters[c].count - reference;
+        replies[root as usize] += inner.corpus.clusters()[c].count - reference;
     }
     // The first macro cluster of each family, in cluster order.
     for (&cluster, &reply) in &macros {
@@ -777,7 +793,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<Vec<u32>>) -> Fami
     // macro's alone); those come in root order from the filter, and only the others are sorted.
     let (mut ranked, mut single, mut unused) = (Vec::new(), Vec::new(), Vec::new());
     for c in 0..n as u32 {
-        if root_of[c as usize] != c || inner.cluster_keys(c).is_empty() {
+        if root_of[c as usize] != c || inner.corpus.cluster_keys(c).is_empty() {
             continue;
         }
         match replies[c as usize] {
@@ -811,7 +827,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<Vec<u32>>) -> Fami
         members,
         member_start,
         rank_at_config: Vec::new(),
-        config_min_support: inner.config.min_support.max(1),
+        config_min_support: inner.corpus.config().min_support.max(1),
         texts: Vec::new(),
         saved_texts: None,
         root_of,
@@ -846,7 +862,7 @@ pub(crate) fn families_from_roots(inner: &Inner, root_of: Arc<Vec<u32>>) -> Fami
 /// order, when every other token of the reply stands opposite a placeholder of the macro (or at
 /// most one token in ten is unexplained); `None` when it does not.
 pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f64> {
-    let is_slot = crate::index::is_slot_key;
+    let is_slot = crate::text::is_slot_key;
     let fixed = macro_keys.iter().filter(|&&k| !is_slot(k)).count();
     if fixed == 0 || reply.is_empty() {
         return None;
@@ -876,8 +892,13 @@ pub(crate) fn instantiates_macro(reply: &[u32], macro_keys: &[u32]) -> Option<f6
 /// join its cluster, and only archive replies count for templates.
 fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
     let mut references = FxHashMap::default();
-    let groups = inner.reference_groups();
-    for (&group, &cluster) in inner.reply_group.iter().zip(&inner.reply_cluster) {
+    let groups = inner.corpus.reference_groups();
+    for (&group, &cluster) in inner
+        .corpus
+        .reply_groups()
+        .iter()
+        .zip(inner.corpus.reply_clusters())
+    {
         if groups.contains(group) {
             *references.entry(cluster).or_default() += 1;
         }
@@ -888,13 +909,14 @@ fn reference_counts(inner: &Inner) -> FxHashMap<u32, u32> {
 /// The first imported macro of each cluster that has one.
 fn macro_replies(inner: &Inner) -> FxHashMap<u32, u32> {
     let mut found = FxHashMap::default();
-    let Some(macros) = inner.group_of_name(crate::macros::MACRO_GROUP) else {
+    let Some(macros) = inner.corpus.group_of_name(crate::macros::MACRO_GROUP) else {
         return found;
     };
     for (reply, (&group, &cluster)) in inner
-        .reply_group
+        .corpus
+        .reply_groups()
         .iter()
-        .zip(&inner.reply_cluster)
+        .zip(inner.corpus.reply_clusters())
         .enumerate()
     {
         if group == macros {
@@ -957,31 +979,31 @@ impl Index {
         let families = self.inner.families();
         let inner = &self.inner;
         let min_support = min_support.max(1);
-        let archive_replies =
-            (inner.reply_cluster.len() as u32).saturating_sub(inner.stock_replies);
+        let archive_replies = (inner.corpus.reply_clusters().len() as u32)
+            .saturating_sub(inner.corpus.stock_replies());
         let chosen: Vec<u32> = families.chosen(min_support).collect();
         // Per family: examples and group counts, in one pass over the replies.
-        let mut slot = vec![usize::MAX; inner.clusters.len()];
+        let mut slot = vec![usize::MAX; inner.corpus.cluster_count()];
         for (i, &root) in chosen.iter().enumerate() {
             slot[root as usize] = i;
         }
         let mut seen: Vec<Option<(i64, i64)>> = vec![None; chosen.len()];
         let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
         let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
-        let references = inner.reference_groups();
-        for (reply, &cluster) in inner.reply_cluster.iter().enumerate() {
-            if references.contains(inner.reply_group[reply]) {
+        let references = inner.corpus.reference_groups();
+        for (reply, &cluster) in inner.corpus.reply_clusters().iter().enumerate() {
+            if references.contains(inner.corpus.reply_groups()[reply]) {
                 continue;
             }
-            let g = inner.reply_group[reply];
+            let g = inner.corpus.reply_groups()[reply];
             let i = slot[families.root_of[cluster as usize] as usize];
             if i == usize::MAX {
                 continue;
             }
             if examples[i].len() < 3 {
-                examples[i].push(inner.ids.get(reply).to_string());
+                examples[i].push(inner.corpus.id(reply as u32).to_string());
             }
-            if let Some(t) = inner.time_of(reply as u32) {
+            if let Some(t) = inner.corpus.time_of(reply as u32) {
                 seen[i] = Some(seen[i].map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
             }
             if g != NO_GROUP {
@@ -997,7 +1019,7 @@ impl Index {
             .map(|(i, &root)| {
                 let mut by_group: Vec<(String, u32)> = groups[i]
                     .iter()
-                    .map(|&(g, n)| (inner.groups.get(g as usize).to_string(), n))
+                    .map(|&(g, n)| (inner.corpus.group_name(g).to_string(), n))
                     .collect();
                 by_group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 let count = families.replies[root as usize];
@@ -1026,7 +1048,7 @@ impl Inner {
     /// The title of a family's macro, if it has one.
     pub(crate) fn macro_name(&self, families: &Families, root: u32) -> Option<String> {
         families.macro_of(root).map(|(reply, _)| {
-            let id = self.ids.get(reply as usize);
+            let id = self.corpus.id(reply);
             id.strip_prefix("macro:").unwrap_or(id).to_string()
         })
     }
@@ -1038,16 +1060,17 @@ impl Inner {
     pub(crate) fn reply_template_ids(&self, min_support: u32) -> Vec<Option<usize>> {
         let families = self.families();
         let min_support = min_support.max(1);
-        let mut rank = vec![None; self.clusters.len()];
+        let mut rank = vec![None; self.corpus.cluster_count()];
         for (i, root) in families.chosen(min_support).enumerate() {
             rank[root as usize] = Some(i + 1);
         }
-        let references = self.reference_groups();
-        self.reply_cluster
+        let references = self.corpus.reference_groups();
+        self.corpus
+            .reply_clusters()
             .iter()
             .enumerate()
             .map(|(reply, &c)| {
-                if references.contains(self.reply_group[reply]) {
+                if references.contains(self.corpus.reply_groups()[reply]) {
                     None
                 } else {
                     rank[families.root_of[c as usize] as usize]
@@ -1068,7 +1091,7 @@ impl Inner {
         let families = self.families();
         let root = families.root_of[cluster as usize];
         let shown = families.display_root(root);
-        let (same, dice) = same_template(keys, self.cluster_keys(shown));
+        let (same, dice) = same_template(keys, self.corpus.cluster_keys(shown));
         if !same {
             return None;
         }
@@ -1090,12 +1113,12 @@ impl Inner {
         let mut best: Option<(f64, u32)> = None;
         for &root in &families.macro_roots {
             let (_, cluster) = families.macros[&root];
-            let macro_keys = self.cluster_keys(cluster);
+            let macro_keys = self.corpus.cluster_keys(cluster);
             // Cheap filter first: most of the macro's words must be in the reply.
             let words: Vec<u32> = macro_keys
                 .iter()
                 .copied()
-                .filter(|&k| !crate::index::is_slot_key(k))
+                .filter(|&k| !crate::text::is_slot_key(k))
                 .collect();
             let present = words
                 .iter()
@@ -1122,10 +1145,10 @@ impl Inner {
         left_out: u32,
     ) -> Option<Matched> {
         let count = families.replies[root as usize].saturating_sub(left_out);
-        if count < self.config.min_support && families.macro_of(root).is_none() {
+        if count < self.corpus.config().min_support && families.macro_of(root).is_none() {
             return None;
         }
-        let id = families.rank(root, self.config.min_support)?;
+        let id = families.rank(root, self.corpus.config().min_support)?;
         Some(Matched {
             template: TemplateMatch {
                 id,
@@ -1137,6 +1160,43 @@ impl Inner {
             macro_cluster: families.macro_of(root).map(|(_, cluster)| cluster),
         })
     }
+}
+
+/// Writes the families of `inner` (mined now if they were not yet) as each cluster's root, and
+/// the texts of their templates at the index's own `min_support` (rendered now if they were not
+/// yet).
+pub(crate) fn save_families<W: std::io::Write>(inner: &Inner, w: &mut crate::wire::Writer<W>) {
+    let families = inner.families();
+    w.u32s(families.root_of.iter().copied());
+    let mut texts = StrArena::default();
+    for root in families.chosen(families.config_min_support) {
+        texts.push(&template_text(inner, &families, root));
+    }
+    texts.save(w);
+}
+
+/// The family roots (from version 2) and template texts (from version 3) of a file of `version`
+/// for an index of `clusters` clusters, checked to be families of them.
+#[allow(clippy::type_complexity)]
+pub(crate) fn load_families(
+    r: &mut crate::wire::Reader<'_>,
+    version: u32,
+    clusters: usize,
+) -> Result<Option<(Vec<u32>, Option<StrArena>)>, crate::Error> {
+    if version < 2 {
+        return Ok(None);
+    }
+    let roots = r.u32s("the template families")?;
+    let texts = if version >= 3 {
+        Some(StrArena::load(r, "the template texts")?)
+    } else {
+        None
+    };
+    crate::wire::check(
+        valid_roots(&roots, clusters),
+        "the template families do not match the clusters",
+    )?;
+    Ok(Some((roots, texts)))
 }
 
 /// The text of a family's template: the root's text with slots as placeholders and the places
@@ -1155,7 +1215,7 @@ pub(crate) fn template_text(inner: &Inner, families: &Families, family: u32) -> 
 
 fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
     let root = families.display_root(family);
-    let root_keys = inner.cluster_keys(root);
+    let root_keys = inner.corpus.cluster_keys(root);
     let len = root_keys.len();
     // Replies lacking each root token, and inserting words before each root position.
     let mut missing = vec![0u64; len];
@@ -1173,7 +1233,7 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
         if c as u32 == root {
             continue;
         }
-        let keys = inner.cluster_keys(c as u32);
+        let keys = inner.corpus.cluster_keys(c as u32);
         aligner.align(keys, &mut pairs);
         let mut matched = vec![false; len];
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
@@ -1195,7 +1255,7 @@ fn render_template(inner: &Inner, families: &Families, family: u32) -> String {
         }
     }
     let varies = |n: u64| total > 0 && n as f64 >= VARIES * total as f64;
-    let text = inner.texts.get(root as usize);
+    let text = inner.corpus.cluster_text(root);
     let tokens = tokenize(text);
     let mut out = String::new();
     let mut prev_end = 0usize;
@@ -1457,10 +1517,10 @@ mod tests {
             "the roots are carried over"
         );
         let families = index.inner.families();
-        let new_cluster = index.inner.reply_cluster[index.len() - 1];
+        let new_cluster = index.inner.corpus.reply_clusters()[index.len() - 1];
         assert_eq!(
             families.root_of[new_cluster as usize],
-            families.root_of[index.inner.reply_cluster[0] as usize]
+            families.root_of[index.inner.corpus.reply_clusters()[0] as usize]
         );
         let after = index.templates(2);
         assert_eq!(after.len(), 1);
@@ -1474,7 +1534,7 @@ mod tests {
         let unrelated = Reply::new("y", "Thanks for the photo of your dog, Sam!");
         index.insert(unrelated);
         let families = index.inner.families();
-        let c = index.inner.reply_cluster[index.len() - 1];
+        let c = index.inner.corpus.reply_clusters()[index.len() - 1];
         assert_eq!(families.root_of[c as usize], c);
         // The carried families travel with the index.
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
@@ -1539,7 +1599,7 @@ mod tests {
         assert_eq!(index.templates(1)[0].count, 4);
         index.insert(Reply::new("n", new));
         let families = index.inner.families();
-        let cluster = |reply: usize| index.inner.reply_cluster[reply] as usize;
+        let cluster = |reply: usize| index.inner.corpus.reply_clusters()[reply] as usize;
         assert_eq!(families.root_of[cluster(4)], families.root_of[cluster(0)]);
         assert_eq!(index.templates(1)[0].count, 5);
     }

@@ -1,7 +1,7 @@
 //! The reply's phrases looked up in the view of the corpus, and each token's cover: the most
 //! common corpus phrase over it.
 
-use crate::index::ShingleStat;
+use crate::store::ShingleStat;
 use crate::text::shingles::{shingle_count, shingle_window};
 
 use super::view::View;

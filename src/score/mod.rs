@@ -39,8 +39,9 @@ mod view;
 
 pub use context::Context;
 
-use crate::index::{Index, Inner, ShingleStat};
+use crate::index::{Index, Inner};
 use crate::report::Report;
+use crate::store::ShingleStat;
 use crate::text::shingles::{sequence_key, shingles_of_keys};
 use crate::text::{capped, tokenize_into, Scratch, Token};
 
@@ -88,7 +89,7 @@ impl Index {
             let scope = self.scope(Some(group));
             return scope.score_excluding(reply, &unscoped(context), exclude_id);
         }
-        let exclude = self.inner.reply_of_id(exclude_id);
+        let exclude = self.inner.corpus.reply_of_id(exclude_id);
         Scorer::new(&self.inner).score(reply, context, exclude)
     }
 
@@ -113,7 +114,7 @@ impl Index {
                 (Some(_), Some(id)) => self.score_excluding(reply, &ctx, id),
                 (Some(_), None) => self.score(reply, &ctx),
                 (None, _) => {
-                    let exclude = exclude.and_then(|id| self.inner.reply_of_id(id));
+                    let exclude = exclude.and_then(|id| self.inner.corpus.reply_of_id(id));
                     scorer.score(reply, &ctx, exclude)
                 }
             })
@@ -178,7 +179,7 @@ impl<'i> Scorer<'i> {
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
         self.b.hashes.clear();
-        let n = index.config.ngram;
+        let n = index.corpus.config().ngram;
         shingles_of_keys(&self.b.keys, n, &mut self.b.hashes);
 
         // 1. The corpus as this report sees it.
@@ -187,14 +188,14 @@ impl<'i> Scorer<'i> {
         // 2. The reply's phrases, each looked up once (a cache miss or two at a million
         // replies: the candidate search reuses the records), and each token's cover.
         let mut found = Vec::with_capacity(self.b.hashes.len());
-        index.shingles_of(&self.b.hashes, &mut found);
+        index.corpus.shingles_of(&self.b.hashes, &mut found);
         let stats = cover::shingle_stats(&view, &self.b.hashes, &found);
         let cover = cover::cover(&stats, self.b.tokens.len(), n);
 
         // 3. Exact copies, the nearest replies, and the template.
-        let own_cluster = index.cluster_lookup.get(sequence_key(&self.b.keys));
+        let own_cluster = index.corpus.cluster_of_sequence(sequence_key(&self.b.keys));
         let copies = own_cluster.map_or(0, |c| {
-            view.cluster_count(c, index.clusters[c as usize].count)
+            view.cluster_count(c, index.corpus.clusters()[c as usize].count)
         });
         let (nearest, best) = self.nearest(&view, own_cluster, &found);
         let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);
@@ -234,7 +235,7 @@ impl<'i> Scorer<'i> {
         Report {
             canned,
             personalisation,
-            verdict: index.config.verdict(canned, personalisation),
+            verdict: index.corpus.config().verdict(canned, personalisation),
             spans,
             nearest,
             template,

@@ -2,8 +2,8 @@
 //! and the customer's message (coverage by boilerplate and stock phrases, commonness and spread
 //! of the words, novelty, details, echo of the message, what it leaves unanswered, sentences).
 
-use crate::index::group_estimate;
 use crate::report::Signals;
+use crate::store::group_estimate;
 use crate::text::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
 
 use super::context::Context;
@@ -22,7 +22,7 @@ const RARE: u32 = 2;
 const CONTENT_RARITY: usize = 100;
 
 /// Whether a word used by `word` replies counts as a content word in a corpus of `total`.
-fn is_content(word: &crate::index::WordStat, total: usize) -> bool {
+fn is_content(word: &crate::store::WordStat, total: usize) -> bool {
     word.stock == 0 && (word.replies as usize) * CONTENT_RARITY < total
 }
 
@@ -61,7 +61,7 @@ impl Scorer<'_> {
     ) -> Signals {
         let index = self.index;
         let total_replies = view.total_replies();
-        let min_support = index.config.min_support;
+        let min_support = index.corpus.config().min_support;
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
         let mut signals = Signals {
             copies,
@@ -70,7 +70,7 @@ impl Scorer<'_> {
         };
         let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
-        let log_groups = (1.0 + group_estimate(index.group_bits))
+        let log_groups = (1.0 + group_estimate(index.corpus.group_bits()))
             .ln()
             .max(f64::MIN_POSITIVE);
         let customer_stems = self.customer_stems(ctx);
@@ -81,12 +81,12 @@ impl Scorer<'_> {
         });
         // What the index knows of each word, looked up for all of them first (their cache
         // misses overlap).
-        let word_stats: Vec<crate::index::WordStat> = self
+        let word_stats: Vec<crate::store::WordStat> = self
             .b
             .tokens
             .iter()
             .map(|t| match t.kind() {
-                TokenKind::Word => index.word(t.key()),
+                TokenKind::Word => index.corpus.word(t.key()),
                 TokenKind::Slot(_) => Default::default(),
             })
             .collect();
@@ -199,8 +199,8 @@ impl Scorer<'_> {
         let Some(macro_cluster) = macro_cluster else {
             return filled;
         };
-        let macro_keys = self.index.cluster_keys(macro_cluster);
-        let is_slot = |k: u32| crate::index::is_slot_key(k);
+        let macro_keys = self.index.corpus.cluster_keys(macro_cluster);
+        let is_slot = |k: u32| crate::text::is_slot_key(k);
         let mut pairs = Vec::new();
         crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
@@ -300,7 +300,7 @@ impl Scorer<'_> {
             .filter(|stem| reply_stems.binary_search(stem).is_err())
             .count();
         for (stem, key) in words {
-            let word = view.word(key, self.index.word(key));
+            let word = view.word(key, self.index.corpus.word(key));
             let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
             all += idf;
             if reply_stems.binary_search(&stem).is_ok() {

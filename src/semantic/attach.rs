@@ -67,7 +67,7 @@ impl Index {
         if fresh {
             let mut store =
                 SemanticStore::new(encoder.name(), encoder.fingerprint(), encoder.dimensions());
-            for _ in 0..inner.clusters.len() {
+            for _ in 0..inner.corpus.cluster_count() {
                 store.push(None);
             }
             inner.semantic = Some(store);
@@ -93,11 +93,14 @@ pub(crate) fn embed_clusters(inner: &mut Inner, encoder: &Encoder, from: usize) 
     let Some(store) = &inner.semantic else {
         return;
     };
-    let missing: Vec<usize> = (from..inner.clusters.len())
+    let missing: Vec<usize> = (from..inner.corpus.cluster_count())
         .filter(|&c| store.is_missing(c))
         .collect();
     for chunk in missing.chunks(EMBED_CHUNK) {
-        let texts: Vec<&str> = chunk.iter().map(|&c| inner.texts.get(c)).collect();
+        let texts: Vec<&str> = chunk
+            .iter()
+            .map(|&c| inner.corpus.cluster_text(c as u32))
+            .collect();
         // An encoder that fails leaves the vectors missing: reports skip them, and the next
         // `set_encoder` fills them in.
         let Ok(vectors) = encoder.embed(&texts) else {
@@ -140,7 +143,7 @@ pub(crate) fn embed_messages(inner: &mut Inner, encoder: &Encoder, messages: &[&
 /// of `messages` (the build's first customer messages).
 pub(crate) fn finish_build(inner: &mut Inner, encoder: &Encoder, messages: &[String]) {
     let mut store = SemanticStore::new(encoder.name(), encoder.fingerprint(), encoder.dimensions());
-    for _ in 0..inner.clusters.len() {
+    for _ in 0..inner.corpus.cluster_count() {
         store.push(None);
     }
     inner.semantic = Some(store);

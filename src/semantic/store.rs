@@ -8,6 +8,9 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::error::Error;
+use crate::wire::{check, corrupt, Reader, Writer};
+
 /// The semantic data of an index.
 #[derive(Clone, Debug)]
 pub(crate) struct SemanticStore {
@@ -135,14 +138,6 @@ impl SemanticStore {
         derive: impl FnOnce(&Self) -> (Vec<u32>, Vec<f64>),
     ) -> &(Vec<u32>, Vec<f64>) {
         self.clusters.get_or_init(|| Arc::new(derive(self)))
-    }
-
-    pub(crate) fn scales(&self) -> &[f32] {
-        &self.scales
-    }
-
-    pub(crate) fn values(&self) -> &[i8] {
-        &self.values
     }
 
     /// Appends the next cluster's vector (`None`: missing).
@@ -289,6 +284,96 @@ impl SemanticStore {
             variance += ri * row.iter().zip(r).map(|(c, x)| c * x).sum::<f32>();
         }
         f64::from(own - expected) / f64::from(variance.max(1e-6)).sqrt()
+    }
+}
+
+impl SemanticStore {
+    /// Writes a flag, and the store if there is one: the model's name and fingerprint, the
+    /// dimensions, each cluster's scale and values, then the index's own and the built-in
+    /// messages' statistics (each a flag, then count, sums and sums of products).
+    pub(crate) fn save<W: std::io::Write>(store: Option<&SemanticStore>, w: &mut Writer<W>) {
+        let Some(store) = store else {
+            w.u8(0);
+            return;
+        };
+        w.u8(1);
+        w.bytes(store.model.as_bytes());
+        w.u64(store.fingerprint);
+        w.u32(store.dimensions as u32);
+        w.u32s(store.scales.iter().map(|s| s.to_bits()));
+        w.bytes(&store.values.iter().map(|&v| v as u8).collect::<Vec<u8>>());
+        for stats in [Some(&store.messages), store.builtin.as_ref()] {
+            match stats {
+                None => w.u8(0),
+                Some(stats) => {
+                    w.u8(1);
+                    w.u64(stats.count);
+                    w.u64s(stats.sum.iter().map(|x| x.to_bits()));
+                    w.u64s(stats.outer.iter().map(|x| x.to_bits()));
+                }
+            }
+        }
+    }
+
+    /// Reads what [`save`](Self::save) wrote for an index of `clusters` clusters, checking it.
+    pub(crate) fn load(
+        r: &mut Reader<'_>,
+        clusters: usize,
+    ) -> Result<Option<SemanticStore>, Error> {
+        if r.u8()? == 0 {
+            return Ok(None);
+        }
+        let model = String::from_utf8(r.bytes("the sentence encoder's name")?.into_owned())
+            .map_err(|_| corrupt("the sentence encoder's name is not UTF-8"))?;
+        let fingerprint = r.u64()?;
+        let dimensions = r.u32()? as usize;
+        check(
+            (1..=4096).contains(&dimensions),
+            "the vectors' dimensions are out of range",
+        )?;
+        let scales: Vec<f32> = r
+            .u32s("the vectors' scales")?
+            .into_iter()
+            .map(f32::from_bits)
+            .collect();
+        let values: Vec<i8> = r.bytes("the vectors")?.iter().map(|&b| b as i8).collect();
+        let mut stats = |what: &'static str| -> Result<Option<MessageStats>, Error> {
+            if r.u8()? == 0 {
+                return Ok(None);
+            }
+            let count = r.u64()?;
+            let sum: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
+            let outer: Vec<f64> = r.u64s(what)?.into_iter().map(f64::from_bits).collect();
+            check(
+                sum.len() == dimensions && outer.len() == dimensions * dimensions,
+                "the message statistics do not match the vectors' dimensions",
+            )?;
+            check(
+                sum.iter().chain(&outer).all(|x| x.is_finite()),
+                "the message statistics are not finite",
+            )?;
+            Ok(Some(MessageStats { count, sum, outer }))
+        };
+        let messages = stats("the message statistics")?
+            .ok_or_else(|| corrupt("the index's own message statistics are missing"))?;
+        let builtin = stats("the built-in message statistics")?;
+        check(
+            scales.len() == clusters && values.len() == clusters * dimensions,
+            "the vectors do not match the clusters",
+        )?;
+        check(
+            scales.iter().all(|s| s.is_finite() && *s >= 0.0),
+            "a vector's scale is not a finite positive number",
+        )?;
+        Ok(Some(SemanticStore::of_parts(
+            model,
+            fingerprint,
+            dimensions,
+            scales,
+            values,
+            messages,
+            builtin,
+        )))
     }
 }
 

@@ -45,7 +45,7 @@ mod words;
 use std::ops::Range;
 
 pub(crate) use fold::is_invisible;
-pub(crate) use token::{slot_key, word_key};
+pub(crate) use token::{is_slot_key, mechanics_keys, slot_key, word_key};
 pub use token::{Slot, Token, TokenKind};
 
 use fold::fold;

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-/// The kinds of variable content that [`tokenize`] replaces with a typed slot.
+/// The kinds of variable content that [`tokenize`](crate::tokenize) replaces with a typed slot.
 ///
 /// ```
 /// use cannery::Slot;
@@ -272,4 +272,20 @@ pub(super) fn push_token(out: &mut Vec<Token>, token: Token) {
         }
     }
     out.push(token);
+}
+
+/// Whether a key is the key of a slot.
+pub(crate) fn is_slot_key(key: u32) -> bool {
+    slot_keys().contains(&key)
+}
+
+/// The keys of the slots that are template mechanics: handles, names and sign-offs.
+pub(crate) fn mechanics_keys() -> &'static [u32; 3] {
+    static KEYS: std::sync::OnceLock<[u32; 3]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| [Slot::User, Slot::Name, Slot::Signature].map(slot_key))
+}
+
+pub(crate) fn slot_keys() -> &'static [u32; 8] {
+    static KEYS: std::sync::OnceLock<[u32; 8]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Slot::ALL.map(slot_key))
 }

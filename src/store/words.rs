@@ -1,0 +1,91 @@
+//! The word table: for each word key, how many replies use it, how many of them are stock
+//! replies, and a 64-bucket mask of the groups that use it.
+
+use rustc_hash::FxHashMap;
+
+use crate::error::Error;
+use crate::wire::{check, same_len, Reader, Writer};
+
+/// What the index knows of one word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WordStat {
+    /// Replies containing the word.
+    pub(crate) replies: u32,
+    /// Stock-corpus replies containing the word.
+    pub(crate) stock: u32,
+    /// One bit per group (by hash, 64 buckets) of the archive replies containing the word: an
+    /// estimate of how many brands or agents use it. Replies without a group count as one group.
+    pub(crate) groups: u64,
+}
+
+impl WordStat {
+    /// Estimated number of distinct archive groups using the word (linear counting over the
+    /// 64-bucket mask).
+    pub(crate) fn group_estimate(&self) -> f64 {
+        group_estimate(self.groups)
+    }
+}
+
+/// Estimated number of distinct groups behind a 64-bucket group mask (linear counting).
+pub(crate) fn group_estimate(mask: u64) -> f64 {
+    let set = mask.count_ones() as f64;
+    if set >= 64.0 {
+        return 64.0 * 64f64.ln();
+    }
+    -64.0 * (1.0 - set / 64.0).ln()
+}
+
+/// The words of an index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Words(FxHashMap<u32, WordStat>);
+
+impl Words {
+    /// What the table knows of word `key` (all zero for an unseen word).
+    pub(crate) fn get(&self, key: u32) -> WordStat {
+        self.0.get(&key).copied().unwrap_or_default()
+    }
+
+    /// Counts one reply's distinct words (`words`, sorted and deduplicated).
+    pub(crate) fn count(&mut self, words: &[u32], stock: bool, group_bit: u64) {
+        for &w in words {
+            let stat = self.0.entry(w).or_default();
+            stat.replies += 1;
+            stat.stock += u32::from(stock);
+            stat.groups |= group_bit;
+        }
+    }
+
+    /// Writes the table in increasing order of key: keys, then each column.
+    pub(crate) fn save<W: std::io::Write>(&self, w: &mut Writer<W>) {
+        let mut words: Vec<(u32, WordStat)> = self.0.iter().map(|(&k, &v)| (k, v)).collect();
+        words.sort_unstable_by_key(|&(k, _)| k);
+        w.u32s(words.iter().map(|&(k, _)| k));
+        w.u32s(words.iter().map(|(_, v)| v.replies));
+        w.u32s(words.iter().map(|(_, v)| v.stock));
+        w.u64s(words.iter().map(|(_, v)| v.groups));
+    }
+
+    /// Reads a table written by [`save`](Self::save), checking each word's counts.
+    pub(crate) fn load(r: &mut Reader<'_>) -> Result<Words, Error> {
+        let keys = r.u32s("the word keys")?;
+        let counts = r.u32s("the word counts")?;
+        let stock = r.u32s("the word stock counts")?;
+        let groups = r.u64s("the word groups")?;
+        same_len(
+            &[keys.len(), counts.len(), stock.len(), groups.len()],
+            "word",
+        )?;
+        let mut words = FxHashMap::default();
+        words.reserve(keys.len());
+        for (i, key) in keys.into_iter().enumerate() {
+            check(stock[i] <= counts[i], "a word's counts are inconsistent")?;
+            let stat = WordStat {
+                replies: counts[i],
+                stock: stock[i],
+                groups: groups[i],
+            };
+            check(words.insert(key, stat).is_none(), "a word is listed twice")?;
+        }
+        Ok(Words(words))
+    }
+}
