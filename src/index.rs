@@ -58,7 +58,9 @@ use crate::config::unit_or;
 pub use crate::config::Config;
 use crate::stock::STOCK_REPLIES;
 pub use crate::store::STOCK_GROUP;
-use crate::store::{Corpus, NewReply, StrArena, NO_GROUP};
+use crate::store::{Corpus, NewReply, NO_GROUP};
+use crate::templates::macros::MacroReply;
+use crate::templates::{Families, FamilyCache, Template};
 use crate::text::{capped, tokenize_into, Scratch, Token};
 
 /// A reply to add to an index: its id, its text and, optionally, a group (a brand or an agent).
@@ -767,19 +769,10 @@ impl Index {
     /// Adds replies to this index alone (not to its scopes).
     fn extend_unscoped<'a, I: IntoIterator<Item = Reply<'a>>>(&mut self, replies: I) {
         let inner = Arc::make_mut(&mut self.inner);
-        // The families mined so far, if any, carried over the inserts (adding a reply drops
-        // them) and updated after them. Their roots are taken out of them, so that the clusters
-        // added extend the roots in place (when no other index shares them).
-        let mut families = inner.families.take().map(Arc::unwrap_or_clone);
-        let saved_roots = inner.saved_roots.take();
-        let roots = match &mut families {
-            Some(f) => {
-                drop(saved_roots); // the same roots, most often: one holder fewer
-                Some(std::mem::take(&mut f.root_of))
-            }
-            None => saved_roots,
-        };
-        let (replies_before, clusters_before) = (inner.corpus.len(), inner.corpus.cluster_count());
+        // The families mined so far, if any, carried over the inserts and updated after them.
+        let carried = inner.templates.begin_inserts(&inner.corpus);
+        #[cfg(feature = "semantic")]
+        let clusters_before = inner.corpus.cluster_count();
         let mut scratch = Scratch::default();
         let mut tokens = Vec::new();
         #[cfg(feature = "semantic")]
@@ -803,18 +796,7 @@ impl Index {
             let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
             crate::semantic::embed_messages(inner, &encoder, &messages, false);
         }
-        let Some(roots) = roots else { return };
-        let roots = inner.carry_roots(roots);
-        if let Some(families) = families {
-            let updated = crate::templates::families_after_inserts(
-                inner,
-                families,
-                roots,
-                replies_before,
-                clusters_before,
-            );
-            inner.families = std::sync::OnceLock::from(Arc::new(updated));
-        }
+        inner.templates.end_inserts(&inner.corpus, carried);
     }
 
     /// Mines the template families again on next use, from scratch, as a fresh build of the same
@@ -832,9 +814,7 @@ impl Index {
     /// ```
     pub fn remine_templates(&mut self) {
         let inner = Arc::make_mut(&mut self.inner);
-        inner.families = std::sync::OnceLock::new();
-        inner.saved_roots = None;
-        inner.saved_texts = None;
+        inner.templates.clear();
         inner.scopes.clear();
     }
 
@@ -922,6 +902,68 @@ impl Index {
     pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len() as u32).map(move |i| self.inner.corpus.id(i))
     }
+
+    /// The id of the template each reply instantiates, in insertion order (the order of
+    /// [`Index::ids`]): the template's `id` in [`templates`](Self::templates) with the same
+    /// `min_support`, or `None` for stock replies and replies of rarer families.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("a", "@1 Your order ships today. ^JK"),
+    ///     Reply::new("b", "Our Leeds store reopens on Monday."),
+    ///     Reply::new("c", "@2 Your order ships today! -Al"),
+    /// ]);
+    /// assert_eq!(index.template_ids(2), [Some(1), None, Some(1)]);
+    /// ```
+    pub fn template_ids(&self, min_support: u32) -> Vec<Option<usize>> {
+        crate::templates::reply_template_ids(
+            &self.inner.corpus,
+            &self.inner.families(),
+            min_support,
+        )
+    }
+
+    /// The templates of the index: families of near-identical replies used by at least
+    /// `min_support` replies (stock replies not counted), most used first. Deterministic: the
+    /// same index always gives the same templates in the same order.
+    ///
+    /// ```
+    /// use cannery::{Index, Reply};
+    /// let index = Index::builder().stock_corpus(false).build([
+    ///     Reply::new("1", "@a Sorry for the wait, your order 123 ships today. ^JK").group("Acme"),
+    ///     Reply::new("2", "@b Sorry for the wait, your order 456 ships today. -Al").group("Acme"),
+    ///     Reply::new("3", "@c Sorry for the long wait, your order 789 ships today. *SR").group("Zed"),
+    /// ]);
+    /// let t = &index.templates(2)[0];
+    /// assert_eq!(t.count, 3);
+    /// assert_eq!(t.variants, 2);
+    /// assert_eq!(t.groups, [("Acme".to_string(), 2), ("Zed".to_string(), 1)]);
+    /// assert_eq!(t.text, "<user> Sorry for the <*> wait, your order <num> ships today. ^<sig>");
+    /// ```
+    pub fn templates(&self, min_support: u32) -> Vec<Template> {
+        crate::templates::templates(&self.inner.corpus, &self.inner.families(), min_support)
+    }
+
+    /// Adds a helpdesk macro (a canned reply) as a known template. `name` is its title (the
+    /// reply id is `macro:` and the title); `text` may be HTML, which is stripped, and its
+    /// `{{placeholders}}` become slots.
+    ///
+    /// ```
+    /// let mut index = cannery::Index::stock();
+    /// index.add_macro("Ask for order", "Could you send us your order number ({{ticket.id}})?");
+    /// assert!(index.contains_id("macro:Ask for order"));
+    /// ```
+    pub fn add_macro(&mut self, name: &str, text: &str) {
+        let reply = MacroReply::new(name, text);
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.add(reply.as_new_reply());
+        inner.corpus.settle();
+        // Every scope holds the macros.
+        inner
+            .scopes
+            .update_each(|scope| scope.add_macro(name, text));
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -932,15 +974,8 @@ impl Index {
 #[derive(Clone, Debug)]
 pub(crate) struct Inner {
     pub(crate) corpus: Corpus,
-    /// Template families, derived on first use (mined, or counted from `saved_roots`) and
-    /// dropped on every change.
-    pub(crate) families: std::sync::OnceLock<Arc<crate::templates::Families>>,
-    /// The family roots from which `families` is derived without mining: read from a saved
-    /// index, or carried over inserts (`Index::extend`); dropped on every other change.
-    pub(crate) saved_roots: Option<Arc<Vec<u32>>>,
-    /// The template texts read from a saved index with its roots (by template id - 1), so that
-    /// no report renders one; dropped on every change.
-    pub(crate) saved_texts: Option<Arc<StrArena>>,
+    /// The template families, derived from the corpus on first use and carried over inserts.
+    pub(crate) templates: FamilyCache,
     /// The tenant scopes built so far (see [`Index::scope`]).
     pub(crate) scopes: crate::scope::Scopes,
     /// The vectors of the clusters and the customer messages' statistics, when the index was
@@ -955,9 +990,7 @@ impl Inner {
     pub(crate) fn new(corpus: Corpus) -> Self {
         Inner {
             corpus,
-            families: std::sync::OnceLock::new(),
-            saved_roots: None,
-            saved_texts: None,
+            templates: FamilyCache::default(),
             scopes: Default::default(),
             semantic: None,
             #[cfg(feature = "semantic")]
@@ -966,13 +999,11 @@ impl Inner {
     }
 
     /// Adds one reply to the corpus: the one path every writer takes. The families mined so far
-    /// are dropped (an insert carries them itself: [`Index::extend`]), and a cluster it starts
+    /// are dropped (an insert carries them itself: [`FamilyCache::begin_inserts`]), and a cluster it starts
     /// gets a slot in the semantic store (its vector is set by the caller, if an encoder is
     /// attached).
     pub(crate) fn add(&mut self, reply: NewReply<'_>) -> (u32, bool) {
-        self.families = std::sync::OnceLock::new();
-        self.saved_roots = None;
-        self.saved_texts = None;
+        self.templates.clear();
         let (cluster, new) = self.corpus.add(reply);
         if let Some(semantic) = &mut self.semantic {
             if new {
@@ -983,20 +1014,9 @@ impl Inner {
         (cluster, new)
     }
 
-    /// Keeps the family roots mined before some inserts: the clusters the inserts added join a
-    /// family each (`claim_root`), in order.
-    fn carry_roots(&mut self, mut roots: Arc<Vec<u32>>) -> Arc<Vec<u32>> {
-        let clusters = self.corpus.cluster_count();
-        if roots.len() < clusters {
-            let extended = Arc::make_mut(&mut roots);
-            for cluster in extended.len() as u32..clusters as u32 {
-                let root = crate::templates::claim_root(self, extended, cluster);
-                extended.push(root);
-            }
-        }
-        debug_assert!(crate::templates::valid_roots(&roots, clusters));
-        self.saved_roots = Some(roots.clone());
-        roots
+    /// The template families of the corpus, derived now if they were not yet.
+    pub(crate) fn families(&self) -> Arc<Families> {
+        self.templates.get(&self.corpus)
     }
 
     /// The reference clusters (stock corpus, macros) and the sum of the archive replies'

@@ -93,11 +93,11 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod align;
 mod config;
 mod error;
 mod index;
 
-mod macros;
 pub mod persist;
 mod report;
 mod scope;
@@ -128,7 +128,6 @@ mod testing {
 
 pub use error::{Error, ErrorKind};
 pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
-pub use macros::{strip_html, MACRO_GROUP};
 pub use report::{
     Mode, Neighbour, OffsetConverter, Report, SemanticSignals, Signals, Span, Verdict,
 };
@@ -136,6 +135,7 @@ pub use score::Context;
 #[cfg(feature = "semantic")]
 pub use semantic::Encoder;
 pub use stock::stock_replies;
+pub use templates::macros::{strip_html, MACRO_GROUP};
 pub use templates::{Template, TemplateMatch};
 pub use text::shingles::shingles;
 pub use text::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};

@@ -40,12 +40,12 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
 use crate::index::{Index, Inner};
 use crate::semantic::store::SemanticStore;
 use crate::store::Corpus;
+use crate::templates::FamilyCache;
 use crate::wire::{check, corrupt, read_exact_or_truncated, Reader, Stream, Writer, STREAM_CHUNK};
 use xxhash_rust::xxh3::Xxh3Default;
 
@@ -326,7 +326,7 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
     inner.corpus.save(w);
     // The mined families (mined now if they were not yet), so that a loaded index does not mine,
     // and their template texts (rendered now if they were not yet), so that no report renders.
-    crate::templates::save_families(inner, w);
+    inner.templates.save(&inner.corpus, w);
     inner.corpus.save_trailer(w);
     crate::semantic::store::SemanticStore::save(inner.semantic.as_ref(), w);
 }
@@ -339,8 +339,9 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
 fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
     let corpus = Corpus::load(&mut r)?;
     let clusters = corpus.cluster_count();
-    let families = crate::templates::load_families(&mut r, version, clusters)?;
+    let templates = FamilyCache::load(&mut r, version, clusters)?;
     let mut inner = Inner::new(corpus);
+    inner.templates = templates;
     if version >= 4 {
         inner.corpus.load_trailer(&mut r)?;
     }
@@ -348,10 +349,6 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
         inner.semantic = SemanticStore::load(&mut r, clusters)?;
     }
     check(r.left() == 0, "the payload has bytes after its last table")?;
-    if let Some((roots, texts)) = families {
-        inner.saved_roots = Some(Arc::new(roots));
-        inner.saved_texts = texts.map(Arc::new);
-    }
     Ok(inner)
 }
 
@@ -669,7 +666,7 @@ mod tests {
         assert!(!index.templates(at).is_empty(), "the sample has a template");
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert!(
-            back.inner.saved_roots.is_some(),
+            back.inner.templates.roots().is_some(),
             "the families travel with the index"
         );
         assert!(
@@ -707,7 +704,7 @@ mod tests {
         // Version 2: the same tables without the template texts; they are rendered on first use.
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
         let older = Index::from_bytes(&wrap(v2, 2)).unwrap();
-        assert!(older.inner.saved_roots.is_some());
+        assert!(older.inner.templates.roots().is_some());
         assert!(older.inner.families().saved_texts.is_none());
         assert_eq!(older.templates(at), index.templates(at));
         assert_eq!(
@@ -721,7 +718,7 @@ mod tests {
         // families are mined on first use.
         let v1 = &v2[..v2.len() - 8 - 4 * index.distinct_len()];
         let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
-        assert!(old.inner.saved_roots.is_none());
+        assert!(old.inner.templates.roots().is_none());
         assert_eq!(old.templates(at), index.templates(at));
         assert_eq!(
             old.score(text, &Context::new()),

@@ -42,6 +42,7 @@ pub use context::Context;
 use crate::index::{Index, Inner};
 use crate::report::Report;
 use crate::store::ShingleStat;
+use crate::templates::{macro_template, template_of_cluster};
 use crate::text::shingles::{sequence_key, shingles_of_keys};
 use crate::text::{capped, tokenize_into, Scratch, Token};
 
@@ -203,8 +204,11 @@ impl<'i> Scorer<'i> {
         // macro the reply instantiates names it first; else the mined family of the nearest
         // past reply.
         let left_out = |root: u32| view.left_out_of_family(root);
-        let matched = index.macro_template(&self.b.keys, left_out).or_else(|| {
-            best.and_then(|(cluster, _)| index.template_of_cluster(cluster, &self.b.keys, left_out))
+        let (corpus, families) = (&index.corpus, index.families());
+        let matched = macro_template(corpus, &families, &self.b.keys, left_out).or_else(|| {
+            best.and_then(|(cluster, _)| {
+                template_of_cluster(corpus, &families, cluster, &self.b.keys, left_out)
+            })
         });
         // Words that fill the placeholders of an imported macro are the macro's, not this
         // customer's: they count for neither score.

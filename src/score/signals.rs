@@ -202,7 +202,7 @@ impl Scorer<'_> {
         let macro_keys = self.index.corpus.cluster_keys(macro_cluster);
         let is_slot = |k: u32| crate::text::is_slot_key(k);
         let mut pairs = Vec::new();
-        crate::templates::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
+        crate::align::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
         let (mut prev_i, mut prev_j) = (0usize, 0usize);
         for &(i, j) in &pairs {
             // A token aligned with a placeholder fills it ("4417" for {{ticket.id}}).

@@ -9,7 +9,7 @@
 //! the words a reply fills them with never count as personalisation.
 //!
 //! The `cannery` command reads Zendesk macro exports, Freshdesk canned-response exports and plain
-//! lists (`--macros FILE`); from Rust, hand each macro's title and text to [`Index::add_macro`].
+//! lists (`--macros FILE`); from Rust, hand each macro's title and text to [`Index::add_macro`](crate::Index::add_macro).
 //!
 //! ```
 //! use cannery::{Index, Context};
@@ -22,44 +22,45 @@
 //! assert!(r.canned > 0.6);
 //! ```
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::index::Index;
-use crate::text::tokenize;
-
 use crate::store::NewReply;
 pub use crate::store::MACRO_GROUP;
+use crate::text::{tokenize, Token};
 
-impl Index {
-    /// Adds a helpdesk macro (a canned reply) as a known template. `name` is its title (the
-    /// reply id is `macro:` and the title); `text` may be HTML, which is stripped, and its
-    /// `{{placeholders}}` become slots.
-    ///
-    /// ```
-    /// let mut index = cannery::Index::stock();
-    /// index.add_macro("Ask for order", "Could you send us your order number ({{ticket.id}})?");
-    /// assert!(index.contains_id("macro:Ask for order"));
-    /// ```
-    pub fn add_macro(&mut self, name: &str, text: &str) {
+/// A macro as the store adds it: a reference reply in [`MACRO_GROUP`] whose id is `macro:` and
+/// the title, whose text is the macro's with HTML stripped, and whose `{{placeholders}}` are
+/// slots.
+pub(crate) struct MacroReply {
+    id: String,
+    text: String,
+    keys: Vec<u32>,
+}
+
+impl MacroReply {
+    /// The reply of the macro titled `name` with text (or HTML) `text`.
+    pub(crate) fn new(name: &str, text: &str) -> Self {
         let plain = strip_html(text);
         let tokens = tokenize(crate::text::capped(&plain).0);
-        let keys: Vec<u32> = tokens.iter().map(crate::Token::key).collect();
-        let inner = Arc::make_mut(&mut self.inner);
-        inner.add(NewReply {
-            id: &format!("macro:{name}"),
-            text: &plain,
+        MacroReply {
+            id: format!("macro:{name}"),
+            keys: tokens.iter().map(Token::key).collect(),
+            text: plain,
+        }
+    }
+
+    /// The reply as the store's one `add` path takes it.
+    pub(crate) fn as_new_reply(&self) -> NewReply<'_> {
+        NewReply {
+            id: &self.id,
+            text: &self.text,
             group: Some(MACRO_GROUP),
             time: None,
-            keys: &keys,
+            keys: &self.keys,
             reference: true,
-        });
-        inner.corpus.settle();
-        // Every scope holds the macros.
-        inner
-            .scopes
-            .update_each(|scope| scope.add_macro(name, text));
+        }
     }
 }
 
@@ -121,7 +122,7 @@ pub fn strip_html(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Context, Reply};
+    use crate::{Context, Index, Reply};
 
     #[test]
     fn strip_html_table() {

@@ -1,0 +1,229 @@
+//! The families of an index: a root cluster for every cluster, the families ranked by use, their
+//! members, counts and imported macros, derived from the roots (mined, carried over inserts, or
+//! read from a file).
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::store::{Corpus, StrArena};
+
+/// The families of an index: a root cluster for every cluster, and the templates' order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Families {
+    /// The root cluster of each cluster's family (shared with the roots a saved index read).
+    pub(crate) root_of: Arc<Vec<u32>>,
+    /// Root clusters ordered by family size (replies) descending, then by root.
+    pub(crate) ranked: Vec<u32>,
+    /// Replies per family, indexed by root cluster (stock replies not counted).
+    pub(crate) replies: Vec<u32>,
+    /// The reference replies (stock corpus, macros) of the clusters that have any: few do, so a
+    /// map, and a cluster's archive replies are its count less these.
+    pub(crate) references: FxHashMap<u32, u32>,
+    /// The imported macro of the families that have one, by root: the macro's reply and cluster.
+    /// Few families have one, so a map, not a column of the clusters.
+    pub(crate) macros: FxHashMap<u32, (u32, u32)>,
+    /// The roots of the families that have a macro.
+    pub(crate) macro_roots: Vec<u32>,
+    /// The member clusters of each family, grouped: family `root`'s members are
+    /// `members[member_start[root]..member_start[root + 1]]`.
+    pub(crate) members: Vec<u32>,
+    pub(crate) member_start: Vec<u32>,
+    /// Each root's template id at the index's own `min_support` (0: not a template).
+    pub(crate) rank_at_config: Vec<u32>,
+    /// The `min_support` `rank_at_config` was computed with.
+    pub(crate) config_min_support: u32,
+    /// The template text of each template at the index's own `min_support` (by its id - 1),
+    /// rendered on first use; the few other families a listing shows are rendered each time.
+    /// (One slot per template: its length is the number of templates.)
+    pub(crate) texts: Vec<std::sync::OnceLock<Arc<str>>>,
+    /// The same texts as a saved index carries them (then `texts` stays empty).
+    pub(crate) saved_texts: Option<Arc<StrArena>>,
+}
+
+impl Families {
+    /// The 1-based rank of a root among families of at least `min_support` replies.
+    pub(crate) fn rank(&self, root: u32, min_support: u32) -> Option<usize> {
+        if !self.eligible(root, min_support) {
+            return None;
+        }
+        if min_support.max(1) == self.config_min_support {
+            return Some(self.rank_at_config[root as usize] as usize).filter(|&r| r > 0);
+        }
+        self.chosen(min_support)
+            .position(|r| r == root)
+            .map(|p| p + 1)
+    }
+
+    /// The member clusters of a family.
+    pub(crate) fn members_of(&self, root: u32) -> &[u32] {
+        let start = self.member_start[root as usize] as usize;
+        let end = self.member_start[root as usize + 1] as usize;
+        &self.members[start..end]
+    }
+
+    /// Whether a family is a template: used by at least `min_support` replies, or an imported
+    /// macro (a known template, whatever its use).
+    pub(crate) fn eligible(&self, root: u32, min_support: u32) -> bool {
+        self.replies[root as usize] >= min_support.max(1) || self.macros.contains_key(&root)
+    }
+
+    /// The imported macro of a family, if it has one: its reply and its cluster.
+    pub(crate) fn macro_of(&self, root: u32) -> Option<(u32, u32)> {
+        if self.macros.is_empty() {
+            return None;
+        }
+        self.macros.get(&root).copied()
+    }
+
+    /// The archive (not reference) replies of cluster `c` of `inner`.
+    pub(crate) fn archive(&self, corpus: &Corpus, c: u32) -> u32 {
+        let count = corpus.clusters()[c as usize].count;
+        if self.references.is_empty() {
+            count
+        } else {
+            count - self.references.get(&c).copied().unwrap_or(0)
+        }
+    }
+
+    /// The clusters of a family with archive replies.
+    pub(crate) fn variants(&self, corpus: &Corpus, root: u32) -> u32 {
+        self.members_of(root)
+            .iter()
+            .filter(|&&c| self.archive(corpus, c) > 0)
+            .count() as u32
+    }
+
+    /// The roots of the templates, most used first: template `id` is position + 1.
+    pub(crate) fn chosen(&self, min_support: u32) -> impl Iterator<Item = u32> + '_ {
+        self.ranked
+            .iter()
+            .copied()
+            .filter(move |&r| self.eligible(r, min_support))
+    }
+
+    /// The cluster whose text shows the family's template: its macro's when it has one.
+    pub(crate) fn display_root(&self, root: u32) -> u32 {
+        self.macro_of(root).map_or(root, |(_, cluster)| cluster)
+    }
+}
+
+/// Whether `root_of` can be the families of `clusters` clusters: one entry a cluster, each naming
+/// a cluster that is its own root.
+pub(crate) fn valid_roots(root_of: &[u32], clusters: usize) -> bool {
+    root_of.len() == clusters
+        && root_of
+            .iter()
+            .all(|&r| (r as usize) < clusters && root_of[r as usize] == r)
+}
+
+/// The families (counts, ranks, members) of clusters whose roots are assigned.
+pub(crate) fn families_from_roots(corpus: &Corpus, root_of: Arc<Vec<u32>>) -> Families {
+    debug_assert!(valid_roots(&root_of, corpus.cluster_count()));
+    let n = corpus.cluster_count();
+    let references = reference_counts(corpus);
+    let macros = macro_replies(corpus);
+    let mut replies = vec![0u32; n];
+    let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+    for (c, &root) in root_of.iter().enumerate() {
+        let reference = references.get(&(c as u32)).copied().unwrap_or(0);
+        replies[root as usize] += corpus.clusters()[c].count - reference;
+    }
+    // The first macro cluster of each family, in cluster order.
+    for (&cluster, &reply) in &macros {
+        let root = root_of[cluster as usize];
+        let entry = macro_of.entry(root).or_insert((reply, cluster));
+        if cluster < entry.1 {
+            *entry = (reply, cluster);
+        }
+    }
+    // A family whose root has no token (an empty or emoji-only reply) is not a template.
+    // Ranked by replies, most first, then by root. Most families have one reply or none (a
+    // macro's alone); those come in root order from the filter, and only the others are sorted.
+    let (mut ranked, mut single, mut unused) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..n as u32 {
+        if root_of[c as usize] != c || corpus.cluster_keys(c).is_empty() {
+            continue;
+        }
+        match replies[c as usize] {
+            0 if macro_of.contains_key(&c) => unused.push(c),
+            0 => {}
+            1 => single.push(c),
+            _ => ranked.push(c),
+        }
+    }
+    ranked.sort_unstable_by_key(|&c| (std::cmp::Reverse(replies[c as usize]), c));
+    ranked.extend(single);
+    ranked.extend(unused);
+    let mut macro_roots: Vec<u32> = macro_of.keys().copied().collect();
+    macro_roots.sort_unstable();
+    // Members grouped by family (a counting sort by root).
+    let mut member_start = vec![0u32; n + 1];
+    for &root in root_of.iter() {
+        member_start[root as usize + 1] += 1;
+    }
+    for i in 0..n {
+        member_start[i + 1] += member_start[i];
+    }
+    let mut members = vec![0u32; n];
+    let mut next = member_start.clone();
+    for (c, &root) in root_of.iter().enumerate() {
+        members[next[root as usize] as usize] = c as u32;
+        next[root as usize] += 1;
+    }
+    let mut families = Families {
+        macro_roots,
+        members,
+        member_start,
+        rank_at_config: Vec::new(),
+        config_min_support: corpus.config().min_support.max(1),
+        texts: Vec::new(),
+        saved_texts: None,
+        root_of,
+        ranked,
+        replies,
+        references,
+        macros: macro_of,
+    };
+    let mut rank_at_config = vec![0u32; n];
+    let mut templates = 0;
+    for (i, root) in families.chosen(families.config_min_support).enumerate() {
+        rank_at_config[root as usize] = i as u32 + 1;
+        templates = i + 1;
+    }
+    families.rank_at_config = rank_at_config;
+    families.texts = (0..templates).map(|_| std::sync::OnceLock::new()).collect();
+    families
+}
+
+/// Archive replies per cluster: an archive reply can repeat a stock reply word for word and
+/// join its cluster, and only archive replies count for templates.
+fn reference_counts(corpus: &Corpus) -> FxHashMap<u32, u32> {
+    let mut references = FxHashMap::default();
+    let groups = corpus.reference_groups();
+    for (&group, &cluster) in corpus.reply_groups().iter().zip(corpus.reply_clusters()) {
+        if groups.contains(group) {
+            *references.entry(cluster).or_default() += 1;
+        }
+    }
+    references
+}
+
+/// The first imported macro of each cluster that has one.
+fn macro_replies(corpus: &Corpus) -> FxHashMap<u32, u32> {
+    let mut found = FxHashMap::default();
+    let Some(macros) = corpus.group_of_name(crate::store::MACRO_GROUP) else {
+        return found;
+    };
+    for (reply, (&group, &cluster)) in corpus
+        .reply_groups()
+        .iter()
+        .zip(corpus.reply_clusters())
+        .enumerate()
+    {
+        if group == macros {
+            found.entry(cluster).or_insert(reply as u32);
+        }
+    }
+    found
+}
