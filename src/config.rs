@@ -64,8 +64,8 @@ impl Config {
     /// assert_eq!(config.verdict(0.9, 0.7), Verdict::Templated);
     /// assert_eq!(config.verdict(0.3, 0.1), Verdict::Personal);
     /// ```
-    pub fn verdict(&self, canned: f64, personalisation: f64) -> crate::Verdict {
-        use crate::Verdict;
+    pub fn verdict(&self, canned: f64, personalisation: f64) -> crate::report::Verdict {
+        use crate::report::Verdict;
         match (
             canned >= self.canned_at,
             personalisation >= self.personal_at,

@@ -99,10 +99,11 @@ mod error;
 mod index;
 
 pub mod persist;
+mod reply;
 mod report;
-mod scope;
 mod score;
 mod semantic;
+mod state;
 mod stock;
 mod store;
 mod templates;

@@ -12,7 +12,7 @@
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
 //! between tables, so a truncated, corrupted, foreign or future file is an [`Error`] naming the
-//! problem, never a panic and never a silently wrong index. [`Index::load`] streams the file
+//! problem, never a panic and never a silently wrong index. [`Index::load`](crate::Index::load) streams the file
 //! (a checksum pass, then a decoding pass) instead of reading it whole: at a million replies a
 //! load peaks at about 550 MB instead of 770 (the file's 395 MB are never held at once), and
 //! spends less time in the kernel faulting in a copy of the file. Shingles are saved in
@@ -28,7 +28,7 @@
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
 //!
-//! With the `serde` feature, [`Index`] serializes as these bytes.
+//! With the `serde` feature, [`Index`](crate::Index) serializes as these bytes.
 //!
 //! ```
 //! use cannery::{Index, Reply};
@@ -42,8 +42,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
-use crate::index::{Index, Inner};
 use crate::semantic::store::SemanticStore;
+use crate::state::State;
 use crate::store::Corpus;
 use crate::templates::FamilyCache;
 use crate::wire::{check, corrupt, read_exact_or_truncated, Reader, Stream, Writer, STREAM_CHUNK};
@@ -57,135 +57,83 @@ pub const FORMAT_VERSION: u32 = 5;
 /// their texts).
 const OLDEST_READABLE: u32 = 1;
 
-impl Index {
-    /// The index in the binary format described in the [`persist`](crate::persist) module.
-    ///
-    /// ```
-    /// let bytes = cannery::Index::stock().to_bytes();
-    /// assert_eq!(&bytes[..7], b"CANNERY");
-    /// ```
-    pub fn to_bytes(&self) -> Vec<u8> {
-        write_file(&self.inner, std::io::Cursor::new(Vec::new()))
-            .expect("writing to memory does not fail")
-            .into_inner()
-    }
+/// The file of `state` in memory (see `Index::to_bytes`).
+pub(crate) fn to_bytes(state: &State) -> Vec<u8> {
+    write_file(state, std::io::Cursor::new(Vec::new()))
+        .expect("writing to memory does not fail")
+        .into_inner()
+}
 
-    /// Reads an index from the bytes of [`to_bytes`](Self::to_bytes).
-    ///
-    /// ```
-    /// use cannery::{Index, ErrorKind};
-    /// let mut bytes = Index::stock().to_bytes();
-    /// let last = bytes.len() - 20;
-    /// bytes[last] ^= 1; // flip a bit
-    /// assert_eq!(Index::from_bytes(&bytes).unwrap_err().kind(), ErrorKind::Corrupt);
-    /// ```
-    pub fn from_bytes(bytes: &[u8]) -> Result<Index, Error> {
-        let header = Header::read(&bytes[..bytes.len().min(HEADER_LEN)], bytes.len() as u64)?;
-        let (payload, checksum) = bytes[HEADER_LEN..].split_at(header.payload_len as usize);
-        let expected = u64::from_le_bytes(checksum.try_into().expect("8 bytes"));
-        if xxhash_rust::xxh3::xxh3_64(payload) != expected {
-            return Err(checksum_mismatch());
-        }
-        let inner = decode(Reader::slice(payload), header.version)?;
-        Ok(Index {
-            inner: std::sync::Arc::new(inner),
-        })
+/// The state of a file in memory (see `Index::from_bytes`).
+pub(crate) fn from_bytes(bytes: &[u8]) -> Result<State, Error> {
+    let header = Header::read(&bytes[..bytes.len().min(HEADER_LEN)], bytes.len() as u64)?;
+    let (payload, checksum) = bytes[HEADER_LEN..].split_at(header.payload_len as usize);
+    let expected = u64::from_le_bytes(checksum.try_into().expect("8 bytes"));
+    if xxhash_rust::xxh3::xxh3_64(payload) != expected {
+        return Err(checksum_mismatch());
     }
+    decode(Reader::slice(payload), header.version)
+}
 
-    /// Saves the index to `path` atomically: it writes `path` with a temporary suffix
-    /// (`.tmp-` and the process id), syncs it, then renames it over `path`.
-    ///
-    /// A save that was killed before its rename leaves its temporary file behind; the next
-    /// save to the same `path` removes such files when the process that wrote them is gone
-    /// (on Linux, where `/proc` tells; elsewhere, when they were last written more than an
-    /// hour ago), so they never pile up.
-    ///
-    /// ```
-    /// let dir = std::env::temp_dir().join(format!("cannery-doc-save-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let path = dir.join("stock.cannery");
-    /// // What a save killed by a process long gone left behind.
-    /// std::fs::write(dir.join("stock.cannery.tmp-4194305"), b"half an index").unwrap();
-    /// cannery::Index::stock().save(&path).unwrap();
-    /// assert_eq!(cannery::Index::load(&path).unwrap().len(), cannery::Index::stock().len());
-    /// if cfg!(target_os = "linux") {
-    ///     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1); // the stale file is gone
-    /// }
-    /// std::fs::remove_dir_all(&dir).unwrap();
-    /// ```
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        let path = path.as_ref();
-        let file_name = path.file_name().ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("{} is not a file path", path.display()),
-            )
-        })?;
-        remove_stale_temporaries(path, file_name);
-        let mut tmp_name = file_name.to_os_string();
-        tmp_name.push(format!("{TMP_SUFFIX}{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let write = || -> std::io::Result<()> {
-            let file = write_file(&self.inner, std::fs::File::create(&tmp)?)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(format!("cannot save the index to {}", path.display()), e)
-        })
-    }
+/// Saves `state` to `path` atomically (see `Index::save`).
+pub(crate) fn save(state: &State, path: &Path) -> Result<(), Error> {
+    let file_name = path.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a file path", path.display()),
+        )
+    })?;
+    remove_stale_temporaries(path, file_name);
+    let mut tmp_name = file_name.to_os_string();
+    tmp_name.push(format!("{TMP_SUFFIX}{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let write = || -> std::io::Result<()> {
+        let file = write_file(state, std::fs::File::create(&tmp)?)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("cannot save the index to {}", path.display()), e)
+    })
+}
 
-    /// Loads an index saved by [`save`](Self::save).
-    ///
-    /// The file is read twice through a small buffer, never whole: once to check its checksum,
-    /// then to decode it (hashed again on the way, so that a file changed in between is an
-    /// error too). The same file loads as [`from_bytes`](Self::from_bytes) of its bytes does,
-    /// and fails with the same kind of error.
-    ///
-    /// ```
-    /// use cannery::{Index, ErrorKind};
-    /// assert_eq!(Index::load("/nonexistent/x.cannery").unwrap_err().kind(), ErrorKind::Io);
-    /// ```
-    pub fn load(path: impl AsRef<Path>) -> Result<Index, Error> {
-        let path = path.as_ref();
-        let io = |e| Error::io(format!("cannot read the index {}", path.display()), e);
-        let in_file = |e: Error| e.context(path.display());
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let file_len = file.metadata().map_err(io)?.len();
-        let mut head = Vec::with_capacity(HEADER_LEN);
-        (&mut file)
-            .take(HEADER_LEN as u64)
-            .read_to_end(&mut head)
-            .map_err(io)?;
-        let header = Header::read(&head, file_len).map_err(in_file)?;
-        // First pass: the checksum.
-        let mut buf = vec![0u8; STREAM_CHUNK];
-        let mut hasher = Xxh3Default::new();
-        let mut left = header.payload_len;
-        while left > 0 {
-            let n = left.min(STREAM_CHUNK as u64) as usize;
-            read_exact_or_truncated(&mut file, &mut buf[..n]).map_err(in_file)?;
-            hasher.update(&buf[..n]);
-            left -= n as u64;
-        }
-        let mut checksum = [0u8; 8];
-        read_exact_or_truncated(&mut file, &mut checksum).map_err(in_file)?;
-        let expected = u64::from_le_bytes(checksum);
-        if hasher.digest() != expected {
-            return Err(in_file(checksum_mismatch()));
-        }
-        // Second pass: decode.
-        file.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(io)?;
-        let mut stream = Stream::new(file, header.payload_len, buf);
-        let inner = decode(Reader::stream(&mut stream), header.version).map_err(in_file)?;
-        if stream.digest() != expected {
-            return Err(in_file(corrupt("the file changed while it was read")));
-        }
-        Ok(Index {
-            inner: std::sync::Arc::new(inner),
-        })
+/// Loads the state of the file at `path` (see `Index::load`).
+pub(crate) fn load(path: &Path) -> Result<State, Error> {
+    let io = |e| Error::io(format!("cannot read the index {}", path.display()), e);
+    let in_file = |e: Error| e.context(path.display());
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    (&mut file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let header = Header::read(&head, file_len).map_err(in_file)?;
+    // First pass: the checksum.
+    let mut buf = vec![0u8; STREAM_CHUNK];
+    let mut hasher = Xxh3Default::new();
+    let mut left = header.payload_len;
+    while left > 0 {
+        let n = left.min(STREAM_CHUNK as u64) as usize;
+        read_exact_or_truncated(&mut file, &mut buf[..n]).map_err(in_file)?;
+        hasher.update(&buf[..n]);
+        left -= n as u64;
     }
+    let mut checksum = [0u8; 8];
+    read_exact_or_truncated(&mut file, &mut checksum).map_err(in_file)?;
+    let expected = u64::from_le_bytes(checksum);
+    if hasher.digest() != expected {
+        return Err(in_file(checksum_mismatch()));
+    }
+    // Second pass: decode.
+    file.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(io)?;
+    let mut stream = Stream::new(file, header.payload_len, buf);
+    let inner = decode(Reader::stream(&mut stream), header.version).map_err(in_file)?;
+    if stream.digest() != expected {
+        return Err(in_file(corrupt("the file changed while it was read")));
+    }
+    Ok(inner)
 }
 
 /// What [`Index::save`] appends to the target's file name, before its process id, to name the
@@ -300,16 +248,16 @@ fn checksum_mismatch() -> Error {
 // -------------------------------------------------------------------------------------------------
 // Encoding
 
-/// Writes the file of `inner` to `sink` as it is encoded: the header with a zero length, the
+/// Writes the file of `state` to `sink` as it is encoded: the header with a zero length, the
 /// payload (hashed on the way), the checksum, and then the length in the header. A save does not
 /// hold a copy of the file in memory (394 MB at a million replies).
-fn write_file<W: Write + Seek>(inner: &Inner, mut sink: W) -> std::io::Result<W> {
+fn write_file<W: Write + Seek>(state: &State, mut sink: W) -> std::io::Result<W> {
     sink.write_all(MAGIC)?;
     sink.write_all(&FORMAT_VERSION.to_le_bytes())?;
     let length_at = sink.stream_position()?;
     sink.write_all(&0u64.to_le_bytes())?;
     let mut w = Writer::new(sink);
-    encode(inner, &mut w);
+    encode(state, &mut w);
     let (mut sink, checksum, len) = w.finish()?;
     sink.write_all(&checksum.to_le_bytes())?;
     let end = sink.stream_position()?;
@@ -322,13 +270,13 @@ fn write_file<W: Write + Seek>(inner: &Inner, mut sink: W) -> std::io::Result<W>
 
 /// Writes the payload: the corpus's tables, the template families and their texts, the
 /// corpus's version 4 trailer, then the sentence encoder's vectors if any.
-fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
-    inner.corpus.save(w);
+fn encode<W: Write>(state: &State, w: &mut Writer<W>) {
+    state.corpus().save(w);
     // The mined families (mined now if they were not yet), so that a loaded index does not mine,
     // and their template texts (rendered now if they were not yet), so that no report renders.
-    inner.templates.save(&inner.corpus, w);
-    inner.corpus.save_trailer(w);
-    crate::semantic::store::SemanticStore::save(inner.semantic.as_ref(), w);
+    state.templates().save(state.corpus(), w);
+    state.corpus().save_trailer(w);
+    SemanticStore::save(state.semantic(), w);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -336,60 +284,27 @@ fn encode<W: Write>(inner: &Inner, w: &mut Writer<W>) {
 
 /// Reads the payload of a file of format `version` in the order [`encode`] wrote it; each table
 /// checks itself and its references to the tables before it.
-fn decode(mut r: Reader<'_>, version: u32) -> Result<Inner, Error> {
+fn decode(mut r: Reader<'_>, version: u32) -> Result<State, Error> {
     let corpus = Corpus::load(&mut r)?;
     let clusters = corpus.cluster_count();
+    let mut corpus = corpus;
     let templates = FamilyCache::load(&mut r, version, clusters)?;
-    let mut inner = Inner::new(corpus);
-    inner.templates = templates;
     if version >= 4 {
-        inner.corpus.load_trailer(&mut r)?;
+        corpus.load_trailer(&mut r)?;
     }
-    if version >= 5 {
-        inner.semantic = SemanticStore::load(&mut r, clusters)?;
-    }
+    let semantic = if version >= 5 {
+        SemanticStore::load(&mut r, clusters)?
+    } else {
+        None
+    };
     check(r.left() == 0, "the payload has bytes after its last table")?;
-    Ok(inner)
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Index {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.to_bytes())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Index {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BytesVisitor;
-        impl<'de> serde::de::Visitor<'de> for BytesVisitor {
-            type Value = Index;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("the bytes of a cannery index")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Index, E> {
-                Index::from_bytes(v).map_err(E::custom)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Index, A::Error> {
-                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
-                while let Some(b) = seq.next_element::<u8>()? {
-                    bytes.push(b);
-                }
-                Index::from_bytes(&bytes).map_err(serde::de::Error::custom)
-            }
-        }
-        deserializer.deserialize_bytes(BytesVisitor)
-    }
+    Ok(State::from_parts(corpus, templates, semantic))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Context, Reply};
+    use crate::{Context, Index, Reply};
 
     fn sample() -> Index {
         Index::builder().build([
@@ -550,24 +465,30 @@ mod tests {
     fn inconsistent_payload_is_corrupt() {
         let index = sample();
         index.inner.families(); // mined while the tables are sound
-        let mut inner = (*index.inner).clone();
-        inner.corpus = inner
-            .corpus
-            .broken(|reply_cluster, _| reply_cluster[0] = 999);
+        let inner = (index.inner).with_corpus(
+            index
+                .inner
+                .corpus()
+                .broken(|reply_cluster, _| reply_cluster[0] = 999),
+        );
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.to_string().contains("missing cluster"), "{err}");
 
         // A cluster that counts a reply too many, or names another cluster's reply as its first.
-        let mut inner = (*index.inner).clone();
-        inner.corpus = inner.corpus.broken(|_, clusters| clusters[0].count += 1);
+        let inner = (index.inner).with_corpus(
+            index
+                .inner
+                .corpus()
+                .broken(|_, clusters| clusters[0].count += 1),
+        );
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("number of its replies"), "{err}");
-        let mut inner = (*index.inner).clone();
-        inner.corpus = inner.corpus.broken(|reply_cluster, clusters| {
-            let other = reply_cluster.iter().position(|&c| c != 0).unwrap();
-            clusters[0].first_reply = other as u32;
-        });
+        let inner =
+            (index.inner).with_corpus(index.inner.corpus().broken(|reply_cluster, clusters| {
+                let other = reply_cluster.iter().position(|&c| c != 0).unwrap();
+                clusters[0].first_reply = other as u32;
+            }));
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("first or last reply"), "{err}");
 
@@ -626,7 +547,7 @@ mod tests {
     }
 
     /// The payload of the file of `inner` (without its header and checksum).
-    fn payload_of(inner: &Inner) -> Vec<u8> {
+    fn payload_of(inner: &State) -> Vec<u8> {
         let bytes = write_file(inner, std::io::Cursor::new(Vec::new()))
             .unwrap()
             .into_inner();
@@ -666,7 +587,7 @@ mod tests {
         assert!(!index.templates(at).is_empty(), "the sample has a template");
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert!(
-            back.inner.templates.roots().is_some(),
+            back.inner.templates().roots().is_some(),
             "the families travel with the index"
         );
         assert!(
@@ -704,7 +625,7 @@ mod tests {
         // Version 2: the same tables without the template texts; they are rendered on first use.
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
         let older = Index::from_bytes(&wrap(v2, 2)).unwrap();
-        assert!(older.inner.templates.roots().is_some());
+        assert!(older.inner.templates().roots().is_some());
         assert!(older.inner.families().saved_texts.is_none());
         assert_eq!(older.templates(at), index.templates(at));
         assert_eq!(
@@ -718,7 +639,7 @@ mod tests {
         // families are mined on first use.
         let v1 = &v2[..v2.len() - 8 - 4 * index.distinct_len()];
         let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
-        assert!(old.inner.templates.roots().is_none());
+        assert!(old.inner.templates().roots().is_none());
         assert_eq!(old.templates(at), index.templates(at));
         assert_eq!(
             old.score(text, &Context::new()),

@@ -257,7 +257,7 @@ pub struct Report {
     /// The nearest past replies, most similar first.
     pub nearest: Vec<Neighbour>,
     /// The mined template the reply instantiates, if any (see [`Index::templates`](crate::Index::templates)).
-    pub template: Option<crate::TemplateMatch>,
+    pub template: Option<crate::templates::TemplateMatch>,
     /// The measurements behind the scores.
     pub signals: Signals,
     /// Whether the text was longer than [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) and only its

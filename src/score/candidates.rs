@@ -22,7 +22,7 @@ impl Scorer<'_> {
         found: &[Option<ShingleStat>],
     ) -> (Vec<Neighbour>, Option<(u32, f64)>) {
         let index = self.index;
-        let wanted = index.corpus.config().neighbours;
+        let wanted = index.corpus().config().neighbours;
         if self.b.keys.is_empty() {
             return (Vec::new(), None);
         }
@@ -53,7 +53,7 @@ impl Scorer<'_> {
         let lists: Vec<(u32, &[u32], u32)> = distinct
             .iter()
             .map(|(_, stat)| {
-                let more = index.corpus.more_postings(stat);
+                let more = index.corpus().more_postings(stat);
                 (stat.first_cluster, more, more.first().copied().unwrap_or(0))
             })
             .collect();
@@ -100,9 +100,9 @@ impl Scorer<'_> {
         let candidates: Vec<(u32, u32, &[u32])> = ranked
             .iter()
             .map(|&(c, _)| {
-                let keys = index.corpus.cluster_keys(c);
+                let keys = index.corpus().cluster_keys(c);
                 std::hint::black_box(keys.first().copied());
-                (c, index.corpus.clusters()[c as usize].count, keys)
+                (c, index.corpus().clusters()[c as usize].count, keys)
             })
             .collect();
         for &(c, count, keys) in &candidates {
@@ -134,8 +134,8 @@ impl Scorer<'_> {
         let found: Vec<(f64, u32, &str, &str)> = verified
             .into_iter()
             .map(|(similarity, count, c)| {
-                let id = index.corpus.id(view.shown_reply(c));
-                (similarity, count, id, index.corpus.cluster_text(c))
+                let id = index.corpus().id(view.shown_reply(c));
+                (similarity, count, id, index.corpus().cluster_text(c))
             })
             .collect();
         let neighbours = found

@@ -39,8 +39,8 @@ mod view;
 
 pub use context::Context;
 
-use crate::index::{Index, Inner};
 use crate::report::Report;
+use crate::state::State;
 use crate::store::ShingleStat;
 use crate::templates::{macro_template, template_of_cluster};
 use crate::text::shingles::{sequence_key, shingles_of_keys};
@@ -50,82 +50,47 @@ use context::unscoped;
 use tally::Tally;
 use view::View;
 
-impl Index {
-    /// Scores `reply` against the whole index.
-    ///
-    /// ```
-    /// use cannery::{Index, Context, Verdict};
-    /// let index = Index::stock();
-    /// let canned = index.score("Thanks for reaching out! Please DM us so we can help.", &Context::new());
-    /// let personal = index.score(
-    ///     "The 7:40 to Leeds was held at Doncaster by a signal fault; it is running 20 minutes late.",
-    ///     &Context::new().message("Why is the 7:40 to Leeds not moving?"));
-    /// assert!(canned.canned > personal.canned);
-    /// assert!(personal.personalisation > canned.personalisation);
-    /// ```
-    pub fn score(&self, reply: &str, context: &Context<'_>) -> Report {
-        if let Some(group) = context.group {
-            return self.scope(Some(group)).score(reply, &unscoped(context));
-        }
-        Scorer::new(&self.inner).score(reply, context, None)
+/// The report on `reply` (see `Index::score`), with the corpus reply of id `exclude_id` left
+/// out (`Index::score_excluding`); a context with a group is scored on the group's scope.
+pub(crate) fn score(
+    state: &State,
+    reply: &str,
+    context: &Context<'_>,
+    exclude_id: Option<&str>,
+) -> Report {
+    if let Some(group) = context.group {
+        return score(
+            &state.scope(Some(group)),
+            reply,
+            &unscoped(context),
+            exclude_id,
+        );
     }
+    let exclude = exclude_id.and_then(|id| state.corpus().reply_of_id(id));
+    Scorer::new(state).score(reply, context, exclude)
+}
 
-    /// Scores `reply` leave-one-out: as if the corpus reply with id `exclude_id` (the first with
-    /// that id) were not in the index. This is how a corpus member is scored for research: it
-    /// never matches itself. An id the index does not hold leaves nothing out.
-    ///
-    /// ```
-    /// use cannery::{Index, Reply, Context};
-    /// let index = Index::builder().stock_corpus(false).build([
-    ///     Reply::new("a", "Our store on King Street reopens on Monday after the flood."),
-    /// ]);
-    /// let text = "Our store on King Street reopens on Monday after the flood.";
-    /// assert_eq!(index.score(text, &Context::new()).signals.copies, 1);
-    /// let alone = index.score_excluding(text, &Context::new(), "a");
-    /// assert_eq!(alone.signals.copies, 0);
-    /// assert!(alone.nearest.is_empty());
-    /// ```
-    pub fn score_excluding(&self, reply: &str, context: &Context<'_>, exclude_id: &str) -> Report {
-        if let Some(group) = context.group {
-            let scope = self.scope(Some(group));
-            return scope.score_excluding(reply, &unscoped(context), exclude_id);
-        }
-        let exclude = self.inner.corpus.reply_of_id(exclude_id);
-        Scorer::new(&self.inner).score(reply, context, exclude)
-    }
-
-    /// Scores many replies, reusing buffers between them; each item is the reply, its context
-    /// and optionally the id of a corpus reply to leave out. Reports come back in input order.
-    ///
-    /// ```
-    /// use cannery::{Index, Context};
-    /// let index = Index::stock();
-    /// let items = [("Thanks!", Context::new(), None), ("Got it.", Context::new(), None)];
-    /// let reports = index.score_batch(items);
-    /// assert_eq!(reports.len(), 2);
-    /// ```
-    pub fn score_batch<'a, I>(&self, items: I) -> Vec<Report>
-    where
-        I: IntoIterator<Item = (&'a str, Context<'a>, Option<&'a str>)>,
-    {
-        let mut scorer = Scorer::new(&self.inner);
-        items
-            .into_iter()
-            .map(|(reply, ctx, exclude)| match (ctx.group, exclude) {
-                (Some(_), Some(id)) => self.score_excluding(reply, &ctx, id),
-                (Some(_), None) => self.score(reply, &ctx),
-                (None, _) => {
-                    let exclude = exclude.and_then(|id| self.inner.corpus.reply_of_id(id));
-                    scorer.score(reply, &ctx, exclude)
-                }
-            })
-            .collect()
-    }
+/// The reports on many replies (see `Index::score_batch`), reusing one scorer's buffers.
+pub(crate) fn score_batch<'a, I>(state: &State, items: I) -> Vec<Report>
+where
+    I: IntoIterator<Item = (&'a str, Context<'a>, Option<&'a str>)>,
+{
+    let mut scorer = Scorer::new(state);
+    items
+        .into_iter()
+        .map(|(reply, ctx, exclude)| match ctx.group {
+            Some(_) => score(state, reply, &ctx, exclude),
+            None => {
+                let exclude = exclude.and_then(|id| state.corpus().reply_of_id(id));
+                scorer.score(reply, &ctx, exclude)
+            }
+        })
+        .collect()
 }
 
 /// A scorer with buffers reused across replies.
 pub(crate) struct Scorer<'i> {
-    index: &'i Inner,
+    index: &'i State,
     b: Buffers,
 }
 
@@ -165,7 +130,7 @@ impl Drop for Scorer<'_> {
 }
 
 impl<'i> Scorer<'i> {
-    pub(crate) fn new(index: &'i Inner) -> Self {
+    pub(crate) fn new(index: &'i State) -> Self {
         Scorer {
             index,
             b: BUFFERS.with(|cell| cell.take()).unwrap_or_default(),
@@ -180,7 +145,7 @@ impl<'i> Scorer<'i> {
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
         self.b.hashes.clear();
-        let n = index.corpus.config().ngram;
+        let n = index.corpus().config().ngram;
         shingles_of_keys(&self.b.keys, n, &mut self.b.hashes);
 
         // 1. The corpus as this report sees it.
@@ -189,14 +154,16 @@ impl<'i> Scorer<'i> {
         // 2. The reply's phrases, each looked up once (a cache miss or two at a million
         // replies: the candidate search reuses the records), and each token's cover.
         let mut found = Vec::with_capacity(self.b.hashes.len());
-        index.corpus.shingles_of(&self.b.hashes, &mut found);
+        index.corpus().shingles_of(&self.b.hashes, &mut found);
         let stats = cover::shingle_stats(&view, &self.b.hashes, &found);
         let cover = cover::cover(&stats, self.b.tokens.len(), n);
 
         // 3. Exact copies, the nearest replies, and the template.
-        let own_cluster = index.corpus.cluster_of_sequence(sequence_key(&self.b.keys));
+        let own_cluster = index
+            .corpus()
+            .cluster_of_sequence(sequence_key(&self.b.keys));
         let copies = own_cluster.map_or(0, |c| {
-            view.cluster_count(c, index.corpus.clusters()[c as usize].count)
+            view.cluster_count(c, index.corpus().clusters()[c as usize].count)
         });
         let (nearest, best) = self.nearest(&view, own_cluster, &found);
         let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);
@@ -204,7 +171,7 @@ impl<'i> Scorer<'i> {
         // macro the reply instantiates names it first; else the mined family of the nearest
         // past reply.
         let left_out = |root: u32| view.left_out_of_family(root);
-        let (corpus, families) = (&index.corpus, index.families());
+        let (corpus, families) = (&index.corpus(), index.families());
         let matched = macro_template(corpus, &families, &self.b.keys, left_out).or_else(|| {
             best.and_then(|(cluster, _)| {
                 template_of_cluster(corpus, &families, cluster, &self.b.keys, left_out)
@@ -239,7 +206,7 @@ impl<'i> Scorer<'i> {
         Report {
             canned,
             personalisation,
-            verdict: index.corpus.config().verdict(canned, personalisation),
+            verdict: index.corpus().config().verdict(canned, personalisation),
             spans,
             nearest,
             template,

@@ -19,7 +19,7 @@ impl Scorer<'_> {
         ctx: &Context<'_>,
     ) -> Option<SemanticSignals> {
         let index = self.index;
-        let (encoder, store) = (index.encoder.as_ref()?, index.semantic.as_ref()?);
+        let (encoder, store) = (index.encoder()?, index.semantic()?);
         let mut texts = vec![reply];
         if let Some(message) = ctx.customer_message {
             texts.push(capped(message).0);

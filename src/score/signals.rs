@@ -61,7 +61,7 @@ impl Scorer<'_> {
     ) -> Signals {
         let index = self.index;
         let total_replies = view.total_replies();
-        let min_support = index.corpus.config().min_support;
+        let min_support = index.corpus().config().min_support;
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
         let mut signals = Signals {
             copies,
@@ -70,7 +70,7 @@ impl Scorer<'_> {
         };
         let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
-        let log_groups = (1.0 + group_estimate(index.corpus.group_bits()))
+        let log_groups = (1.0 + group_estimate(index.corpus().group_bits()))
             .ln()
             .max(f64::MIN_POSITIVE);
         let customer_stems = self.customer_stems(ctx);
@@ -86,7 +86,7 @@ impl Scorer<'_> {
             .tokens
             .iter()
             .map(|t| match t.kind() {
-                TokenKind::Word => index.corpus.word(t.key()),
+                TokenKind::Word => index.corpus().word(t.key()),
                 TokenKind::Slot(_) => Default::default(),
             })
             .collect();
@@ -199,7 +199,7 @@ impl Scorer<'_> {
         let Some(macro_cluster) = macro_cluster else {
             return filled;
         };
-        let macro_keys = self.index.corpus.cluster_keys(macro_cluster);
+        let macro_keys = self.index.corpus().cluster_keys(macro_cluster);
         let is_slot = |k: u32| crate::text::is_slot_key(k);
         let mut pairs = Vec::new();
         crate::align::lcs(&self.b.keys, macro_keys, Some(&mut pairs));
@@ -300,7 +300,7 @@ impl Scorer<'_> {
             .filter(|stem| reply_stems.binary_search(stem).is_err())
             .count();
         for (stem, key) in words {
-            let word = view.word(key, self.index.corpus.word(key));
+            let word = view.word(key, self.index.corpus().word(key));
             let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
             all += idf;
             if reply_stems.binary_search(&stem).is_ok() {

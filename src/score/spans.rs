@@ -20,7 +20,7 @@ impl Scorer<'_> {
         stats: &[Option<ShingleStat>],
     ) -> Vec<Span> {
         let index = self.index;
-        let min_support = index.corpus.config().min_support;
+        let min_support = index.corpus().config().min_support;
         let is_boiler = |c: &Cover| c.is_boilerplate(min_support);
         let conv = OffsetConverter::new(text);
         let mut spans = Vec::new();
@@ -51,7 +51,7 @@ impl Scorer<'_> {
             // takes the most common shingle over its rarest token. (A shingle inside the span
             // starts inside it: only those are looked at, so the spans cost what the text
             // does, not its length times their number.)
-            let n = index.corpus.config().ngram;
+            let n = index.corpus().config().ngram;
             let inside = (start..end.min(stats.len())).filter(|&pos| {
                 let (first, last) = shingle_window(pos, self.b.tokens.len(), n);
                 first >= start && last < end
@@ -65,10 +65,10 @@ impl Scorer<'_> {
             let (support, shingle) = rarest;
             let example = stats[shingle as usize].and_then(|stat| {
                 index
-                    .corpus
+                    .corpus()
                     .postings_of(&stat)
                     .find(|&c| !view.is_gone(c))
-                    .map(|c| index.corpus.id(view.shown_reply(c)).to_string())
+                    .map(|c| index.corpus().id(view.shown_reply(c)).to_string())
             });
             let bytes = self.b.tokens[start].range().start..self.b.tokens[end - 1].range().end;
             spans.push(Span {

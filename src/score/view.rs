@@ -1,7 +1,7 @@
 //! The corpus as one report sees it: the index, with the reply a leave-one-out score leaves out
 //! taken away from every count the report reads (its phrases, its words, its cluster).
 
-use crate::index::Inner;
+use crate::state::State;
 use crate::store::{ShingleStat, WordStat};
 use crate::text::shingles::shingles_of_keys;
 
@@ -16,7 +16,7 @@ pub(super) struct Excluded {
 
 /// The index less the left-out reply, if any.
 pub(super) struct View<'i> {
-    pub(super) index: &'i Inner,
+    pub(super) index: &'i State,
     excluded: Option<Excluded>,
     /// The left-out reply's shingles, sorted.
     excluded_hashes: Vec<u64>,
@@ -26,20 +26,20 @@ pub(super) struct View<'i> {
 
 impl<'i> View<'i> {
     /// The view of `index` without reply `exclude`; `buffer` is reused for its shingles.
-    pub(super) fn new(index: &'i Inner, exclude: Option<u32>, mut buffer: Vec<u64>) -> Self {
+    pub(super) fn new(index: &'i State, exclude: Option<u32>, mut buffer: Vec<u64>) -> Self {
         let excluded = exclude.map(|reply| {
-            let cluster = index.corpus.reply_clusters()[reply as usize];
+            let cluster = index.corpus().reply_clusters()[reply as usize];
             Excluded {
                 reply,
                 cluster,
-                alone: index.corpus.clusters()[cluster as usize].count == 1,
+                alone: index.corpus().clusters()[cluster as usize].count == 1,
             }
         });
         buffer.clear();
         let mut excluded_words = Vec::new();
         if let Some(ex) = &excluded {
-            let keys = index.corpus.cluster_keys(ex.cluster);
-            shingles_of_keys(keys, index.corpus.config().ngram, &mut buffer);
+            let keys = index.corpus().cluster_keys(ex.cluster);
+            shingles_of_keys(keys, index.corpus().config().ngram, &mut buffer);
             buffer.sort_unstable();
             excluded_words.extend_from_slice(keys);
             excluded_words.sort_unstable();
@@ -60,7 +60,7 @@ impl<'i> View<'i> {
 
     /// Replies in the view.
     pub(super) fn total_replies(&self) -> usize {
-        self.index.corpus.reply_clusters().len() - usize::from(self.excluded.is_some())
+        self.index.corpus().reply_clusters().len() - usize::from(self.excluded.is_some())
     }
 
     /// The record of shingle `hash` as the index has it (`found`), less the left-out reply.
@@ -110,7 +110,7 @@ impl<'i> View<'i> {
     /// The reply that stands for `cluster` in a report: its first, or its last when the first
     /// is the left-out one.
     pub(super) fn shown_reply(&self, cluster: u32) -> u32 {
-        let c = &self.index.corpus.clusters()[cluster as usize];
+        let c = &self.index.corpus().clusters()[cluster as usize];
         match &self.excluded {
             Some(e) if e.reply == c.first_reply => c.last_reply,
             _ => c.first_reply,
@@ -122,7 +122,7 @@ impl<'i> View<'i> {
     pub(super) fn left_out_archive_cluster(&self) -> Option<u32> {
         self.excluded
             .as_ref()
-            .filter(|e| !self.index.corpus.is_reference_cluster(e.cluster))
+            .filter(|e| !self.index.corpus().is_reference_cluster(e.cluster))
             .map(|e| e.cluster)
     }
 
@@ -133,7 +133,7 @@ impl<'i> View<'i> {
             let families = self.index.families();
             u32::from(
                 families.root_of[e.cluster as usize] == root
-                    && !self.index.corpus.is_reference(e.reply),
+                    && !self.index.corpus().is_reference(e.reply),
             )
         })
     }

@@ -65,19 +65,7 @@ pub(crate) fn stock_messages() -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-impl crate::Index {
-    /// The name of the sentence encoder the index keeps vectors of, if it was built with one
-    /// (whether or not an encoder is attached now).
-    ///
-    /// ```
-    /// assert_eq!(cannery::Index::stock().semantic_model(), None);
-    /// ```
-    pub fn semantic_model(&self) -> Option<&str> {
-        self.inner.semantic.as_ref().map(|s| s.model.as_str())
-    }
-}
-
 #[cfg(feature = "semantic")]
-mod attach;
+mod embed;
 #[cfg(feature = "semantic")]
-pub(crate) use attach::{embed_clusters, embed_messages, finish_build};
+pub(crate) use embed::{embed_clusters, embed_messages};

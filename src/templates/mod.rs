@@ -226,14 +226,14 @@ mod tests {
         // A variant with a masked text of its own joins the family, without mining again.
         index.insert(Reply::new("2", family[2]));
         assert!(
-            index.inner.templates.roots().is_some(),
+            index.inner.templates().roots().is_some(),
             "the roots are carried over"
         );
         let families = index.inner.families();
-        let new_cluster = index.inner.corpus.reply_clusters()[index.len() - 1];
+        let new_cluster = index.inner.corpus().reply_clusters()[index.len() - 1];
         assert_eq!(
             families.root_of[new_cluster as usize],
-            families.root_of[index.inner.corpus.reply_clusters()[0] as usize]
+            families.root_of[index.inner.corpus().reply_clusters()[0] as usize]
         );
         let after = index.templates(2);
         assert_eq!(after.len(), 1);
@@ -247,14 +247,14 @@ mod tests {
         let unrelated = Reply::new("y", "Thanks for the photo of your dog, Sam!");
         index.insert(unrelated);
         let families = index.inner.families();
-        let c = index.inner.corpus.reply_clusters()[index.len() - 1];
+        let c = index.inner.corpus().reply_clusters()[index.len() - 1];
         assert_eq!(families.root_of[c as usize], c);
         // The carried families travel with the index.
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert_eq!(back.templates(1), index.templates(1));
         // Mining afresh forgets them.
         index.remine_templates();
-        assert!(index.inner.templates.roots().is_none());
+        assert!(index.inner.templates().roots().is_none());
         all.push(unrelated);
         let fresh = Index::builder().stock_corpus(false).build(all);
         assert_eq!(index.templates(1), fresh.templates(1));
@@ -289,8 +289,8 @@ mod tests {
 
     fn inner_roots(index: &Index) -> (&Corpus, Arc<Vec<u32>>) {
         (
-            &index.inner.corpus,
-            (index.inner.templates.roots().cloned()).expect("roots carried"),
+            index.inner.corpus(),
+            (index.inner.templates().roots().cloned()).expect("roots carried"),
         )
     }
 
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!(index.templates(1)[0].count, 4);
         index.insert(Reply::new("n", new));
         let families = index.inner.families();
-        let cluster = |reply: usize| index.inner.corpus.reply_clusters()[reply] as usize;
+        let cluster = |reply: usize| index.inner.corpus().reply_clusters()[reply] as usize;
         assert_eq!(families.root_of[cluster(4)], families.root_of[cluster(0)]);
         assert_eq!(index.templates(1)[0].count, 5);
     }
@@ -371,9 +371,9 @@ mod tests {
                 }
                 index.extend(inserted.iter().map(|t| Reply::new("new", t)));
                 let inner = &index.inner;
-                let updated = (inner.templates.derived().cloned()).expect("updated, not dropped");
-                let roots = (inner.templates.roots().cloned()).expect("roots carried");
-                let derived = families_from_roots(&inner.corpus, roots);
+                let updated = (inner.templates().derived().cloned()).expect("updated, not dropped");
+                let roots = (inner.templates().roots().cloned()).expect("roots carried");
+                let derived = families_from_roots(inner.corpus(), roots);
                 let at = format!("setting {setting}, step {step}");
                 assert_eq!(updated.root_of, derived.root_of, "{at}");
                 assert_eq!(updated.replies, derived.replies, "{at}");
@@ -387,8 +387,8 @@ mod tests {
                 assert_eq!(updated.texts.len(), derived.texts.len(), "{at}");
                 for root in derived.chosen(2) {
                     assert_eq!(
-                        template_text(&inner.corpus, &updated, root),
-                        template_text(&inner.corpus, &derived, root),
+                        template_text(inner.corpus(), &updated, root),
+                        template_text(inner.corpus(), &derived, root),
                         "{at}"
                     );
                 }

@@ -108,6 +108,12 @@ pub(crate) fn capped(text: &str) -> (&str, bool) {
 /// Offsets are stored as `u32`, which bounds this far above any reply.
 pub(crate) const MAX_TEXT_BYTES: usize = 1 << 30;
 
+/// Tokenizes the part of `text` that is indexed: its first [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES)
+/// (what the store keeps of it).
+pub(crate) fn tokenize_capped(text: &str, scratch: &mut Scratch, tokens: &mut Vec<Token>) {
+    tokenize_into(capped(text).0, scratch, tokens);
+}
+
 /// Tokenizes `text` into `out` (cleared first), reusing the buffers of `scratch`.
 pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
     out.clear();

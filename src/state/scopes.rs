@@ -24,19 +24,31 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use crate::index::{Index, Inner, Reply};
+use super::State;
 use crate::store::{Corpus, NO_GROUP};
 
 /// The key of a scope in the cache: a group of the index, [`NO_GROUP`] for the replies without
 /// one, or [`UNKNOWN`] for a group the index does not hold.
-type ScopeKey = u64;
+pub(crate) type ScopeKey = u64;
 
 /// The key of the scope of a group the index does not hold: the reference replies alone.
 const UNKNOWN: ScopeKey = u64::MAX;
 
+/// The key of the scope of the replies without a group (`None`), of a group the index holds
+/// (`Some(Some(group))`) or of one it does not (`Some(None)`).
+pub(crate) fn scope_key(group: Option<Option<u32>>) -> ScopeKey {
+    match group {
+        None => ScopeKey::from(NO_GROUP),
+        Some(group) => group.map_or(UNKNOWN, ScopeKey::from),
+    }
+}
+
+/// A scope built, or being built, shared by the clones of an index.
+type Slot = Arc<OnceLock<Arc<State>>>;
+
 /// The scopes of an index built so far, by group. Cloning the index shares the scopes built.
 #[derive(Default)]
-pub(crate) struct Scopes(RwLock<FxHashMap<ScopeKey, Arc<OnceLock<Index>>>>);
+pub(crate) struct Scopes(RwLock<FxHashMap<ScopeKey, Slot>>);
 
 impl Clone for Scopes {
     fn clone(&self) -> Self {
@@ -53,13 +65,13 @@ impl std::fmt::Debug for Scopes {
 }
 
 impl Scopes {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<ScopeKey, Arc<OnceLock<Index>>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<ScopeKey, Slot>> {
         // A panic while the lock was held left the map whole (its writers only insert or
         // clear): the poison is ignored.
         self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn map_mut(&mut self) -> &mut FxHashMap<ScopeKey, Arc<OnceLock<Index>>> {
+    fn map_mut(&mut self) -> &mut FxHashMap<ScopeKey, Slot> {
         self.0.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -75,14 +87,14 @@ impl Scopes {
 
     /// Applies `change` to every scope built. A scope that other indexes share (clones of this
     /// one made before the change) is copied first, so that they keep seeing it as it was.
-    pub(crate) fn update_each(&mut self, mut change: impl FnMut(&mut Index)) {
+    pub(crate) fn update_each(&mut self, mut change: impl FnMut(&mut State)) {
         for slot in self.map_mut().values_mut() {
             update(slot, &mut change);
         }
     }
 
     /// Applies `change` to the scope of `group` (an index group or [`NO_GROUP`]), if built.
-    fn update_group(&mut self, group: u32, change: impl FnOnce(&mut Index)) {
+    pub(crate) fn update_group(&mut self, group: u32, change: impl FnOnce(&mut State)) {
         if let Some(slot) = self.map_mut().get_mut(&ScopeKey::from(group)) {
             let mut change = Some(change);
             update(slot, &mut |index| {
@@ -93,83 +105,33 @@ impl Scopes {
 }
 
 /// Applies `change` to the scope in `slot`, if built, copying it first when it is shared.
-fn update(slot: &mut Arc<OnceLock<Index>>, change: &mut impl FnMut(&mut Index)) {
-    if let Some(index) = Arc::get_mut(slot).and_then(OnceLock::get_mut) {
-        change(index);
+fn update(slot: &mut Slot, change: &mut impl FnMut(&mut State)) {
+    if let Some(state) = Arc::get_mut(slot).and_then(OnceLock::get_mut) {
+        change(Arc::make_mut(state));
         return;
     }
-    if let Some(index) = slot.get() {
-        let mut index = index.clone();
-        change(&mut index);
-        *slot = Arc::new(OnceLock::from(index));
+    if let Some(state) = slot.get() {
+        let mut state = state.clone();
+        change(Arc::make_mut(&mut state));
+        *slot = Arc::new(OnceLock::from(state));
     }
 }
 
-impl Index {
-    /// The index as `group` alone sees it: the replies of `group` (of no group, for `None`) and
-    /// the reference replies (the stock corpus and imported macros), in this index's order and
-    /// with its settings. A group the index does not hold gets the reference replies alone.
-    ///
-    /// Reports on the scope use nothing of the other groups: not their phrases' counts, not
-    /// their words, not their replies as neighbours, examples or templates. The scope is the
-    /// same, byte for byte, as an index built from those replies alone, but that a reply whose
-    /// masked copy another group sent first shows as that copy with its slots masked (the index
-    /// keeps one text for such copies). It is built on first
-    /// use (from the stored token keys, at about half the cost of a build of its replies) and
-    /// kept in this index, which keeps it up to date as replies are inserted; cloning the scope
-    /// is cheap. [`Context::group`](crate::Context::group) scores through it.
-    ///
-    /// ```
-    /// use cannery::{Index, Reply, Context};
-    /// let index = Index::builder().build([
-    ///     Reply::new("a1", "Our Leeds store reopens on Monday after the flood.").group("Acme"),
-    ///     Reply::new("g1", "Your Globex router needs the 4.2 firmware update.").group("Globex"),
-    /// ]);
-    /// let acme = index.scope(Some("Acme"));
-    /// assert!(acme.contains_id("a1") && !acme.contains_id("g1"));
-    /// let draft = "Your Globex router needs the 4.2 firmware update.";
-    /// let report = acme.score(draft, &Context::new());
-    /// assert!(report.nearest.iter().all(|n| n.id != "g1"));
-    /// assert_eq!(report, index.score(draft, &Context::new().group("Acme")));
-    /// ```
-    pub fn scope(&self, group: Option<&str>) -> Index {
-        let inner = &self.inner;
-        let key = match group {
-            None => ScopeKey::from(NO_GROUP),
-            Some(name) => inner
-                .corpus
-                .group_of_name(name)
-                .map_or(UNKNOWN, ScopeKey::from),
-        };
+impl Scopes {
+    /// The scope of `key`, built by `build` (outside the lock: other groups' reports do not
+    /// wait for it) if it was not yet.
+    pub(crate) fn get_or_build(&self, key: ScopeKey, build: impl FnOnce() -> State) -> Arc<State> {
         let slot = {
-            let found = inner.scopes.read().get(&key).cloned();
+            let found = self.read().get(&key).cloned();
             match found {
                 Some(slot) => slot,
                 None => {
-                    let mut map = inner.scopes.0.write().unwrap_or_else(|e| e.into_inner());
+                    let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
                     map.entry(key).or_default().clone()
                 }
             }
         };
-        // Built outside the lock: other groups' reports do not wait for it.
-        slot.get_or_init(|| build(inner, key)).clone()
-    }
-
-    /// Brings the scopes built up to date with `replies`, just added to this index.
-    pub(crate) fn update_scopes(&mut self, replies: &[Reply<'_>]) {
-        let inner = Arc::make_mut(&mut self.inner);
-        for reply in replies {
-            let group = match reply.group {
-                None => NO_GROUP,
-                Some(name) => match inner.corpus.group_of_name(name) {
-                    Some(g) => g,
-                    None => continue,
-                },
-            };
-            inner
-                .scopes
-                .update_group(group, |scope| scope.extend(std::iter::once(*reply)));
-        }
+        slot.get_or_init(|| Arc::new(build())).clone()
     }
 }
 
@@ -180,11 +142,11 @@ impl Index {
 /// another group takes that text with its slots masked (`<user>`, `<sig>`, ...): the same words
 /// as the scope's own reply (the two are identical after masking), nothing of the other
 /// group's handles, names, numbers or sign-offs. Every other cluster's text is its own.
-fn build(inner: &Inner, key: ScopeKey) -> Index {
-    let corpus = &inner.corpus;
+pub(crate) fn build(inner: &State, key: ScopeKey) -> State {
+    let corpus = inner.corpus();
     let references = corpus.reference_groups();
     let in_scope = |group: u32| references.contains(group) || ScopeKey::from(group) == key;
-    let mut scope = Inner::new(Corpus::for_build(corpus.config().clone()));
+    let mut scope = State::new(Corpus::for_build(corpus.config().clone()));
     // The vectors come with the replies; the customer messages' statistics are the whole
     // index's (aggregates of vectors, nothing of any message).
     scope.semantic = inner.semantic.as_ref().map(|s| s.with_messages_of());
@@ -211,9 +173,7 @@ fn build(inner: &Inner, key: ScopeKey) -> Index {
         }
     }
     scope.corpus.freeze();
-    Index {
-        inner: Arc::new(scope),
-    }
+    scope
 }
 
 /// `text` with each slot (handle, link, number, name, sign-off, ...) as its placeholder.
