@@ -436,7 +436,7 @@ mod tests {
             index.config()
         );
         // A threshold outside [0, 1] under a valid checksum.
-        let mut payload = payload_of(&index.inner);
+        let mut payload = payload_of(index.state());
         let at = payload.len() - V5_TRAILER - V4_TRAILER;
         payload[at..at + 8].copy_from_slice(&1.5f64.to_bits().to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
@@ -444,7 +444,7 @@ mod tests {
         payload[at..at + 8].copy_from_slice(&f64::NAN.to_bits().to_le_bytes());
         assert!(Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).is_err());
         // More cut replies than replies.
-        let mut payload = payload_of(&index.inner);
+        let mut payload = payload_of(index.state());
         let at = payload.len() - V5_TRAILER - 8;
         payload[at..at + 8].copy_from_slice(&1000u64.to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
@@ -464,10 +464,10 @@ mod tests {
     #[test]
     fn inconsistent_payload_is_corrupt() {
         let index = sample();
-        index.inner.families(); // mined while the tables are sound
-        let inner = (index.inner).with_corpus(
+        index.state().families(); // mined while the tables are sound
+        let inner = index.state().with_corpus(
             index
-                .inner
+                .state()
                 .corpus()
                 .broken(|reply_cluster, _| reply_cluster[0] = 999),
         );
@@ -476,24 +476,26 @@ mod tests {
         assert!(err.to_string().contains("missing cluster"), "{err}");
 
         // A cluster that counts a reply too many, or names another cluster's reply as its first.
-        let inner = (index.inner).with_corpus(
+        let inner = index.state().with_corpus(
             index
-                .inner
+                .state()
                 .corpus()
-                .broken(|_, clusters| clusters[0].count += 1),
+                .broken(|_, clusters| clusters[0].break_count()),
         );
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("number of its replies"), "{err}");
         let inner =
-            (index.inner).with_corpus(index.inner.corpus().broken(|reply_cluster, clusters| {
-                let other = reply_cluster.iter().position(|&c| c != 0).unwrap();
-                clusters[0].first_reply = other as u32;
-            }));
+            index
+                .state()
+                .with_corpus(index.state().corpus().broken(|reply_cluster, clusters| {
+                    let other = reply_cluster.iter().position(|&c| c != 0).unwrap();
+                    clusters[0].break_first_reply(other as u32);
+                }));
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("first or last reply"), "{err}");
 
         // Family roots that are not roots (the last root is before the template texts).
-        let mut payload = payload_of(&index.inner);
+        let mut payload = payload_of(index.state());
         let last = payload.len() - V5_TRAILER - V4_TRAILER - texts_table_len(&index) - 4;
         payload[last..last + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
@@ -532,12 +534,12 @@ mod tests {
         }
         let size = Index::stock().to_bytes().len();
         for room in [0, 10, 100, 70_000, size - 1] {
-            let err = write_file(&Index::stock().inner, Full { room, at: 0 }).unwrap_err();
+            let err = write_file(Index::stock().state(), Full { room, at: 0 }).unwrap_err();
             assert_eq!(err.to_string(), "disk full", "room {room}");
         }
         // Room for the file and the length written again into the header.
         assert!(write_file(
-            &Index::stock().inner,
+            Index::stock().state(),
             Full {
                 room: size + 8,
                 at: 0
@@ -587,16 +589,16 @@ mod tests {
         assert!(!index.templates(at).is_empty(), "the sample has a template");
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert!(
-            back.inner.templates().roots().is_some(),
+            back.state().templates().roots().is_some(),
             "the families travel with the index"
         );
         assert!(
-            back.inner.families().saved_texts.is_some(),
+            back.state().families().has_saved_texts(),
             "the template texts travel with the index"
         );
         assert_eq!(
-            back.inner.families().root_of,
-            index.inner.families().root_of
+            back.state().families().root_of(),
+            index.state().families().root_of()
         );
         for min_support in [1, at] {
             assert_eq!(back.templates(min_support), index.templates(min_support));
@@ -610,7 +612,7 @@ mod tests {
         // Version 3: without the thresholds (the defaults) and the count of cut replies (0).
         let mut strict = index.clone();
         strict.set_verdict_thresholds(0.9, 0.4);
-        let payload = payload_of(&strict.inner);
+        let payload = payload_of(strict.state());
         let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
         let older = Index::from_bytes(&wrap(v3, 3)).unwrap();
         assert_eq!(older.config(), index.config());
@@ -625,8 +627,8 @@ mod tests {
         // Version 2: the same tables without the template texts; they are rendered on first use.
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
         let older = Index::from_bytes(&wrap(v2, 2)).unwrap();
-        assert!(older.inner.templates().roots().is_some());
-        assert!(older.inner.families().saved_texts.is_none());
+        assert!(older.state().templates().roots().is_some());
+        assert!(!older.state().families().has_saved_texts());
         assert_eq!(older.templates(at), index.templates(at));
         assert_eq!(
             older.score(text, &Context::new()),
@@ -639,7 +641,7 @@ mod tests {
         // families are mined on first use.
         let v1 = &v2[..v2.len() - 8 - 4 * index.distinct_len()];
         let old = Index::from_bytes(&wrap(v1, 1)).unwrap();
-        assert!(old.inner.templates().roots().is_none());
+        assert!(old.state().templates().roots().is_none());
         assert_eq!(old.templates(at), index.templates(at));
         assert_eq!(
             old.score(text, &Context::new()),
@@ -653,13 +655,13 @@ mod tests {
         // No save writes such a file (it would need a forged checksum); the index is still right.
         let index = sample();
         let at = index.config().min_support;
-        let payload = payload_of(&index.inner);
+        let payload = payload_of(index.state());
         let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
         let mut forged = v3[..v3.len() - texts_table_len(&index)].to_vec();
         forged.extend_from_slice(&0u64.to_le_bytes()); // no text bytes
         forged.extend_from_slice(&0u64.to_le_bytes()); // no texts
         let back = Index::from_bytes(&wrap(&forged, 3)).unwrap();
-        assert!(back.inner.families().saved_texts.is_none());
+        assert!(!back.state().families().has_saved_texts());
         assert_eq!(back.templates(at), index.templates(at));
     }
 }

@@ -171,7 +171,7 @@ pub(crate) enum Source<'b> {
 pub(crate) struct Reader<'b> {
     source: Source<'b>,
     /// The table being read, for errors.
-    pub(crate) what: &'static str,
+    what: &'static str,
 }
 
 /// A column of little-endian numbers, borrowed from the payload in memory or read from a file.
@@ -313,6 +313,11 @@ impl<'b> Reader<'b> {
         })?;
         Ok(out)
     }
+    /// Names the table read next, for errors.
+    pub(crate) fn reading(&mut self, what: &'static str) {
+        self.what = what;
+    }
+
     pub(crate) fn u32s(&mut self, what: &'static str) -> Result<Vec<u32>, Error> {
         self.numbers(what, u32::from_le_bytes)
     }

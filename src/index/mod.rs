@@ -84,7 +84,7 @@ pub use builder::{IndexBuilder, IndexWriter};
 /// ```
 #[derive(Clone)]
 pub struct Index {
-    pub(crate) inner: Arc<State>,
+    inner: Arc<State>,
 }
 
 impl Default for Index {
@@ -548,7 +548,13 @@ impl Index {
     /// assert_eq!(cannery::Index::stock().semantic_model(), None);
     /// ```
     pub fn semantic_model(&self) -> Option<&str> {
-        self.inner.semantic().map(|s| s.model.as_str())
+        self.inner.semantic().map(|s| s.model())
+    }
+
+    /// The state of the index (for tests of other modules).
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &State {
+        &self.inner
     }
 
     /// The index of a state.
@@ -612,7 +618,7 @@ mod tests {
         ]);
         assert_eq!(index.len(), 3);
         assert_eq!(index.distinct_len(), 2);
-        assert_eq!(index.inner.corpus().clusters()[0].count, 2);
+        assert_eq!(index.inner.corpus().clusters()[0].count(), 2);
     }
 
     #[test]
@@ -710,8 +716,8 @@ mod tests {
         let mut stats = Vec::new();
         corpus.shingles_of(&hashes[..1], &mut stats);
         let stat = stats[0].unwrap();
-        assert_eq!(stat.replies, 50);
-        assert_eq!(stat.clusters, 50);
+        assert_eq!(stat.replies(), 50);
+        assert_eq!(stat.clusters(), 50);
         assert_eq!(corpus.postings_of(&stat).count(), 10);
     }
 

@@ -42,7 +42,7 @@ impl Scorer<'_> {
         // Rarest shingles first, while the budget of postings lasts: a near-copy shares the
         // rare shingles of its family, while the capped lists of common phrases name replies
         // at random among thousands and cost a cache miss each.
-        distinct.sort_by_key(|(_, s)| (s.clusters, s.first_cluster));
+        distinct.sort_by_key(|(_, s)| (s.clusters(), s.first_cluster()));
         let mut visited = 0usize;
         let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
         // The cluster a left-out reply takes with it, if any (no cluster is `u32::MAX`: the
@@ -54,7 +54,11 @@ impl Scorer<'_> {
             .iter()
             .map(|(_, stat)| {
                 let more = index.corpus().more_postings(stat);
-                (stat.first_cluster, more, more.first().copied().unwrap_or(0))
+                (
+                    stat.first_cluster(),
+                    more,
+                    more.first().copied().unwrap_or(0),
+                )
             })
             .collect();
         // The postings are copied out of their lists first, then counted: the copies' cache
@@ -102,7 +106,7 @@ impl Scorer<'_> {
             .map(|&(c, _)| {
                 let keys = index.corpus().cluster_keys(c);
                 std::hint::black_box(keys.first().copied());
-                (c, index.corpus().clusters()[c as usize].count, keys)
+                (c, index.corpus().clusters()[c as usize].count(), keys)
             })
             .collect();
         for &(c, count, keys) in &candidates {

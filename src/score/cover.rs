@@ -46,18 +46,18 @@ pub(super) fn cover(stats: &[Option<ShingleStat>], tokens: usize, n: usize) -> V
     let mut cover = vec![Cover::default(); tokens];
     for (pos, stat) in stats.iter().enumerate() {
         let Some(stat) = stat else { continue };
-        if stat.replies == 0 {
+        if stat.replies() == 0 {
             continue;
         }
-        let archive = stat.replies.saturating_sub(stat.stock);
+        let archive = stat.replies().saturating_sub(stat.stock());
         let (first, last) = shingle_window(pos, tokens, n);
         for c in &mut cover[first..=last] {
-            if stat.replies > c.support {
-                c.support = stat.replies;
+            if stat.replies() > c.support {
+                c.support = stat.replies();
                 c.shingle = pos as u32;
             }
             c.archive = c.archive.max(archive);
-            c.stock |= stat.stock > 0;
+            c.stock |= stat.stock() > 0;
         }
     }
     debug_assert_eq!(stats.len(), shingle_count(tokens, n));

@@ -42,7 +42,7 @@ pub use context::Context;
 use crate::report::Report;
 use crate::state::State;
 use crate::store::ShingleStat;
-use crate::templates::{macro_template, template_of_cluster};
+use crate::templates::{macro_template, template_of_cluster, Matched};
 use crate::text::shingles::{sequence_key, shingles_of_keys};
 use crate::text::{capped, tokenize_into, Scratch, Token};
 
@@ -163,7 +163,7 @@ impl<'i> Scorer<'i> {
             .corpus()
             .cluster_of_sequence(sequence_key(&self.b.keys));
         let copies = own_cluster.map_or(0, |c| {
-            view.cluster_count(c, index.corpus().clusters()[c as usize].count)
+            view.cluster_count(c, index.corpus().clusters()[c as usize].count())
         });
         let (nearest, best) = self.nearest(&view, own_cluster, &found);
         let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);
@@ -179,8 +179,8 @@ impl<'i> Scorer<'i> {
         });
         // Words that fill the placeholders of an imported macro are the macro's, not this
         // customer's: they count for neither score.
-        let filled = self.filled_by_macro(matched.as_ref().and_then(|m| m.macro_cluster));
-        let template = matched.map(|m| m.template);
+        let filled = self.filled_by_macro(matched.as_ref().and_then(Matched::macro_cluster));
+        let template = matched.map(Matched::into_template);
 
         // 4. The signals (the best verified candidate's similarity, listed or not: a report
         // may list no neighbours), and a sentence encoder's if one is attached.

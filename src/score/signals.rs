@@ -23,7 +23,7 @@ const CONTENT_RARITY: usize = 100;
 
 /// Whether a word used by `word` replies counts as a content word in a corpus of `total`.
 fn is_content(word: &crate::store::WordStat, total: usize) -> bool {
-    word.stock == 0 && (word.replies as usize) * CONTENT_RARITY < total
+    word.stock() == 0 && (word.replies() as usize) * CONTENT_RARITY < total
 }
 
 /// Running sums for the signals.
@@ -113,19 +113,19 @@ impl Scorer<'_> {
                 TokenKind::Slot(_) => {}
                 TokenKind::Word => {
                     let mut word = view.word(t.key(), word);
-                    if word.replies == word.stock {
+                    if word.replies() == word.stock() {
                         // Only stock replies (or none) use the word: no archive group does.
-                        word.groups = 0;
+                        word = word.without_groups();
                     }
                     n.words += 1;
-                    n.common += ((1 + word.replies) as f64).ln() / log_n;
+                    n.common += ((1 + word.replies()) as f64).ln() / log_n;
                     n.spread += (1.0 + word.group_estimate()).ln() / log_groups;
-                    n.novel += usize::from(word.replies == 0);
-                    n.rare += usize::from(word.replies <= RARE);
-                    n.generic += usize::from(word.stock > 0);
-                    n.specific += usize::from(t.is_proper() && word.stock == 0);
+                    n.novel += usize::from(word.replies() == 0);
+                    n.rare += usize::from(word.replies() <= RARE);
+                    n.generic += usize::from(word.stock() > 0);
+                    n.specific += usize::from(t.is_proper() && word.stock() == 0);
                     n.content += usize::from(is_content(&word, total_replies));
-                    let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
+                    let idf = (((total_replies + 1) as f64) / ((word.replies() + 1) as f64)).ln();
                     n.weight += idf;
                     if customer_stems.binary_search(&t.stem()).is_ok() {
                         n.echo += idf;
@@ -301,7 +301,7 @@ impl Scorer<'_> {
             .count();
         for (stem, key) in words {
             let word = view.word(key, self.index.corpus().word(key));
-            let idf = (((total_replies + 1) as f64) / ((word.replies + 1) as f64)).ln();
+            let idf = (((total_replies + 1) as f64) / ((word.replies() + 1) as f64)).ln();
             all += idf;
             if reply_stems.binary_search(&stem).is_ok() {
                 hit += idf;

@@ -57,7 +57,7 @@ impl Scorer<'_> {
                 first >= start && last < end
             });
             let rarest = inside
-                .filter_map(|pos| stats[pos].map(|stat| (stat.replies, pos as u32)))
+                .filter_map(|pos| stats[pos].map(|stat| (stat.replies(), pos as u32)))
                 .filter(|&(replies, _)| replies > 0)
                 .min()
                 .or_else(|| run.iter().map(|c| (c.support, c.shingle)).min())

@@ -32,7 +32,7 @@ impl<'i> View<'i> {
             Excluded {
                 reply,
                 cluster,
-                alone: index.corpus().clusters()[cluster as usize].count == 1,
+                alone: index.corpus().clusters()[cluster as usize].count() == 1,
             }
         });
         buffer.clear();
@@ -65,23 +65,22 @@ impl<'i> View<'i> {
 
     /// The record of shingle `hash` as the index has it (`found`), less the left-out reply.
     pub(super) fn shingle(&self, hash: u64, found: Option<ShingleStat>) -> Option<ShingleStat> {
-        found.map(|mut s| {
+        found.map(|s| {
             if self.excluded_hashes.binary_search(&hash).is_ok() {
-                s.replies -= 1;
-                if self.excluded.as_ref().is_some_and(|e| e.alone) {
-                    s.clusters -= 1;
-                }
+                s.less_one(self.excluded.as_ref().is_some_and(|e| e.alone))
+            } else {
+                s
             }
-            s
         })
     }
 
     /// What the index knows of word `key` (`stat`, looked up already), less the left-out reply.
-    pub(super) fn word(&self, key: u32, mut stat: WordStat) -> WordStat {
+    pub(super) fn word(&self, key: u32, stat: WordStat) -> WordStat {
         if self.excluded_words.binary_search(&key).is_ok() {
-            stat.replies = stat.replies.saturating_sub(1);
+            stat.less_one()
+        } else {
+            stat
         }
-        stat
     }
 
     /// The replies of `cluster` (of `count` in the index) in the view.
@@ -112,8 +111,8 @@ impl<'i> View<'i> {
     pub(super) fn shown_reply(&self, cluster: u32) -> u32 {
         let c = &self.index.corpus().clusters()[cluster as usize];
         match &self.excluded {
-            Some(e) if e.reply == c.first_reply => c.last_reply,
-            _ => c.first_reply,
+            Some(e) if e.reply == c.first_reply() => c.last_reply(),
+            _ => c.first_reply(),
         }
     }
 
@@ -132,7 +131,7 @@ impl<'i> View<'i> {
         self.excluded.as_ref().map_or(0, |e| {
             let families = self.index.families();
             u32::from(
-                families.root_of[e.cluster as usize] == root
+                families.root_of()[e.cluster as usize] == root
                     && !self.index.corpus().is_reference(e.reply),
             )
         })

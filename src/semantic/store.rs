@@ -15,19 +15,19 @@ use crate::wire::{check, corrupt, Reader, Writer};
 #[derive(Clone, Debug)]
 pub(crate) struct SemanticStore {
     /// The encoder's name and fingerprint ([`Encoder::fingerprint`](crate::Encoder)).
-    pub(crate) model: String,
-    pub(crate) fingerprint: u64,
-    pub(crate) dimensions: usize,
+    pub(super) model: String,
+    pub(super) fingerprint: u64,
+    pub(super) dimensions: usize,
     /// Each cluster's vector: `values[c * dimensions..]` times `scales[c]`; a scale of 0 marks a
     /// cluster whose vector is missing (inserted while no encoder was attached).
     scales: Vec<f32>,
     values: Vec<i8>,
-    pub(crate) messages: MessageStats,
+    pub(super) messages: MessageStats,
     /// The built-in customer messages' statistics, when the index's own messages were too few
     /// at its build: they stand in for the own ones while those number fewer than
     /// [`MIN_MESSAGES`](super::MIN_MESSAGES). Kept apart, so that two small shards merge into
     /// what one build of both gives.
-    pub(crate) builtin: Option<MessageStats>,
+    pub(super) builtin: Option<MessageStats>,
     /// What is derived from the messages for reports, on first use.
     derived: OnceLock<Arc<Derived>>,
     /// What is derived from the clusters for reports, on first use: the reference clusters,
@@ -39,10 +39,10 @@ pub(crate) struct SemanticStore {
 /// (sums, so that two indexes' statistics merge by adding).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct MessageStats {
-    pub(crate) count: u64,
-    pub(crate) sum: Vec<f64>,
+    pub(super) count: u64,
+    pub(super) sum: Vec<f64>,
     /// The sum of the outer products, row by row.
-    pub(crate) outer: Vec<f64>,
+    pub(super) outer: Vec<f64>,
 }
 
 impl MessageStats {
@@ -88,6 +88,21 @@ struct Derived {
 }
 
 impl SemanticStore {
+    /// The name of the encoder the vectors are of.
+    pub(crate) fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The fingerprint of the encoder the vectors are of.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The vectors' dimensions.
+    pub(crate) fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
     /// An empty store for the vectors of `model`.
     pub(crate) fn new(model: &str, fingerprint: u64, dimensions: usize) -> Self {
         SemanticStore {

@@ -120,12 +120,12 @@ impl State {
         let corpus = &self.corpus;
         let (references, sum) = store.derived_clusters(|store| {
             let mut references = Vec::new();
-            let mut sum = vec![0.0; store.dimensions];
+            let mut sum = vec![0.0; store.dimensions()];
             for (c, cluster) in corpus.clusters().iter().enumerate() {
                 if corpus.is_reference_cluster(c as u32) {
                     references.push(c as u32);
                 } else if !store.is_missing(c) {
-                    store.accumulate(c, f64::from(cluster.count), &mut sum);
+                    store.accumulate(c, f64::from(cluster.count()), &mut sum);
                 }
             }
             (references, sum)
@@ -299,12 +299,12 @@ impl State {
     #[cfg(feature = "semantic")]
     pub(crate) fn set_encoder(&mut self, encoder: crate::semantic::Encoder) -> Result<(), Error> {
         if let Some(store) = &self.semantic {
-            if store.fingerprint != encoder.fingerprint() {
+            if store.fingerprint() != encoder.fingerprint() {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
                     format!(
                         "the index was built with the model {:?}, not with {:?} (another model's vectors do not compare)",
-                        store.model,
+                        store.model(),
                         encoder.name()
                     ),
                 ));

@@ -160,7 +160,7 @@ pub(crate) fn build(inner: &State, key: ScopeKey) -> State {
             continue;
         }
         let cluster = corpus.reply_clusters()[reply as usize];
-        let first = corpus.clusters()[cluster as usize].first_reply as usize;
+        let first = corpus.clusters()[cluster as usize].first_reply() as usize;
         let mut stored = corpus.stored_reply(reply, references);
         let masked_text;
         if !in_scope(corpus.reply_groups()[first]) {

@@ -63,13 +63,45 @@ pub(crate) fn str_key(s: &str) -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cluster {
     /// Replies in the cluster.
-    pub(crate) count: u32,
+    count: u32,
     /// The first and the last reply of the cluster (an example when the first is left out).
-    pub(crate) first_reply: u32,
-    pub(crate) last_reply: u32,
+    first_reply: u32,
+    last_reply: u32,
     /// Where the cluster's token keys start in the key table; they end where the next
     /// cluster's start (clusters add their keys in order), the last at the table's end.
     keys_start: u32,
+}
+
+impl Cluster {
+    /// Replies in the cluster.
+    #[inline]
+    pub(crate) fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The cluster's first reply.
+    #[inline]
+    pub(crate) fn first_reply(&self) -> u32 {
+        self.first_reply
+    }
+
+    /// The cluster's last reply (an example when the first is left out).
+    #[inline]
+    pub(crate) fn last_reply(&self) -> u32 {
+        self.last_reply
+    }
+
+    /// Counts a reply too many (for tests of a corrupted file).
+    #[cfg(test)]
+    pub(crate) fn break_count(&mut self) {
+        self.count += 1;
+    }
+
+    /// Names another reply as the first (for tests of a corrupted file).
+    #[cfg(test)]
+    pub(crate) fn break_first_reply(&mut self, reply: u32) {
+        self.first_reply = reply;
+    }
 }
 
 /// A reply as the store takes it: its token keys (of its first `MAX_INPUT_BYTES`), and whether
@@ -566,7 +598,7 @@ impl Corpus {
         corpus.load_clusters(r)?;
         corpus.shingles = ShingleTable::load(r, corpus.clusters.len())?;
         corpus.words = Words::load(r)?;
-        r.what = "the group bits";
+        r.reading("the group bits");
         corpus.group_bits = r.u64()?;
         corpus.times = r
             .u64s("the reply times")?

@@ -28,15 +28,52 @@ pub(crate) const NONE: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ShingleStat {
     /// Replies containing the shingle.
-    pub(crate) replies: u32,
+    pub(in crate::store) replies: u32,
     /// Clusters containing the shingle.
-    pub(crate) clusters: u32,
+    pub(in crate::store) clusters: u32,
     /// Stock-corpus clusters containing the shingle.
-    pub(crate) stock: u32,
+    pub(in crate::store) stock: u32,
     /// The first cluster containing it, and the number of the list of the others (`NONE` while
     /// there are none).
-    pub(crate) first_cluster: u32,
-    pub(crate) more: u32,
+    pub(in crate::store) first_cluster: u32,
+    pub(in crate::store) more: u32,
+}
+
+impl ShingleStat {
+    /// Replies containing the shingle.
+    #[inline]
+    pub(crate) fn replies(&self) -> u32 {
+        self.replies
+    }
+
+    /// Clusters containing the shingle.
+    #[inline]
+    pub(crate) fn clusters(&self) -> u32 {
+        self.clusters
+    }
+
+    /// Stock-corpus clusters containing the shingle.
+    #[inline]
+    pub(crate) fn stock(&self) -> u32 {
+        self.stock
+    }
+
+    /// The first cluster containing the shingle.
+    #[inline]
+    pub(crate) fn first_cluster(&self) -> u32 {
+        self.first_cluster
+    }
+
+    /// The record with one reply left out, and its cluster too when the reply was `alone` in
+    /// it (a leave-one-out report's view).
+    #[inline]
+    pub(crate) fn less_one(mut self, alone: bool) -> ShingleStat {
+        self.replies -= 1;
+        if alone {
+            self.clusters -= 1;
+        }
+        self
+    }
 }
 
 /// A shingle's record as the table stores it: a [`ShingleStat`] without the stock count, which
@@ -44,10 +81,10 @@ pub(crate) struct ShingleStat {
 /// Most records pack further, into 8 bytes (see [`Entry`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Record {
-    pub(crate) replies: u32,
-    pub(crate) clusters: u32,
-    pub(crate) first_cluster: u32,
-    pub(crate) more: u32,
+    replies: u32,
+    clusters: u32,
+    first_cluster: u32,
+    more: u32,
 }
 
 impl Record {

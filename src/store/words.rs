@@ -10,15 +10,41 @@ use crate::wire::{check, same_len, Reader, Writer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WordStat {
     /// Replies containing the word.
-    pub(crate) replies: u32,
+    pub(in crate::store) replies: u32,
     /// Stock-corpus replies containing the word.
-    pub(crate) stock: u32,
+    pub(in crate::store) stock: u32,
     /// One bit per group (by hash, 64 buckets) of the archive replies containing the word: an
     /// estimate of how many brands or agents use it. Replies without a group count as one group.
-    pub(crate) groups: u64,
+    pub(in crate::store) groups: u64,
 }
 
 impl WordStat {
+    /// Replies containing the word.
+    #[inline]
+    pub(crate) fn replies(&self) -> u32 {
+        self.replies
+    }
+
+    /// Stock-corpus replies containing the word.
+    #[inline]
+    pub(crate) fn stock(&self) -> u32 {
+        self.stock
+    }
+
+    /// The record with one reply left out (a leave-one-out report's view).
+    #[inline]
+    pub(crate) fn less_one(mut self) -> WordStat {
+        self.replies = self.replies.saturating_sub(1);
+        self
+    }
+
+    /// The record with no archive group (the word of stock replies alone).
+    #[inline]
+    pub(crate) fn without_groups(mut self) -> WordStat {
+        self.groups = 0;
+        self
+    }
+
     /// Estimated number of distinct archive groups using the word (linear counting over the
     /// 64-bucket mask).
     pub(crate) fn group_estimate(&self) -> f64 {

@@ -12,36 +12,48 @@ use crate::store::{Corpus, StrArena};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Families {
     /// The root cluster of each cluster's family (shared with the roots a saved index read).
-    pub(crate) root_of: Arc<Vec<u32>>,
+    pub(super) root_of: Arc<Vec<u32>>,
     /// Root clusters ordered by family size (replies) descending, then by root.
-    pub(crate) ranked: Vec<u32>,
+    pub(super) ranked: Vec<u32>,
     /// Replies per family, indexed by root cluster (stock replies not counted).
-    pub(crate) replies: Vec<u32>,
+    pub(super) replies: Vec<u32>,
     /// The reference replies (stock corpus, macros) of the clusters that have any: few do, so a
     /// map, and a cluster's archive replies are its count less these.
-    pub(crate) references: FxHashMap<u32, u32>,
+    pub(super) references: FxHashMap<u32, u32>,
     /// The imported macro of the families that have one, by root: the macro's reply and cluster.
     /// Few families have one, so a map, not a column of the clusters.
-    pub(crate) macros: FxHashMap<u32, (u32, u32)>,
+    pub(super) macros: FxHashMap<u32, (u32, u32)>,
     /// The roots of the families that have a macro.
-    pub(crate) macro_roots: Vec<u32>,
+    pub(super) macro_roots: Vec<u32>,
     /// The member clusters of each family, grouped: family `root`'s members are
     /// `members[member_start[root]..member_start[root + 1]]`.
-    pub(crate) members: Vec<u32>,
-    pub(crate) member_start: Vec<u32>,
+    pub(super) members: Vec<u32>,
+    pub(super) member_start: Vec<u32>,
     /// Each root's template id at the index's own `min_support` (0: not a template).
-    pub(crate) rank_at_config: Vec<u32>,
+    pub(super) rank_at_config: Vec<u32>,
     /// The `min_support` `rank_at_config` was computed with.
-    pub(crate) config_min_support: u32,
+    pub(super) config_min_support: u32,
     /// The template text of each template at the index's own `min_support` (by its id - 1),
     /// rendered on first use; the few other families a listing shows are rendered each time.
     /// (One slot per template: its length is the number of templates.)
-    pub(crate) texts: Vec<std::sync::OnceLock<Arc<str>>>,
+    pub(super) texts: Vec<std::sync::OnceLock<Arc<str>>>,
     /// The same texts as a saved index carries them (then `texts` stays empty).
-    pub(crate) saved_texts: Option<Arc<StrArena>>,
+    pub(super) saved_texts: Option<Arc<StrArena>>,
 }
 
 impl Families {
+    /// Whether the texts are those a saved index carries (for tests).
+    #[cfg(test)]
+    pub(crate) fn has_saved_texts(&self) -> bool {
+        self.saved_texts.is_some()
+    }
+
+    /// The root cluster of each cluster's family.
+    #[inline]
+    pub(crate) fn root_of(&self) -> &[u32] {
+        &self.root_of
+    }
+
     /// The 1-based rank of a root among families of at least `min_support` replies.
     pub(crate) fn rank(&self, root: u32, min_support: u32) -> Option<usize> {
         if !self.eligible(root, min_support) {
@@ -78,7 +90,7 @@ impl Families {
 
     /// The archive (not reference) replies of cluster `c` of `inner`.
     pub(crate) fn archive(&self, corpus: &Corpus, c: u32) -> u32 {
-        let count = corpus.clusters()[c as usize].count;
+        let count = corpus.clusters()[c as usize].count();
         if self.references.is_empty() {
             count
         } else {
@@ -127,7 +139,7 @@ pub(crate) fn families_from_roots(corpus: &Corpus, root_of: Arc<Vec<u32>>) -> Fa
     let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (c, &root) in root_of.iter().enumerate() {
         let reference = references.get(&(c as u32)).copied().unwrap_or(0);
-        replies[root as usize] += corpus.clusters()[c].count - reference;
+        replies[root as usize] += corpus.clusters()[c].count() - reference;
     }
     // The first macro cluster of each family, in cluster order.
     for (&cluster, &reply) in &macros {

@@ -140,8 +140,20 @@ pub struct TemplateMatch {
 /// (what the scorer aligns the reply with to find the words that fill the macro's
 /// placeholders).
 pub(crate) struct Matched {
-    pub(crate) template: TemplateMatch,
-    pub(crate) macro_cluster: Option<u32>,
+    template: TemplateMatch,
+    macro_cluster: Option<u32>,
+}
+
+impl Matched {
+    /// The template matched.
+    pub(crate) fn into_template(self) -> TemplateMatch {
+        self.template
+    }
+
+    /// The cluster of the imported macro the reply fills in, if the template is one.
+    pub(crate) fn macro_cluster(&self) -> Option<u32> {
+        self.macro_cluster
+    }
 }
 
 #[cfg(test)]
@@ -226,14 +238,14 @@ mod tests {
         // A variant with a masked text of its own joins the family, without mining again.
         index.insert(Reply::new("2", family[2]));
         assert!(
-            index.inner.templates().roots().is_some(),
+            index.state().templates().roots().is_some(),
             "the roots are carried over"
         );
-        let families = index.inner.families();
-        let new_cluster = index.inner.corpus().reply_clusters()[index.len() - 1];
+        let families = index.state().families();
+        let new_cluster = index.state().corpus().reply_clusters()[index.len() - 1];
         assert_eq!(
             families.root_of[new_cluster as usize],
-            families.root_of[index.inner.corpus().reply_clusters()[0] as usize]
+            families.root_of[index.state().corpus().reply_clusters()[0] as usize]
         );
         let after = index.templates(2);
         assert_eq!(after.len(), 1);
@@ -246,15 +258,15 @@ mod tests {
         // An unrelated reply starts a family of its own.
         let unrelated = Reply::new("y", "Thanks for the photo of your dog, Sam!");
         index.insert(unrelated);
-        let families = index.inner.families();
-        let c = index.inner.corpus().reply_clusters()[index.len() - 1];
+        let families = index.state().families();
+        let c = index.state().corpus().reply_clusters()[index.len() - 1];
         assert_eq!(families.root_of[c as usize], c);
         // The carried families travel with the index.
         let back = Index::from_bytes(&index.to_bytes()).unwrap();
         assert_eq!(back.templates(1), index.templates(1));
         // Mining afresh forgets them.
         index.remine_templates();
-        assert!(index.inner.templates().roots().is_none());
+        assert!(index.state().templates().roots().is_none());
         all.push(unrelated);
         let fresh = Index::builder().stock_corpus(false).build(all);
         assert_eq!(index.templates(1), fresh.templates(1));
@@ -275,7 +287,7 @@ mod tests {
             index.templates(1);
             for text in ["*", "", "🙂", "Please DM us."] {
                 index.insert(Reply::new("i", text));
-                let families = index.inner.families();
+                let families = index.state().families();
                 let derived = families_from_roots(inner_roots(&index).0, inner_roots(&index).1);
                 assert_eq!(families.ranked, derived.ranked);
                 assert_eq!(families.rank_at_config, derived.rank_at_config);
@@ -289,8 +301,8 @@ mod tests {
 
     fn inner_roots(index: &Index) -> (&Corpus, Arc<Vec<u32>>) {
         (
-            index.inner.corpus(),
-            (index.inner.templates().roots().cloned()).expect("roots carried"),
+            index.state().corpus(),
+            (index.state().templates().roots().cloned()).expect("roots carried"),
         )
     }
 
@@ -311,8 +323,8 @@ mod tests {
         ]);
         assert_eq!(index.templates(1)[0].count, 4);
         index.insert(Reply::new("n", new));
-        let families = index.inner.families();
-        let cluster = |reply: usize| index.inner.corpus().reply_clusters()[reply] as usize;
+        let families = index.state().families();
+        let cluster = |reply: usize| index.state().corpus().reply_clusters()[reply] as usize;
         assert_eq!(families.root_of[cluster(4)], families.root_of[cluster(0)]);
         assert_eq!(index.templates(1)[0].count, 5);
     }
@@ -370,7 +382,7 @@ mod tests {
                     inserted.push(format!("{other} {}", extra[step % extra.len()]));
                 }
                 index.extend(inserted.iter().map(|t| Reply::new("new", t)));
-                let inner = &index.inner;
+                let inner = index.state();
                 let updated = (inner.templates().derived().cloned()).expect("updated, not dropped");
                 let roots = (inner.templates().roots().cloned()).expect("roots carried");
                 let derived = families_from_roots(inner.corpus(), roots);
