@@ -6,7 +6,7 @@ use crate::store::ShingleStat;
 
 use super::tally::POSTINGS_BUDGET;
 use super::view::View;
-use super::{Buffers, Scorer};
+use super::Scorer;
 
 /// How many candidate clusters are verified by edit distance for the nearest replies.
 const CANDIDATES: usize = 8;
@@ -21,12 +21,32 @@ impl Scorer<'_> {
         own: Option<u32>,
         found: &[Option<ShingleStat>],
     ) -> (Vec<Neighbour>, Option<(u32, f64)>) {
-        let index = self.index;
-        let wanted = index.corpus().config().neighbours;
+        let wanted = self.index.corpus().config().neighbours;
         if self.b.keys.is_empty() {
             return (Vec::new(), None);
         }
-        // Count shared shingles per cluster.
+        let ranked = self.count_shared(view, own, found, CANDIDATES.max(wanted).max(1));
+        // The best one names the template even when no neighbour is wanted.
+        let mut verified = self.verify(view, &ranked, wanted.max(1));
+        let best = verified.first().map(|v| (v.2, v.0));
+        // Every verified candidate, listed or not (the semantic stage compares the reply with
+        // them).
+        self.b.verified.clear();
+        self.b.verified.extend(verified.iter().map(|v| v.2));
+        verified.truncate(wanted);
+        (self.neighbours(view, verified), best)
+    }
+
+    /// The `best` clusters by the number of the reply's shingles they share (its own cluster
+    /// first), counted over its rarest shingles first while a budget of postings lasts.
+    fn count_shared(
+        &mut self,
+        view: &View<'_>,
+        own: Option<u32>,
+        found: &[Option<ShingleStat>],
+        best: usize,
+    ) -> Vec<(u32, u32)> {
+        let index = self.index;
         let b = &mut self.b;
         // The reply's distinct shingles that the index has, in order of hash.
         let mut distinct = std::mem::take(&mut b.distinct);
@@ -44,7 +64,6 @@ impl Scorer<'_> {
         // at random among thousands and cost a cache miss each.
         distinct.sort_by_key(|(_, s)| (s.clusters(), s.first_cluster()));
         let mut visited = 0usize;
-        let touch = |c: u32, by: u32, b: &mut Buffers| b.shared.add(c, by);
         // The cluster a left-out reply takes with it, if any (no cluster is `u32::MAX`: the
         // tally's keys are clusters plus one).
         let gone_cluster = view.gone_cluster();
@@ -79,34 +98,36 @@ impl Scorer<'_> {
         b.shared.add_each(&postings, gone_cluster);
         b.postings = postings;
         if let Some(c) = own.filter(|&c| !view.is_gone(c)) {
-            touch(c, u32::MAX / 2, b);
+            b.shared.add(c, u32::MAX / 2);
         }
         b.distinct = distinct;
-        // Only the best few are verified.
         let mut ranked: Vec<(u32, u32)> = Vec::new();
-        b.shared
-            .drain_best(CANDIDATES.max(wanted).max(1), &mut ranked);
-        // Bit-parallel edit distance over token keys, the query's pattern built once.
+        b.shared.drain_best(best, &mut ranked);
+        ranked
+    }
+
+    /// The `ranked` candidates verified by bit-parallel edit distance over token keys (the
+    /// query's pattern built once), as (similarity, replies in the view, cluster), best first.
+    /// A candidate whose length alone bounds its similarity below the `least`-th best so far
+    /// cannot be among the first `least`: its distance is not computed.
+    fn verify(&self, view: &View<'_>, ranked: &[(u32, u32)], least: usize) -> Vec<(f64, u32, u32)> {
+        let corpus = self.index.corpus();
+        let query_keys = self.b.keys.as_slice();
         let query =
-            rapidfuzz::distance::levenshtein::BatchComparator::new(self.b.keys.iter().copied());
-        // Verified candidates are kept in order as they come. A candidate whose length alone
-        // bounds its similarity below the `wanted`-th best so far cannot be kept: its distance is
-        // not computed (the same neighbours).
+            rapidfuzz::distance::levenshtein::BatchComparator::new(query_keys.iter().copied());
         let order = |a: &(f64, u32, u32), b: &(f64, u32, u32)| {
             b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
         };
-        let query_len = self.b.keys.len();
-        // The best one names the template even when no neighbour is wanted.
-        let least = wanted.max(1);
+        let query_len = query_keys.len();
         let mut verified: Vec<(f64, u32, u32)> = Vec::with_capacity(ranked.len());
         // The candidates' records and first keys, read for all of them first (their cache misses
         // overlap).
         let candidates: Vec<(u32, u32, &[u32])> = ranked
             .iter()
             .map(|&(c, _)| {
-                let keys = index.corpus().cluster_keys(c);
+                let keys = corpus.cluster_keys(c);
                 std::hint::black_box(keys.first().copied());
-                (c, index.corpus().clusters()[c as usize].count(), keys)
+                (c, corpus.clusters()[c as usize].count(), keys)
             })
             .collect();
         for &(c, count, keys) in &candidates {
@@ -118,7 +139,7 @@ impl Scorer<'_> {
                 continue;
             }
             // An exact copy (the reply's own cluster, most often) is at distance 0.
-            let distance = if keys == self.b.keys.as_slice() {
+            let distance = if keys == query_keys {
                 0
             } else {
                 query.distance(keys.iter().copied())
@@ -128,21 +149,21 @@ impl Scorer<'_> {
             let at = verified.partition_point(|v| order(v, &candidate).is_lt());
             verified.insert(at, candidate);
         }
-        let best = verified.first().map(|v| (v.2, v.0));
-        // Every verified candidate, listed or not (the semantic stage compares the reply with
-        // them).
-        self.b.verified.clear();
-        self.b.verified.extend(verified.iter().map(|v| v.2));
-        verified.truncate(wanted);
+        verified
+    }
+
+    /// The neighbours of the `verified` clusters: the id of the reply each shows, and its text.
+    fn neighbours(&self, view: &View<'_>, verified: Vec<(f64, u32, u32)>) -> Vec<Neighbour> {
+        let corpus = self.index.corpus();
         // Every neighbour's id and text found before any is copied (their cache misses overlap).
         let found: Vec<(f64, u32, &str, &str)> = verified
             .into_iter()
             .map(|(similarity, count, c)| {
-                let id = index.corpus().id(view.shown_reply(c));
-                (similarity, count, id, index.corpus().cluster_text(c))
+                let id = corpus.id(view.shown_reply(c));
+                (similarity, count, id, corpus.cluster_text(c))
             })
             .collect();
-        let neighbours = found
+        found
             .into_iter()
             .map(|(similarity, count, id, text)| Neighbour {
                 id: id.to_string(),
@@ -150,7 +171,6 @@ impl Scorer<'_> {
                 count,
                 text: text.to_string(),
             })
-            .collect();
-        (neighbours, best)
+            .collect()
     }
 }

@@ -3,7 +3,7 @@
 //! of the words, novelty, details, echo of the message, what it leaves unanswered, sentences).
 
 use crate::report::Signals;
-use crate::store::group_estimate;
+use crate::store::{group_estimate, WordStat};
 use crate::text::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
 
 use super::context::Context;
@@ -22,7 +22,7 @@ const RARE: u32 = 2;
 const CONTENT_RARITY: usize = 100;
 
 /// Whether a word used by `word` replies counts as a content word in a corpus of `total`.
-fn is_content(word: &crate::store::WordStat, total: usize) -> bool {
+fn is_content(word: &WordStat, total: usize) -> bool {
     word.stock() == 0 && (word.replies() as usize) * CONTENT_RARITY < total
 }
 
@@ -44,6 +44,76 @@ struct Counts {
     echo_sum: f64,
     support: f64,
     content: usize,
+}
+
+/// The sizes the counts are scaled by: the replies in the view, and the logarithms of one more
+/// than them and than the groups the index holds.
+struct Scale {
+    total_replies: usize,
+    log_n: f64,
+    log_groups: f64,
+}
+
+impl Counts {
+    /// Counts a word of the reply: what the index knows of it (`word`, in the report's view),
+    /// and whether the customer's message has its stem (`echoed`).
+    fn add_word(&mut self, t: &Token, mut word: WordStat, scale: &Scale, echoed: bool) {
+        if word.replies() == word.stock() {
+            // Only stock replies (or none) use the word: no archive group does.
+            word = word.without_groups();
+        }
+        let total_replies = scale.total_replies;
+        self.words += 1;
+        self.common += ((1 + word.replies()) as f64).ln() / scale.log_n;
+        self.spread += (1.0 + word.group_estimate()).ln() / scale.log_groups;
+        self.novel += usize::from(word.replies() == 0);
+        self.rare += usize::from(word.replies() <= RARE);
+        self.generic += usize::from(word.stock() > 0);
+        self.specific += usize::from(t.is_proper() && word.stock() == 0);
+        self.content += usize::from(is_content(&word, total_replies));
+        let idf = (((total_replies + 1) as f64) / ((word.replies() + 1) as f64)).ln();
+        self.weight += idf;
+        if echoed {
+            self.echo += idf;
+            self.echo_sum += idf;
+        }
+    }
+
+    /// The signals the counts give: shares of the tokens or words, and means.
+    fn fill(&self, signals: &mut Signals, log_n: f64) {
+        let n = self;
+        let frac = |num: usize, den: usize| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        let mean = |sum: f64, den: usize| {
+            if den == 0 {
+                1.0
+            } else {
+                (sum / den as f64).clamp(0.0, 1.0)
+            }
+        };
+        signals.tokens = n.tokens;
+        signals.boilerplate = frac(n.boiler, n.tokens);
+        signals.stock = frac(n.stock, n.tokens);
+        signals.commonness = mean(n.common, n.words);
+        signals.spread = mean(n.spread, n.words);
+        signals.generic = frac(n.generic, n.words);
+        signals.novelty = frac(n.novel, n.words);
+        signals.rare = frac(n.rare, n.words);
+        signals.specific = frac(n.specific, n.tokens);
+        signals.echoed = n.echo_sum / log_n;
+        signals.support = mean(n.support, n.tokens);
+        signals.content_words = n.content;
+        signals.echo = if n.weight > 0.0 {
+            (n.echo / n.weight).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+    }
 }
 
 impl Scorer<'_> {
@@ -70,9 +140,13 @@ impl Scorer<'_> {
         };
         let mut n = Counts::default();
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
-        let log_groups = (1.0 + group_estimate(index.corpus().group_bits()))
-            .ln()
-            .max(f64::MIN_POSITIVE);
+        let scale = Scale {
+            total_replies,
+            log_n,
+            log_groups: (1.0 + group_estimate(index.corpus().group_bits()))
+                .ln()
+                .max(f64::MIN_POSITIVE),
+        };
         let customer_stems = self.customer_stems(ctx);
         // The first word of the customer's name (only its first bytes are read).
         let name_key = ctx.customer_name.and_then(|name| {
@@ -81,7 +155,7 @@ impl Scorer<'_> {
         });
         // What the index knows of each word, looked up for all of them first (their cache
         // misses overlap).
-        let word_stats: Vec<crate::store::WordStat> = self
+        let word_stats: Vec<WordStat> = self
             .b
             .tokens
             .iter()
@@ -112,63 +186,16 @@ impl Scorer<'_> {
                 }
                 TokenKind::Slot(_) => {}
                 TokenKind::Word => {
-                    let mut word = view.word(t.key(), word);
-                    if word.replies() == word.stock() {
-                        // Only stock replies (or none) use the word: no archive group does.
-                        word = word.without_groups();
-                    }
-                    n.words += 1;
-                    n.common += ((1 + word.replies()) as f64).ln() / log_n;
-                    n.spread += (1.0 + word.group_estimate()).ln() / log_groups;
-                    n.novel += usize::from(word.replies() == 0);
-                    n.rare += usize::from(word.replies() <= RARE);
-                    n.generic += usize::from(word.stock() > 0);
-                    n.specific += usize::from(t.is_proper() && word.stock() == 0);
-                    n.content += usize::from(is_content(&word, total_replies));
-                    let idf = (((total_replies + 1) as f64) / ((word.replies() + 1) as f64)).ln();
-                    n.weight += idf;
-                    if customer_stems.binary_search(&t.stem()).is_ok() {
-                        n.echo += idf;
-                        n.echo_sum += idf;
-                    }
+                    let echoed = customer_stems.binary_search(&t.stem()).is_ok();
+                    n.add_word(t, view.word(t.key(), word), &scale, echoed);
                 }
             }
         }
-        let frac = |num: usize, den: usize| {
-            if den == 0 {
-                0.0
-            } else {
-                num as f64 / den as f64
-            }
-        };
-        let mean = |sum: f64, den: usize| {
-            if den == 0 {
-                1.0
-            } else {
-                (sum / den as f64).clamp(0.0, 1.0)
-            }
-        };
         let (weakest, strongest) = self.sentence_genericness(cover, filled, min_support);
         signals.weakest_sentence = weakest;
         signals.strongest_sentence = strongest;
-        signals.tokens = n.tokens;
-        signals.boilerplate = frac(n.boiler, n.tokens);
-        signals.stock = frac(n.stock, n.tokens);
-        signals.commonness = mean(n.common, n.words);
-        signals.spread = mean(n.spread, n.words);
-        signals.generic = frac(n.generic, n.words);
-        signals.novelty = frac(n.novel, n.words);
-        signals.rare = frac(n.rare, n.words);
-        signals.specific = frac(n.specific, n.tokens);
-        signals.echoed = n.echo_sum / log_n;
-        signals.support = mean(n.support, n.tokens);
+        n.fill(&mut signals, scale.log_n);
         (signals.answered, signals.ignored) = self.answered(view, ctx.customer_message.is_some());
-        signals.content_words = n.content;
-        signals.echo = if n.weight > 0.0 {
-            (n.echo / n.weight).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
         signals
     }
 

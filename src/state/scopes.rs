@@ -164,8 +164,8 @@ pub(crate) fn build(inner: &State, key: ScopeKey) -> State {
         let mut stored = corpus.stored_reply(reply, references);
         let masked_text;
         if !in_scope(corpus.reply_groups()[first]) {
-            masked_text = masked(stored.text);
-            stored.text = &masked_text;
+            masked_text = masked(stored.text());
+            stored = stored.with_text(&masked_text);
         }
         let (scoped, new) = scope.add(stored);
         if let (true, Some(mine), Some(whole)) = (new, &mut scope.semantic, &inner.semantic) {

@@ -116,6 +116,21 @@ pub(crate) struct NewReply<'a> {
     pub(crate) reference: bool,
 }
 
+impl<'a> NewReply<'a> {
+    /// The reply's text.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The same reply with another text (of the same token keys).
+    pub(crate) fn with_text<'b>(self, text: &'b str) -> NewReply<'b>
+    where
+        'a: 'b,
+    {
+        NewReply { text, ..self }
+    }
+}
+
 /// The groups of the reference replies (the stock corpus, imported macros) of a corpus;
 /// `NO_GROUP` for those it has no reply of.
 #[derive(Clone, Copy)]

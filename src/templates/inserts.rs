@@ -2,7 +2,7 @@
 //! added and the families whose counts changed, at the cost of the change rather than of the
 //! index.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -25,10 +25,43 @@ pub(crate) fn families_after_inserts(
     replies_before: usize,
     clusters_before: usize,
 ) -> Families {
-    let n = corpus.cluster_count();
     let added = replies_before..corpus.reply_clusters().len();
+    let (changed, deltas) = changed_families(corpus, &root_of, added.clone());
+    let references = corpus.reference_groups();
+    if changed.len() > UPDATE_LIMIT
+        || corpus.cluster_count() - clusters_before > UPDATE_LIMIT
+        || (added.clone()).any(|reply| references.contains(corpus.reply_groups()[reply]))
+    {
+        return families_from_roots(corpus, root_of);
+    }
+    let mut f = old;
+    f.unpack_saved_texts();
+    // Without macros the templates are the head of the ranking (the families of at least
+    // `min_support` replies) and need not be listed; with them they are listed before and after.
+    let old_templates: Vec<u32> = if f.macros.is_empty() {
+        Vec::new()
+    } else {
+        f.chosen(f.config_min_support).take(f.texts.len()).collect()
+    };
+    f.add_members(&root_of, clusters_before, corpus.cluster_count());
+    let old_places = f.rerank(corpus, &changed, &deltas);
+    if f.macros.is_empty() {
+        f.renumber_head(corpus, &changed, &old_places);
+    } else {
+        f.renumber_listed(&old_templates, &changed);
+    }
+    f.root_of = root_of;
+    f
+}
+
+/// The roots of the families that the replies `added` joined (sorted, each once), and how many
+/// of them joined each.
+fn changed_families(
+    corpus: &Corpus,
+    root_of: &[u32],
+    added: std::ops::Range<usize>,
+) -> (Vec<u32>, Vec<(u32, u32)>) {
     let mut changed: Vec<u32> = added
-        .clone()
         .map(|reply| root_of[corpus.reply_clusters()[reply] as usize])
         .collect();
     changed.sort_unstable();
@@ -37,167 +70,183 @@ pub(crate) fn families_after_inserts(
         .map(|run| (run[0], run.len() as u32))
         .collect();
     changed.dedup();
-    let references = corpus.reference_groups();
-    if changed.len() > UPDATE_LIMIT
-        || n - clusters_before > UPDATE_LIMIT
-        || (added.clone()).any(|reply| references.contains(corpus.reply_groups()[reply]))
-    {
-        return families_from_roots(corpus, root_of);
-    }
-    let mut f = old;
-    let min_support = f.config_min_support;
-    let was_changed = |root: u32| changed.binary_search(&root).is_ok();
-    // The texts a loaded index carries, as the texts rendered on use (once).
-    if let Some(saved) = f.saved_texts.take() {
-        f.texts = (0..saved.len())
-            .map(|i| std::sync::OnceLock::from(Arc::from(saved.get(i))))
-            .collect();
-    }
-    // Without macros the templates are the head of the ranking (the families of at least
-    // `min_support` replies) and need not be listed; with them they are listed before and after.
-    let old_templates: Vec<u32> = if f.macros.is_empty() {
-        Vec::new()
-    } else {
-        f.chosen(min_support).take(f.texts.len()).collect()
-    };
-    // Columns by cluster, for the clusters added.
-    f.replies.resize(n, 0);
-    f.rank_at_config.resize(n, 0);
-    // The members of each cluster added, at the end of its family's (clusters in order).
-    for c in clusters_before as u32..n as u32 {
-        let total = *f.member_start.last().expect("n + 1 starts");
-        f.member_start.push(total);
-        let root = root_of[c as usize] as usize;
-        f.members.insert(f.member_start[root + 1] as usize, c);
-        for start in &mut f.member_start[root + 1..] {
-            *start += 1;
+    (changed, deltas)
+}
+
+/// The key a family ranks by: most replies first, then by root.
+fn ranked_key(replies: &[u32], root: u32) -> (std::cmp::Reverse<u32>, u32) {
+    (std::cmp::Reverse(replies[root as usize]), root)
+}
+
+impl Families {
+    /// The texts a loaded index carries, as the texts rendered on use (once).
+    fn unpack_saved_texts(&mut self) {
+        if let Some(saved) = self.saved_texts.take() {
+            self.texts = (0..saved.len())
+                .map(|i| OnceLock::from(Arc::from(saved.get(i))))
+                .collect();
         }
     }
-    // Each changed family leaves the ranking, takes its new count, and comes back in its place.
-    let ranked_key = |replies: &[u32], r: u32| (std::cmp::Reverse(replies[r as usize]), r);
-    let in_ranking = |f: &Families, r: u32| {
-        !corpus.cluster_keys(r).is_empty()
-            && (f.replies[r as usize] > 0 || f.macros.contains_key(&r))
-    };
-    let place = |f: &Families, root: u32| {
-        let key = ranked_key(&f.replies, root);
-        let at = (f.ranked).binary_search_by_key(&key, |&r| ranked_key(&f.replies, r));
+
+    /// The clusters from `clusters_before` to `n`, added by the inserts: their columns, and each
+    /// at the end of its family's members (clusters in order).
+    fn add_members(&mut self, root_of: &[u32], clusters_before: usize, n: usize) {
+        self.replies.resize(n, 0);
+        self.rank_at_config.resize(n, 0);
+        for c in clusters_before as u32..n as u32 {
+            let total = *self.member_start.last().expect("n + 1 starts");
+            self.member_start.push(total);
+            let root = root_of[c as usize] as usize;
+            self.members.insert(self.member_start[root + 1] as usize, c);
+            for start in &mut self.member_start[root + 1..] {
+                *start += 1;
+            }
+        }
+    }
+
+    /// Whether family `root` is in the ranking: its root has a token, and it has replies or a
+    /// macro.
+    fn in_ranking(&self, corpus: &Corpus, root: u32) -> bool {
+        !corpus.cluster_keys(root).is_empty()
+            && (self.replies[root as usize] > 0 || self.macros.contains_key(&root))
+    }
+
+    /// The place of family `root` in the ranking.
+    fn place(&self, root: u32) -> Option<usize> {
+        let key = ranked_key(&self.replies, root);
+        let at = (self.ranked).binary_search_by_key(&key, |&r| ranked_key(&self.replies, r));
         debug_assert!(at.is_ok(), "a family in the ranking is found in it");
         at.ok()
-    };
-    let old_places: Vec<Option<usize>> = changed
-        .iter()
-        .map(|&root| in_ranking(&f, root).then(|| place(&f, root)).flatten())
-        .collect();
-    // Removed from the last place up, so that the places above stay where they were found.
-    let mut leaving: Vec<usize> = old_places.iter().flatten().copied().collect();
-    leaving.sort_unstable_by(|a, b| b.cmp(a));
-    for at in leaving {
-        f.ranked.remove(at);
     }
-    for &(root, added) in &deltas {
-        f.replies[root as usize] += added;
-    }
-    for &root in &changed {
-        if in_ranking(&f, root) {
-            let key = ranked_key(&f.replies, root);
-            let at = f
-                .ranked
-                .partition_point(|&r| ranked_key(&f.replies, r) < key);
-            f.ranked.insert(at, root);
+
+    /// Each `changed` family leaves the ranking, takes its new count (`deltas`), and comes back
+    /// in its place. Gives the places they left.
+    fn rerank(
+        &mut self,
+        corpus: &Corpus,
+        changed: &[u32],
+        deltas: &[(u32, u32)],
+    ) -> Vec<Option<usize>> {
+        let old_places: Vec<Option<usize>> = changed
+            .iter()
+            .map(|&root| {
+                (self.in_ranking(corpus, root))
+                    .then(|| self.place(root))
+                    .flatten()
+            })
+            .collect();
+        // Removed from the last place up, so that the places above stay where they were found.
+        let mut leaving: Vec<usize> = old_places.iter().flatten().copied().collect();
+        leaving.sort_unstable_by(|a, b| b.cmp(a));
+        for at in leaving {
+            self.ranked.remove(at);
         }
+        for &(root, added) in deltas {
+            self.replies[root as usize] += added;
+        }
+        for &root in changed {
+            if self.in_ranking(corpus, root) {
+                let key = ranked_key(&self.replies, root);
+                let at = (self.ranked).partition_point(|&r| ranked_key(&self.replies, r) < key);
+                self.ranked.insert(at, root);
+            }
+        }
+        old_places
     }
-    if f.macros.is_empty() {
-        // Counts only grew: the templates before (the first `old_count` of the ranking) are
-        // all templates still, and only the ranks from the highest place a changed family left
-        // or took to the lowest it left (or to the end, when a family became a template) change.
-        let old_count = f.texts.len();
-        let new_count = (f.ranked).partition_point(|&r| f.replies[r as usize] >= min_support);
+
+    /// The template ids and texts after a rerank, without macros: counts only grew, so the
+    /// templates before (the first `old_count` of the ranking) are all templates still, and only
+    /// the ranks from the highest place a changed family left or took to the lowest it left (or
+    /// to the end, when a family became a template) change.
+    fn renumber_head(&mut self, corpus: &Corpus, changed: &[u32], old_places: &[Option<usize>]) {
+        let min_support = self.config_min_support;
+        let old_count = self.texts.len();
+        let new_count = (self.ranked).partition_point(|&r| self.replies[r as usize] >= min_support);
         let (mut low, mut high) = (usize::MAX, 0);
-        for (&root, &old) in changed.iter().zip(&old_places) {
+        for (&root, &old) in changed.iter().zip(old_places) {
             if let Some(old) = old.filter(|&p| p < old_count) {
                 low = low.min(old);
                 high = high.max(old + 1);
             }
             // (A family whose root has no token is not ranked, whatever its count.)
-            if f.replies[root as usize] >= min_support && in_ranking(&f, root) {
-                if let Some(new) = place(&f, root) {
+            if self.replies[root as usize] >= min_support && self.in_ranking(corpus, root) {
+                if let Some(new) = self.place(root) {
                     low = low.min(new);
                 }
             }
         }
-        if low != usize::MAX {
-            if new_count > old_count {
-                high = old_count;
-            }
-            let high_new = high + (new_count - old_count);
-            let Families {
-                ranked,
-                texts,
-                rank_at_config,
-                ..
-            } = &mut f;
-            let window: Vec<std::sync::OnceLock<Arc<str>>> = ranked[low..high_new]
-                .iter()
-                .map(|&root| match rank_at_config[root as usize] as usize {
-                    old_rank if old_rank > 0 && !was_changed(root) => {
-                        std::mem::take(&mut texts[old_rank - 1])
-                    }
-                    _ => std::sync::OnceLock::new(),
-                })
-                .collect();
-            texts.splice(low..high, window);
-            for (i, &root) in ranked.iter().enumerate().take(high_new).skip(low) {
-                rank_at_config[root as usize] = i as u32 + 1;
-            }
+        if low == usize::MAX {
+            return;
         }
-        f.root_of = root_of;
-        return f;
-    }
-    // Template ids and texts in the new order (with macros, listed).
-    let templates: Vec<u32> = f.chosen(min_support).collect();
-    // Only the ranks between the first and the last that changed hands (or whose family changed)
-    // get new texts; the ranks after them are numbered again if the count of templates changed.
-    let same = |(a, b): (&u32, &u32)| a == b && !was_changed(*a);
-    let head = old_templates
-        .iter()
-        .zip(&templates)
-        .take_while(|&p| same(p))
-        .count();
-    let shorter = old_templates.len().min(templates.len()) - head;
-    let tail = (old_templates.iter().rev())
-        .zip(templates.iter().rev())
-        .take(shorter)
-        .take_while(|&p| same(p))
-        .count();
-    let old_window = head..old_templates.len() - tail;
-    let new_window = head..templates.len() - tail;
-    let mut kept: FxHashMap<u32, Arc<str>> = FxHashMap::default();
-    for (&root, text) in old_templates[old_window.clone()]
-        .iter()
-        .zip(&f.texts[old_window.clone()])
-    {
-        f.rank_at_config[root as usize] = 0;
-        if let Some(text) = text.get().filter(|_| !was_changed(root)) {
-            kept.insert(root, text.clone());
+        if new_count > old_count {
+            high = old_count;
+        }
+        let high_new = high + (new_count - old_count);
+        let was_changed = |root: u32| changed.binary_search(&root).is_ok();
+        let Families {
+            ranked,
+            texts,
+            rank_at_config,
+            ..
+        } = self;
+        let window: Vec<OnceLock<Arc<str>>> = ranked[low..high_new]
+            .iter()
+            .map(|&root| match rank_at_config[root as usize] as usize {
+                old_rank if old_rank > 0 && !was_changed(root) => {
+                    std::mem::take(&mut texts[old_rank - 1])
+                }
+                _ => OnceLock::new(),
+            })
+            .collect();
+        texts.splice(low..high, window);
+        for (i, &root) in ranked.iter().enumerate().take(high_new).skip(low) {
+            rank_at_config[root as usize] = i as u32 + 1;
         }
     }
-    let window_texts: Vec<std::sync::OnceLock<Arc<str>>> = templates[new_window.clone()]
-        .iter()
-        .map(|root| {
-            kept.remove(root)
-                .map_or_else(std::sync::OnceLock::new, std::sync::OnceLock::from)
-        })
-        .collect();
-    f.texts.splice(old_window.clone(), window_texts);
-    let renumbered = if old_window.len() == new_window.len() {
-        new_window
-    } else {
-        new_window.start..templates.len()
-    };
-    for i in renumbered {
-        f.rank_at_config[templates[i] as usize] = i as u32 + 1;
+
+    /// The template ids and texts after a rerank, with macros: the templates listed before
+    /// (`old_templates`) and after. Only the ranks between the first and the last that changed
+    /// hands (or whose family changed) get new texts; the ranks after them are numbered again
+    /// if the count of templates changed.
+    fn renumber_listed(&mut self, old_templates: &[u32], changed: &[u32]) {
+        let was_changed = |root: u32| changed.binary_search(&root).is_ok();
+        let templates: Vec<u32> = self.chosen(self.config_min_support).collect();
+        let same = |(a, b): (&u32, &u32)| a == b && !was_changed(*a);
+        let head = old_templates
+            .iter()
+            .zip(&templates)
+            .take_while(|&p| same(p))
+            .count();
+        let shorter = old_templates.len().min(templates.len()) - head;
+        let tail = (old_templates.iter().rev())
+            .zip(templates.iter().rev())
+            .take(shorter)
+            .take_while(|&p| same(p))
+            .count();
+        let old_window = head..old_templates.len() - tail;
+        let new_window = head..templates.len() - tail;
+        let mut kept: FxHashMap<u32, Arc<str>> = FxHashMap::default();
+        for (&root, text) in old_templates[old_window.clone()]
+            .iter()
+            .zip(&self.texts[old_window.clone()])
+        {
+            self.rank_at_config[root as usize] = 0;
+            if let Some(text) = text.get().filter(|_| !was_changed(root)) {
+                kept.insert(root, text.clone());
+            }
+        }
+        let window_texts: Vec<OnceLock<Arc<str>>> = templates[new_window.clone()]
+            .iter()
+            .map(|root| kept.remove(root).map_or_else(OnceLock::new, OnceLock::from))
+            .collect();
+        self.texts.splice(old_window.clone(), window_texts);
+        let renumbered = if old_window.len() == new_window.len() {
+            new_window
+        } else {
+            new_window.start..templates.len()
+        };
+        for i in renumbered {
+            self.rank_at_config[templates[i] as usize] = i as u32 + 1;
+        }
     }
-    f.root_of = root_of;
-    f
 }
