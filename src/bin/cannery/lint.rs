@@ -211,18 +211,63 @@ fn elide(text: &str, max: usize) -> Cow<'_, str> {
 pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool) -> String {
     let fails = report.canned >= fail_at;
     let level = if fails { Level::WARNING } else { Level::NOTE };
-    let title = format!(
+    let labels = span_labels(report);
+    let whole = draft.len() <= SHOWN_DRAFT_BYTES;
+    let mut notes = Vec::new();
+    // With a template, show which parts of the draft filled its slots.
+    let slot_labels = if whole && report.template.is_some() {
+        slot_labels(draft)
+    } else {
+        Vec::new()
+    };
+    let mut group = Group::with_title(level.primary_title(title(report, fail_at)));
+    if whole {
+        let mut snippet = Snippet::source(draft).line_start(1).path(path);
+        for (span, label) in report.spans.iter().zip(&labels) {
+            snippet = snippet.annotation(
+                AnnotationKind::Primary
+                    .span(span.bytes.clone())
+                    .label(label),
+            );
+        }
+        for (range, label) in &slot_labels {
+            snippet = snippet.annotation(AnnotationKind::Context.span(range.clone()).label(label));
+        }
+        group = group.element(snippet);
+    } else {
+        notes.extend(listed_spans(draft, path, report, &labels));
+    }
+    notes.extend(closing_notes(report));
+    for note in &notes {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
+    let report_groups: Vec<Group<'_>> = vec![group];
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&report_groups)
+}
+
+/// The title: the verdict, the scores, and the threshold a failing draft reached.
+fn title(report: &Report, fail_at: f64) -> String {
+    format!(
         "{} reply: canned {:.2}{}, personalisation {:.2}",
         report.verdict,
         report.canned,
-        if fails {
+        if report.canned >= fail_at {
             format!(" (fails at {fail_at:.2})")
         } else {
             String::new()
         },
         report.personalisation
-    );
-    let labels: Vec<String> = report
+    )
+}
+
+/// The label of each of the first [`SHOWN_SPANS`] spans: whose phrasing it is, and an example.
+fn span_labels(report: &Report) -> Vec<String> {
+    report
         .spans
         .iter()
         .take(SHOWN_SPANS)
@@ -241,55 +286,47 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
                 None => whose,
             }
         })
-        .collect();
-    let mut notes = Vec::new();
-    let whole = draft.len() <= SHOWN_DRAFT_BYTES;
-    // With a template, show which parts of the draft filled its slots.
-    let slot_labels: Vec<(std::ops::Range<usize>, String)> = if whole && report.template.is_some() {
-        cannery::tokenize(draft)
-            .iter()
-            .filter_map(|t| {
-                t.slot()
-                    .map(|s| (t.range(), format!("fills {}", s.placeholder())))
-            })
-            .take(SHOWN_SPANS)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut group = Group::with_title(level.primary_title(title));
-    if whole {
-        let mut snippet = Snippet::source(draft).line_start(1).path(path);
-        for (span, label) in report.spans.iter().zip(&labels) {
-            snippet = snippet.annotation(
-                AnnotationKind::Primary
-                    .span(span.bytes.clone())
-                    .label(label),
-            );
-        }
-        for (range, label) in &slot_labels {
-            snippet = snippet.annotation(AnnotationKind::Context.span(range.clone()).label(label));
-        }
-        group = group.element(snippet);
-    } else {
+        .collect()
+}
+
+/// The parts of the draft that fill a template's slots, each with the slot it fills.
+fn slot_labels(draft: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    cannery::tokenize(draft)
+        .iter()
+        .filter_map(|t| {
+            t.slot()
+                .map(|s| (t.range(), format!("fills {}", s.placeholder())))
+        })
+        .take(SHOWN_SPANS)
+        .collect()
+}
+
+/// A long draft's first spans, listed by line and column (in characters, as an editor counts
+/// them) instead of marked in the draft.
+fn listed_spans(draft: &str, path: &str, report: &Report, labels: &[String]) -> Vec<String> {
+    let mut notes = vec![format!(
+        "{path}: {} bytes; the first spans are listed (--format json gives every span with its offsets)",
+        draft.len()
+    )];
+    for (span, label) in report.spans.iter().zip(labels) {
+        let before = &draft[..span.bytes.start];
+        let line = before.matches('\n').count() + 1;
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
         notes.push(format!(
-            "{path}: {} bytes; the first spans are listed (--format json gives every span with its offsets)",
-            draft.len()
+            "{path}:{line}:{column}: {label}: {:?}",
+            elide(&draft[span.bytes.clone()], 80)
         ));
-        for (span, label) in report.spans.iter().zip(&labels) {
-            // Columns in characters, as an editor counts them.
-            let before = &draft[..span.bytes.start];
-            let line = before.matches('\n').count() + 1;
-            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-                .chars()
-                .count()
-                + 1;
-            notes.push(format!(
-                "{path}:{line}:{column}: {label}: {:?}",
-                elide(&draft[span.bytes.clone()], 80)
-            ));
-        }
     }
+    notes
+}
+
+/// The notes after the draft: spans not marked, the template, the nearest past reply, and a
+/// draft scored in part.
+fn closing_notes(report: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
     if report.spans.len() > SHOWN_SPANS {
         notes.push(format!(
             "{} more boilerplate spans are not marked (--format json lists them all)",
@@ -322,16 +359,7 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
             cannery::MAX_INPUT_BYTES
         ));
     }
-    for note in &notes {
-        group = group.element(Level::NOTE.message(note.as_str()));
-    }
-    let report_groups: Vec<Group<'_>> = vec![group];
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    renderer.render(&report_groups)
+    notes
 }
 
 #[cfg(test)]

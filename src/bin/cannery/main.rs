@@ -743,29 +743,7 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
 
 fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     let start = Instant::now();
-    for (flag, path) in [
-        ("--corpus", &args.corpus.corpus),
-        ("--macros", &args.corpus.macros.macros),
-    ] {
-        if args.input == "-" && path.as_deref() == Some("-") {
-            return Err(format!(
-                "{flag} and --input cannot both read standard input"
-            ));
-        }
-    }
-    use files::Named;
-    files::check_outputs(
-        &[
-            Named::new("--input", Some(&args.input)),
-            Named::new("--corpus", args.corpus.corpus.as_deref()),
-            Named::new("--index", args.corpus.index.as_deref()),
-            Named::new("--macros", args.corpus.macros.macros.as_deref()),
-        ],
-        &[
-            Named::new("--output", args.output.as_deref()),
-            Named::new("--summary", args.summary.as_deref()).skip_if_absent(),
-        ],
-    )?;
+    check_score_files(&args)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()
@@ -804,21 +782,72 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
     bar.finish_and_clear();
     let elapsed = start.elapsed();
     if let Some(path) = &args.summary {
-        let names = args.fields.names();
-        let config = serde_json::json!({
-            "corpus": args.corpus.corpus, "index": args.corpus.index,
-            "stock_corpus": index.config().stock_corpus,
-            "input": args.input, "exclude_self": args.exclude_self,
-            "scope_by_group": args.scope_by_group,
-            "id_field": names.id, "text_field": names.text,
-            "context_field": names.context, "group_field": names.group,
-            "index_config": index.config(), "index_replies": index.len(),
-            "threads": pool.current_num_threads(), "seconds": elapsed.as_secs_f64(),
-        });
-        let text =
-            serde_json::to_string_pretty(&summary.finish(config)).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {path}: {e}"))?;
+        let threads = pool.current_num_threads();
+        write_summary(path, &args, &index, threads, elapsed, &mut summary)?;
     }
+    tell_score_counts(&args, &summary, elapsed);
+    Ok(if summary.errors() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Refuses a `score` whose inputs both read standard input, or whose outputs are one of its
+/// inputs or each other.
+fn check_score_files(args: &ScoreArgs) -> Result<(), String> {
+    for (flag, path) in [
+        ("--corpus", &args.corpus.corpus),
+        ("--macros", &args.corpus.macros.macros),
+    ] {
+        if args.input == "-" && path.as_deref() == Some("-") {
+            return Err(format!(
+                "{flag} and --input cannot both read standard input"
+            ));
+        }
+    }
+    use files::Named;
+    files::check_outputs(
+        &[
+            Named::new("--input", Some(&args.input)),
+            Named::new("--corpus", args.corpus.corpus.as_deref()),
+            Named::new("--index", args.corpus.index.as_deref()),
+            Named::new("--macros", args.corpus.macros.macros.as_deref()),
+        ],
+        &[
+            Named::new("--output", args.output.as_deref()),
+            Named::new("--summary", args.summary.as_deref()).skip_if_absent(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes the summary of a `score` run: its settings, the index's, and the summary's figures.
+fn write_summary(
+    path: &str,
+    args: &ScoreArgs,
+    index: &cannery::Index,
+    threads: usize,
+    elapsed: std::time::Duration,
+    summary: &mut archive::Summary,
+) -> Result<(), String> {
+    let names = args.fields.names();
+    let config = serde_json::json!({
+        "corpus": args.corpus.corpus, "index": args.corpus.index,
+        "stock_corpus": index.config().stock_corpus,
+        "input": args.input, "exclude_self": args.exclude_self,
+        "scope_by_group": args.scope_by_group,
+        "id_field": names.id, "text_field": names.text,
+        "context_field": names.context, "group_field": names.group,
+        "index_config": index.config(), "index_replies": index.len(),
+        "threads": threads, "seconds": elapsed.as_secs_f64(),
+    });
+    let text = serde_json::to_string_pretty(&summary.finish(config)).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+/// Tells on standard error what a `score` run did: rows cut, rows scored and malformed.
+fn tell_score_counts(args: &ScoreArgs, summary: &archive::Summary, elapsed: std::time::Duration) {
     if summary.truncated() > 0 {
         eprintln!(
             "cannery: warning: {} rows are longer than {} bytes; each was scored on its first {} bytes",
@@ -839,11 +868,6 @@ fn run_score(args: ScoreArgs) -> Result<ExitCode, String> {
             eprintln!("cannery: the first malformed row, line {line}: {reason}");
         }
     }
-    Ok(if summary.errors() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 fn run_templates(args: TemplatesArgs) -> Result<ExitCode, String> {
