@@ -5,7 +5,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../src/bin/cannery/records.rs"]
+#[path = "../../cli/src/records.rs"]
 #[allow(dead_code)]
 mod records;
 

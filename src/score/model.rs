@@ -2,7 +2,7 @@
 //! them that make the `canned` and `personalisation` scores.
 //!
 //! A feature is a name and a function of the [`Signals`]; a model is an intercept and a weight
-//! for each of the features it uses, by name. `bench/fit_models.py` fits the models from the
+//! for each of the features it uses, by name. `eval/python/fit_models.py` fits the models from the
 //! features the `evaluate` example writes (by name, from [`Signals::features`]) and prints them
 //! as the constants below, so a feature is added in one place: [`FEATURES`].
 
@@ -144,7 +144,7 @@ const IGNORED_UNKNOWN: f64 = 2.0195;
 
 impl Signals {
     /// The inputs of the scoring models, by name, computed from these signals (for refitting
-    /// the models: `bench/fit_models.py` reads them by name).
+    /// the models: `eval/python/fit_models.py` reads them by name).
     ///
     /// ```
     /// use cannery::{Index, Context};
@@ -210,7 +210,7 @@ impl Model {
 // these weights) on the signals of the 500 hand-labelled training replies, each scored
 // leave-one-out against the 12,740-reply corpus: `canned` predicts a label of 1 or 2 (templated
 // or canned; C = 1), `personalisation` predicts `specific` (C = 0.1), each C the strongest
-// regularisation within 0.002 of the best by cross-validation on the training replies. `bench/fit_models.py` refits them from the
+// regularisation within 0.002 of the best by cross-validation on the training replies. `eval/python/fit_models.py` refits them from the
 // `evaluate` example's `--signals`; the README gives the dev (held-out) and cross-validated
 // figures.
 static CANNED_MODEL: Model = Model::new(

@@ -1,7 +1,7 @@
 //! Measures cannery's quality on hand-labelled replies, leave-one-out, as the README reports it.
 //!
 //! ```text
-//! cargo run --release --features serde --example evaluate -- \
+//! cargo run --release -p cannery-eval --bin evaluate -- \
 //!     [--data ../shared/data] [--signals FILE] [--model DIR] \
 //!     [--floor-canned2 AUC] [--floor-canned1 AUC] [--floor-specific AUC]
 //! ```
@@ -14,7 +14,7 @@
 //! 0, and of `personalisation` for `specific`. With floors it exits 1 when a figure of the
 //! archive setting's dev set falls below its floor (the CI quality gate). `--signals FILE` writes
 //! each item's setting, set, labels, signals and model features (by name, as
-//! `bench/fit_models.py` reads them) as JSON lines. `--model DIR` (with the `semantic` feature)
+//! `eval/python/fit_models.py` reads them) as JSON lines. `--model DIR` (with the `semantic` feature)
 //! builds both indexes with that sentence encoder: the reports are semantic.
 
 use std::io::{BufRead, Write};

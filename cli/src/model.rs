@@ -38,7 +38,7 @@ impl ModelArgs {
         #[cfg(not(feature = "semantic"))]
         {
             Err(format!(
-                "--model {dir}: this cannery was built without the semantic feature (build it with --features cli,semantic)"
+                "--model {dir}: this cannery was built without the semantic feature (build it with -p cannery-cli --features semantic)"
             ))
         }
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Fits cannery's two scoring models on the training labels and measures them on the held-out ones.
 
-    cargo run --release --features serde --example evaluate -- --signals signals.jsonl [--model DIR]
-    python3 bench/fit_models.py signals.jsonl [--mode lexical|semantic] [--c-canned C] [--c-personal C]
+    cargo run --release -p cannery-eval --bin evaluate -- --signals signals.jsonl [--model DIR]
+    python3 eval/python/fit_models.py signals.jsonl [--mode lexical|semantic] [--c-canned C] [--c-personal C]
 
 Needs numpy and scikit-learn. The signals file has one line per labelled reply: its set (`train` or
 `dev`), its labels and the model features by name (`Signals::features`, in src/score/model.rs); the

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cannery index --corpus /tmp/corpus-1m.jsonl --output /tmp/i1m.cannery
-//! cargo run --release --features serde --example latency -- /tmp/i1m.cannery /tmp/corpus-1m.jsonl 20000
+//! cargo run --release -p cannery-eval --bin latency -- /tmp/i1m.cannery /tmp/corpus-1m.jsonl 20000
 //! ```
 //!
 //! Scores N replies taken evenly from the query file (JSON lines with `text`) one at a time on

@@ -1,7 +1,6 @@
 //! The `cannery` binary against what a user can get wrong and what a hostile file holds: nothing
 //! the user gave is destroyed or silently ignored, tenants stay apart, and cost stays bounded.
 //! Each test is one item of the README's "Hostile input" section, run as the user runs it.
-#![cfg(feature = "cli")]
 
 mod common;
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! python3 ../shared/bench/gen_corpus.py 100000 1 < ../shared/data/replies.jsonl > /tmp/corpus-100k.jsonl
-//! cargo run --release --features serde --example grouping_accuracy -- /tmp/corpus-100k.jsonl
+//! cargo run --release -p cannery-eval --bin grouping_accuracy -- /tmp/corpus-100k.jsonl
 //! ```
 //!
 //! With `--floor X` after the corpus it exits with an error when the accuracy is below `X` (CI's

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Grouping accuracy (the loghub metric) of drain3 on a corpus from ../shared/bench/gen_corpus.py,
-for comparison with `cargo run --release --features serde --example grouping_accuracy`.
+for comparison with `cargo run --release -p cannery-eval --bin grouping_accuracy`.
 
 usage: drain3_grouping.py CORPUS.jsonl   (needs `pip install drain3` in a venv outside the repo)
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cannery index --model DIR --corpus ../shared/data/replies.jsonl --output /tmp/replies-sem.cannery
-//! taskset -c 0 cargo run --release --features serde,semantic --example semantic_latency -- \
+//! taskset -c 0 cargo run --release -p cannery-eval --features semantic --bin semantic_latency -- \
 //!     DIR /tmp/replies-sem.cannery ../shared/data/labels-dev.jsonl 200
 //! ```
 //!

@@ -2,7 +2,7 @@
 //! every reply it sends and scores the next draft.
 //!
 //! ```text
-//! cargo run --release --example insert_latency -- /tmp/i1m.cannery 5
+//! cargo run --release -p cannery-eval --bin insert_latency -- /tmp/i1m.cannery 5
 //! ```
 //!
 //! Loads the index, scores a draft once (deriving the template families saved with it), then N
