@@ -2,13 +2,17 @@
 //! every reply it sends and scores the next draft.
 //!
 //! ```text
-//! cargo run --release -p cannery-eval --bin insert_latency -- /tmp/i1m.cannery 5
+//! cargo run --release -p cannery-eval --bin insert_latency -- /tmp/i1m.cannery 5 [--snapshot]
 //! ```
 //!
 //! Loads the index, scores a draft once (deriving the template families saved with it), then N
 //! times inserts a reply and scores the draft again, printing how long each insert and each
 //! report took. Inserts take turns: one adds a reply no cluster has (a new cluster, which joins
 //! a family or starts one), the next re-sends it (its cluster grows).
+//!
+//! With `--snapshot`, a reader holds a clone of the index (a snapshot) across each insert, as a
+//! helpdesk that serves reports while it inserts sent replies does; the reader's report on its
+//! snapshot is checked to be the one before the insert.
 
 use std::time::Instant;
 
@@ -18,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: insert_latency INDEX_FILE [N]")?;
     let n: usize = args.next().map_or(Ok(5), |a| a.parse())?;
+    let snapshot = args.next().as_deref() == Some("--snapshot");
     let mut index = Index::load(&path)?;
     let draft = "Please DM us your order number and we'll look into this.";
     let ctx = Context::new();
@@ -50,9 +55,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             "re-sends it"
         };
+        // A reader's snapshot, alive across the insert (with --snapshot).
+        let reader = snapshot.then(|| (index.clone(), index.score(&text, &ctx)));
         let t0 = Instant::now();
         index.insert(Reply::new(&id, &text));
         let inserted = t0.elapsed();
+        if let Some((reader, before)) = reader {
+            assert_eq!(reader.score(&text, &ctx), before, "a snapshot's reports do not change");
+        }
         let t0 = Instant::now();
         let report = index.score(draft, &ctx);
         println!(
