@@ -1,54 +1,14 @@
-//! The index: a corpus of past replies collapsed into clusters of identical masked replies, with
-//! per-shingle and per-word frequencies and a capped inverted index from shingles to clusters.
+//! The index: the public face of a corpus of past replies, [`Index`], with the builder and the
+//! writer that make one (`builder`).
 //!
 //! # Design, and why
 //!
-//! Canned replies are sent again and again with only the slots changed, so after slot masking most
-//! of a brand's archive collapses into few distinct texts. The index therefore keeps one
-//! **cluster** per distinct masked token sequence (with its count of replies, a representative
-//! text and its token keys) and one small record per reply (its id, group and cluster).
+//! `Index` is an [`Arc`] of the state (`crate::state`), and every public method here is a short
+//! delegation: to the state for changes, to `crate::score` for reports, to `crate::templates` for
+//! templates, to `crate::persist` for files. The corpus store, its tables and their design are
+//! `crate::store`'s; candidate search is `crate::score`'s.
 //!
-//! Each **shingle** (word n-gram, see [`crate::shingles`]) has a record of how many replies and how
-//! many clusters contain it, and a posting list of the clusters that contain it. Posting lists are
-//! capped (`max_postings`, 256 by default): the shingles of stock phrases occur in thousands of
-//! clusters, and scanning those lists would make a query's cost grow with the corpus. The
-//! frequencies stay exact past the cap, so the boilerplate spans and the support of a phrase are
-//! exact; only the candidate set for the nearest replies is drawn from the first clusters of a
-//! common shingle (the earliest, which for a template are the ones seen first) and from the
-//! rarer shingles, which are never capped in practice.
-//!
-//! Candidates are ranked by the number of shingles they share with the query, counted over the
-//! query's rarest shingles first until a budget of 1,024 postings is spent (a near-copy shares the
-//! rare shingles of its family; each posting visited is a cache miss), and the best eight are
-//! verified with a bit-parallel edit distance over token keys (rapidfuzz). At a million replies
-//! the budget lowered the mean nearest similarity of 20,000 held-out re-sends from 0.8143 to
-//! 0.8136 and left the dev-set quality unchanged. This is exact overlap counting over a
-//! compact inverted index; MinHash/LSH was not used because on short canned replies two copies of
-//! one template share only about half their 3-grams (so LSH at useful thresholds misses them) and
-//! LSH buckets of a canned corpus hold thousands of replies, so query time tracks bucket size.
-//!
-//! Words have their own frequency table (replies containing the word), used to tell generic
-//! wording from content the corpus has never seen.
-//!
-//! Memory goes mostly to the clusters' texts and token keys and to the shingle records. Once
-//! built, the shingle records and the lookups of reply ids and of clusters' token sequences are
-//! arrays sorted by hash behind a directory of hash prefixes (about 13 bytes an entry for a
-//! lookup, where a hash map takes about 31), and the posting lists are one flat array; a shingle
-//! in one cluster (most of them) keeps its record packed beside its hash. At a million replies
-//! the index in use takes 381 bytes a reply (the README's benchmarks).
-//!
-//! A build (and a merge) counts the shingles of all its clusters at once when it finishes, by
-//! sorting the pairs of shingle and cluster, instead of probing a hash map of millions of
-//! shingles for each shingle of each new cluster (28% of a build at a million replies);
-//! [`Index::insert`] counts one reply at a time. Both give the same table.
-//!
-//! Tokenizing is a reply's own work (about 40% of a build), so a build with
-//! [`IndexBuilder::threads`] above 1 tokenizes batches of replies on scoped threads and adds
-//! their keys in order on the calling thread: the clusters, counts and file are the same as on
-//! one thread. The rest of a build (clustering, counting, mining) depends on the order of the
-//! replies and stays on one thread.
-//!
-//! The index is immutable behind an [`Arc`]: cloning is cheap and a clone can be shared across
+//! The index is immutable behind the [`Arc`]: cloning is cheap and a clone can be shared across
 //! threads. [`Index::insert`] copies the tables first if another clone still shares them
 //! (copy-on-write), so readers never see a half-inserted reply.
 

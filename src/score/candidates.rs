@@ -1,5 +1,24 @@
 //! The nearest past replies: candidate clusters counted by the phrases they share with the
 //! reply (rarest first, within a budget of postings), the best verified by token edit distance.
+//!
+//! # Design, and why
+//!
+//! Posting lists are capped (`max_postings`, 256 by default): the shingles of stock phrases occur
+//! in thousands of clusters, and scanning those lists would make a query's cost grow with the
+//! corpus. The frequencies stay exact past the cap, so the boilerplate spans and the support of a
+//! phrase are exact; only the candidate set for the nearest replies is drawn from the first
+//! clusters of a common shingle (the earliest, which for a template are the ones seen first) and
+//! from the rarer shingles, which are never capped in practice.
+//!
+//! Candidates are ranked by the number of shingles they share with the query, counted over the
+//! query's rarest shingles first until a budget of 1,024 postings is spent (a near-copy shares the
+//! rare shingles of its family; each posting visited is a cache miss), and the best eight are
+//! verified with a bit-parallel edit distance over token keys (rapidfuzz). At a million replies
+//! the budget lowered the mean nearest similarity of 20,000 held-out re-sends from 0.8143 to
+//! 0.8136 and left the dev-set quality unchanged. This is exact overlap counting over a
+//! compact inverted index; MinHash/LSH was not used because on short canned replies two copies of
+//! one template share only about half their 3-grams (so LSH at useful thresholds misses them) and
+//! LSH buckets of a canned corpus hold thousands of replies, so query time tracks bucket size.
 
 use crate::report::Neighbour;
 use crate::store::ShingleStat;

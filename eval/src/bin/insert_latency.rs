@@ -61,7 +61,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         index.insert(Reply::new(&id, &text));
         let inserted = t0.elapsed();
         if let Some((reader, before)) = reader {
-            assert_eq!(reader.score(&text, &ctx), before, "a snapshot's reports do not change");
+            assert_eq!(
+                reader.score(&text, &ctx),
+                before,
+                "a snapshot's reports do not change"
+            );
         }
         let t0 = Instant::now();
         let report = index.score(draft, &ctx);
