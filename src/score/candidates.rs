@@ -146,7 +146,7 @@ impl Scorer<'_> {
             .map(|&(c, _)| {
                 let keys = corpus.cluster_keys(c);
                 std::hint::black_box(keys.first().copied());
-                (c, corpus.clusters()[c as usize].count(), keys)
+                (c, corpus.cluster(c).count(), keys)
             })
             .collect();
         for &(c, count, keys) in &candidates {

@@ -163,7 +163,7 @@ impl<'i> Scorer<'i> {
             .corpus()
             .cluster_of_sequence(sequence_key(&self.b.keys));
         let copies = own_cluster.map_or(0, |c| {
-            view.cluster_count(c, index.corpus().clusters()[c as usize].count())
+            view.cluster_count(c, index.corpus().cluster(c).count())
         });
         let (nearest, best) = self.nearest(&view, own_cluster, &found);
         let best_similarity = best.map_or(0.0, |(_, similarity)| similarity);

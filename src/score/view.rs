@@ -28,11 +28,11 @@ impl<'i> View<'i> {
     /// The view of `index` without reply `exclude`; `buffer` is reused for its shingles.
     pub(super) fn new(index: &'i State, exclude: Option<u32>, mut buffer: Vec<u64>) -> Self {
         let excluded = exclude.map(|reply| {
-            let cluster = index.corpus().reply_clusters()[reply as usize];
+            let cluster = index.corpus().reply_cluster(reply);
             Excluded {
                 reply,
                 cluster,
-                alone: index.corpus().clusters()[cluster as usize].count() == 1,
+                alone: index.corpus().cluster(cluster).count() == 1,
             }
         });
         buffer.clear();
@@ -60,7 +60,7 @@ impl<'i> View<'i> {
 
     /// Replies in the view.
     pub(super) fn total_replies(&self) -> usize {
-        self.index.corpus().reply_clusters().len() - usize::from(self.excluded.is_some())
+        self.index.corpus().len() - usize::from(self.excluded.is_some())
     }
 
     /// The record of shingle `hash` as the index has it (`found`), less the left-out reply.
@@ -109,7 +109,7 @@ impl<'i> View<'i> {
     /// The reply that stands for `cluster` in a report: its first, or its last when the first
     /// is the left-out one.
     pub(super) fn shown_reply(&self, cluster: u32) -> u32 {
-        let c = &self.index.corpus().clusters()[cluster as usize];
+        let c = &self.index.corpus().cluster(cluster);
         match &self.excluded {
             Some(e) if e.reply == c.first_reply() => c.last_reply(),
             _ => c.first_reply(),

@@ -121,7 +121,7 @@ impl State {
         let (references, sum) = store.derived_clusters(|store| {
             let mut references = Vec::new();
             let mut sum = vec![0.0; store.dimensions()];
-            for (c, cluster) in corpus.clusters().iter().enumerate() {
+            for (c, cluster) in corpus.clusters().enumerate() {
                 if corpus.is_reference_cluster(c as u32) {
                     references.push(c as u32);
                 } else if !store.is_missing(c) {
@@ -255,13 +255,13 @@ impl State {
         let stock_group = o.corpus.group_of_name(STOCK_GROUP);
         let references = o.corpus.reference_groups();
         for reply in 0..o.corpus.len() as u32 {
-            let group = o.corpus.reply_groups()[reply as usize];
+            let group = o.corpus.reply_group(reply);
             if skip_stock && group != NO_GROUP && Some(group) == stock_group {
                 continue;
             }
             let (merged, new) = self.add(o.corpus.stored_reply(reply, references));
             if let (true, Some(mine), Some(theirs)) = (new, &mut self.semantic, &o.semantic) {
-                let cluster = o.corpus.reply_clusters()[reply as usize];
+                let cluster = o.corpus.reply_cluster(reply);
                 mine.copy(merged as usize, theirs, cluster as usize);
             }
         }

@@ -155,15 +155,15 @@ pub(crate) fn build(inner: &State, key: ScopeKey) -> State {
         scope.encoder = inner.encoder.clone();
     }
     for reply in 0..corpus.len() as u32 {
-        let group = corpus.reply_groups()[reply as usize];
+        let group = corpus.reply_group(reply);
         if !in_scope(group) {
             continue;
         }
-        let cluster = corpus.reply_clusters()[reply as usize];
-        let first = corpus.clusters()[cluster as usize].first_reply() as usize;
+        let cluster = corpus.reply_cluster(reply);
+        let first = corpus.cluster(cluster).first_reply() as usize;
         let mut stored = corpus.stored_reply(reply, references);
         let masked_text;
-        if !in_scope(corpus.reply_groups()[first]) {
+        if !in_scope(corpus.reply_group(first as u32)) {
             masked_text = masked(stored.text());
             stored = stored.with_text(&masked_text);
         }

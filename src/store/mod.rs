@@ -243,14 +243,22 @@ impl Corpus {
         self.ids.get(reply as usize)
     }
 
-    /// The cluster of each reply, in insertion order.
-    pub(crate) fn reply_clusters(&self) -> &[u32] {
-        &self.reply_cluster
+    /// The cluster of reply `reply`.
+    pub(crate) fn reply_cluster(&self, reply: u32) -> u32 {
+        self.reply_cluster[reply as usize]
     }
 
-    /// The group of each reply (`NO_GROUP` for none), in insertion order.
-    pub(crate) fn reply_groups(&self) -> &[u32] {
-        &self.reply_group
+    /// Each reply's cluster and group, in insertion order.
+    pub(crate) fn replies(&self) -> impl ExactSizeIterator<Item = (u32, u32)> + '_ {
+        self.reply_cluster
+            .iter()
+            .copied()
+            .zip(self.reply_group.iter().copied())
+    }
+
+    /// The group of reply `reply` (`NO_GROUP` for none).
+    pub(crate) fn reply_group(&self, reply: u32) -> u32 {
+        self.reply_group[reply as usize]
     }
 
     /// The name of group `group`.
@@ -269,9 +277,14 @@ impl Corpus {
         self.group_bits
     }
 
-    /// The clusters, in order of their first reply.
-    pub(crate) fn clusters(&self) -> &[Cluster] {
-        &self.clusters
+    /// Cluster `c` (clusters are numbered in order of their first reply).
+    pub(crate) fn cluster(&self, c: u32) -> Cluster {
+        self.clusters[c as usize]
+    }
+
+    /// The clusters, in order.
+    pub(crate) fn clusters(&self) -> impl ExactSizeIterator<Item = Cluster> + '_ {
+        self.clusters.iter().copied()
     }
 
     /// Whether cluster `c` was made by a reference reply (the stock corpus, a macro).

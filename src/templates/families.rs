@@ -90,7 +90,7 @@ impl Families {
 
     /// The archive (not reference) replies of cluster `c` of `inner`.
     pub(crate) fn archive(&self, corpus: &Corpus, c: u32) -> u32 {
-        let count = corpus.clusters()[c as usize].count();
+        let count = corpus.cluster(c).count();
         if self.references.is_empty() {
             count
         } else {
@@ -139,7 +139,7 @@ pub(crate) fn families_from_roots(corpus: &Corpus, root_of: Arc<Vec<u32>>) -> Fa
     let mut macro_of: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (c, &root) in root_of.iter().enumerate() {
         let reference = references.get(&(c as u32)).copied().unwrap_or(0);
-        replies[root as usize] += corpus.clusters()[c].count() - reference;
+        replies[root as usize] += corpus.cluster(c as u32).count() - reference;
     }
     // The first macro cluster of each family, in cluster order.
     for (&cluster, &reply) in &macros {
@@ -213,7 +213,7 @@ pub(crate) fn families_from_roots(corpus: &Corpus, root_of: Arc<Vec<u32>>) -> Fa
 fn reference_counts(corpus: &Corpus) -> FxHashMap<u32, u32> {
     let mut references = FxHashMap::default();
     let groups = corpus.reference_groups();
-    for (&group, &cluster) in corpus.reply_groups().iter().zip(corpus.reply_clusters()) {
+    for (cluster, group) in corpus.replies() {
         if groups.contains(group) {
             *references.entry(cluster).or_default() += 1;
         }
@@ -227,12 +227,7 @@ fn macro_replies(corpus: &Corpus) -> FxHashMap<u32, u32> {
     let Some(macros) = corpus.group_of_name(crate::store::MACRO_GROUP) else {
         return found;
     };
-    for (reply, (&group, &cluster)) in corpus
-        .reply_groups()
-        .iter()
-        .zip(corpus.reply_clusters())
-        .enumerate()
-    {
+    for (reply, (cluster, group)) in corpus.replies().enumerate() {
         if group == macros {
             found.entry(cluster).or_insert(reply as u32);
         }

@@ -25,12 +25,12 @@ pub(crate) fn families_after_inserts(
     replies_before: usize,
     clusters_before: usize,
 ) -> Families {
-    let added = replies_before..corpus.reply_clusters().len();
+    let added = replies_before..corpus.len();
     let (changed, deltas) = changed_families(corpus, &root_of, added.clone());
     let references = corpus.reference_groups();
     if changed.len() > UPDATE_LIMIT
         || corpus.cluster_count() - clusters_before > UPDATE_LIMIT
-        || (added.clone()).any(|reply| references.contains(corpus.reply_groups()[reply]))
+        || (added.clone()).any(|reply| references.contains(corpus.reply_group(reply as u32)))
     {
         return families_from_roots(corpus, root_of);
     }
@@ -62,7 +62,7 @@ fn changed_families(
     added: std::ops::Range<usize>,
 ) -> (Vec<u32>, Vec<(u32, u32)>) {
     let mut changed: Vec<u32> = added
-        .map(|reply| root_of[corpus.reply_clusters()[reply] as usize])
+        .map(|reply| root_of[corpus.reply_cluster(reply as u32) as usize])
         .collect();
     changed.sort_unstable();
     let deltas: Vec<(u32, u32)> = changed

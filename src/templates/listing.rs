@@ -10,8 +10,7 @@ use crate::store::{Corpus, NO_GROUP};
 /// counted) or imported macros, most used first (see `Index::templates`).
 pub(crate) fn templates(corpus: &Corpus, families: &Families, min_support: u32) -> Vec<Template> {
     let min_support = min_support.max(1);
-    let archive_replies =
-        (corpus.reply_clusters().len() as u32).saturating_sub(corpus.stock_replies());
+    let archive_replies = (corpus.len() as u32).saturating_sub(corpus.stock_replies());
     let chosen: Vec<u32> = families.chosen(min_support).collect();
     // Per family: examples and group counts, in one pass over the replies.
     let mut slot = vec![usize::MAX; corpus.cluster_count()];
@@ -22,11 +21,10 @@ pub(crate) fn templates(corpus: &Corpus, families: &Families, min_support: u32) 
     let mut examples: Vec<Vec<String>> = vec![Vec::new(); chosen.len()];
     let mut groups: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chosen.len()];
     let references = corpus.reference_groups();
-    for (reply, &cluster) in corpus.reply_clusters().iter().enumerate() {
-        if references.contains(corpus.reply_groups()[reply]) {
+    for (reply, (cluster, g)) in corpus.replies().enumerate() {
+        if references.contains(g) {
             continue;
         }
-        let g = corpus.reply_groups()[reply];
         let i = slot[families.root_of[cluster as usize] as usize];
         if i == usize::MAX {
             continue;
@@ -98,11 +96,9 @@ pub(crate) fn reply_template_ids(
     }
     let references = corpus.reference_groups();
     corpus
-        .reply_clusters()
-        .iter()
-        .enumerate()
-        .map(|(reply, &c)| {
-            if references.contains(corpus.reply_groups()[reply]) {
+        .replies()
+        .map(|(c, group)| {
+            if references.contains(group) {
                 None
             } else {
                 rank[families.root_of[c as usize] as usize]

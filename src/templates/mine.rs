@@ -21,7 +21,7 @@ pub(crate) fn mine(corpus: &Corpus) -> Families {
 fn assign_roots(corpus: &Corpus) -> Vec<u32> {
     let n = corpus.cluster_count();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&c| (std::cmp::Reverse(corpus.clusters()[c as usize].count()), c));
+    order.sort_by_key(|&c| (std::cmp::Reverse(corpus.cluster(c).count()), c));
     let mut root_of = vec![u32::MAX; n];
     let mut overlap = vec![0u32; n];
     let mut touched: Vec<u32> = Vec::new();
@@ -139,8 +139,7 @@ pub(crate) fn claim_root(corpus: &Corpus, roots: &[u32], cluster: u32) -> u32 {
         .map(|run| run[0])
         .collect();
     let mut candidates: Vec<u32> = members.iter().map(|&x| roots[x as usize]).collect();
-    candidates
-        .sort_unstable_by_key(|&r| (std::cmp::Reverse(corpus.clusters()[r as usize].count()), r));
+    candidates.sort_unstable_by_key(|&r| (std::cmp::Reverse(corpus.cluster(r).count()), r));
     candidates.dedup();
     let by_root = candidates
         .into_iter()
@@ -149,8 +148,7 @@ pub(crate) fn claim_root(corpus: &Corpus, roots: &[u32], cluster: u32) -> u32 {
         return root;
     }
     let mut members = members;
-    members
-        .sort_unstable_by_key(|&x| (std::cmp::Reverse(corpus.clusters()[x as usize].count()), x));
+    members.sort_unstable_by_key(|&x| (std::cmp::Reverse(corpus.cluster(x).count()), x));
     members
         .into_iter()
         .find(|&x| same_template(corpus.cluster_keys(x), keys).0)
