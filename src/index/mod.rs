@@ -187,7 +187,7 @@ impl Index {
     /// families' counts, ranks and texts are updated for it. So an insert and the report after
     /// it cost a fraction of a millisecond, not a mining of the whole index (at a million
     /// replies, 20 to 130 µs, against 1.9 s when inserts dropped the families; the first insert
-    /// after a load, about 7 ms). A fresh build of the same replies mines them from scratch and may group a few of them otherwise (on 100,000 re-sent
+    /// after a load, 17 to 22 ms). A fresh build of the same replies mines them from scratch and may group a few of them otherwise (on 100,000 re-sent
     /// replies, grouping accuracy 0.856 with the last tenth inserted one at a time, 0.833 with the
     /// last half, against 0.861 for mining them all; the README's templates section);
     /// [`remine_templates`](Self::remine_templates) mines afresh.
