@@ -46,9 +46,9 @@ impl State {
     }
 
     /// Adds one reply to the corpus: the one path every writer takes. The families mined so far
-    /// are dropped (an insert carries them itself: [`FamilyCache::begin_inserts`]), and a cluster it starts
-    /// gets a slot in the semantic store (its vector is set by the caller, if an encoder is
-    /// attached).
+    /// are dropped (an insert carries them itself: [`FamilyCache::begin_inserts`]), and a
+    /// cluster it starts gets a slot in the semantic store (its vector is set by the caller, if
+    /// an encoder is attached).
     pub(crate) fn add(&mut self, reply: NewReply<'_>) -> (u32, bool) {
         self.templates.clear();
         let (cluster, new) = self.corpus.add(reply);
