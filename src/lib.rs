@@ -88,7 +88,8 @@
 //! - `semantic`: a sentence encoder beside the n-grams (`Encoder`, `IndexBuilder::encoder`,
 //!   `Index::set_encoder`): reports add [`SemanticSignals`] and use the semantic models
 //!   ([`Mode::Semantic`]). It pulls in candle and Hugging Face's tokenizer.
-//! - `cli`: the `cannery` command.
+//!
+//! The `cannery` command is the `cannery-cli` package of this repository's workspace (`cli/`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
