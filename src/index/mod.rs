@@ -258,7 +258,8 @@ impl Index {
     /// ```
     pub fn merge(&mut self, other: &Index) -> Result<(), Error> {
         self.inner.check_merge(&other.inner)?;
-        Arc::make_mut(&mut self.inner).merge(&other.inner)
+        Arc::make_mut(&mut self.inner).merge(&other.inner);
+        Ok(())
     }
 
     /// The ids of the replies in the index, in insertion order.

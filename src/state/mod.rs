@@ -244,10 +244,11 @@ impl State {
         Err(Error::new(ErrorKind::InvalidInput, why))
     }
 
-    /// Merges `other`'s replies after this state's own (see `Index::merge`); the stock corpus
-    /// is taken once.
-    pub(crate) fn merge(&mut self, other: &State) -> Result<(), Error> {
-        self.check_merge(other)?;
+    /// Merges `other`'s replies after this state's own (see `Index::merge`, which checks them
+    /// with [`check_merge`](Self::check_merge) first, before it copies a shared state); the
+    /// stock corpus is taken once.
+    pub(crate) fn merge(&mut self, other: &State) {
+        debug_assert!(self.check_merge(other).is_ok(), "merged unchecked");
         let skip_stock = self.corpus.config().stock_corpus;
         let o = other;
         // The shingles of both are counted at once at the end (cheaper than one at a time).
@@ -271,7 +272,6 @@ impl State {
         self.corpus.add_truncated(o.corpus.truncated());
         self.scopes.clear();
         self.corpus.freeze();
-        Ok(())
     }
 
     /// The end of a build: the lookup tables sorted.
@@ -283,11 +283,7 @@ impl State {
     /// `messages` (the build's first customer messages).
     #[cfg(feature = "semantic")]
     pub(crate) fn embed_build(&mut self, encoder: &crate::semantic::Encoder, messages: &[String]) {
-        let mut store =
-            SemanticStore::new(encoder.name(), encoder.fingerprint(), encoder.dimensions());
-        for _ in 0..self.corpus.cluster_count() {
-            store.push(None);
-        }
+        let mut store = empty_store(&self.corpus, encoder);
         crate::semantic::embed_clusters(&self.corpus, &mut store, encoder, 0);
         let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
         crate::semantic::embed_messages(&mut store, encoder, &messages, true);
@@ -311,14 +307,7 @@ impl State {
             }
         }
         let fresh = self.semantic.is_none();
-        let store = self.semantic.get_or_insert_with(|| {
-            let mut store =
-                SemanticStore::new(encoder.name(), encoder.fingerprint(), encoder.dimensions());
-            for _ in 0..self.corpus.cluster_count() {
-                store.push(None);
-            }
-            store
-        });
+        let store = (self.semantic).get_or_insert_with(|| empty_store(&self.corpus, &encoder));
         crate::semantic::embed_clusters(&self.corpus, store, &encoder, 0);
         if fresh {
             crate::semantic::embed_messages(store, &encoder, &[], true);
@@ -334,4 +323,14 @@ impl State {
         let key = scope_key(group.map(|name| self.corpus.group_of_name(name)));
         self.scopes.get_or_build(key, || scopes::build(self, key))
     }
+}
+
+/// A store for `encoder`'s vectors with a slot, still empty, for every cluster of `corpus`.
+#[cfg(feature = "semantic")]
+fn empty_store(corpus: &Corpus, encoder: &crate::semantic::Encoder) -> SemanticStore {
+    let mut store = SemanticStore::new(encoder.name(), encoder.fingerprint(), encoder.dimensions());
+    for _ in 0..corpus.cluster_count() {
+        store.push(None);
+    }
+    store
 }
