@@ -122,6 +122,13 @@ impl<W: Write> Writer<W> {
         self.u64(b.len() as u64);
         self.put(b);
     }
+    /// Writes `parts` as one run of bytes (as [`bytes`](Self::bytes) writes their concatenation).
+    pub(crate) fn bytes_of_parts<'p>(&mut self, parts: impl Iterator<Item = &'p [u8]> + Clone) {
+        self.u64(parts.clone().map(|p| p.len() as u64).sum());
+        for part in parts {
+            self.put(part);
+        }
+    }
 }
 
 /// A file being decoded by `Index::load`: read in order, hashed on the way.

@@ -8,7 +8,9 @@
 //! for the ids alone, and a load that sorts one array instead of inserting a million entries.
 //! Entries added after a freeze go to a small hash map until they outnumber the sorted ones.
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+use super::SharedMap;
 
 /// The first position of each prefix of the keys in an array sorted by key: the range of
 /// positions where a key can be is two reads away, and about four keys share a prefix.
@@ -62,16 +64,23 @@ fn prefix(key: u64, bits: u32) -> usize {
 }
 
 /// A map from 64-bit keys to `u32` values that keeps the first value inserted for a key (see
-/// the module docs).
+/// the module docs). The sorted entries are shared by clones; the entries added since the last
+/// freeze sit in a persistent map that clones share too, so that a clone costs two pointers and
+/// an insert after it copies a few of the map's nodes, not the map.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct KeyMap {
-    /// Keys and values; the first `sorted` in increasing order of key.
+    sorted: Arc<Sorted>,
+    /// Entries added since the last freeze.
+    recent: SharedMap<u64, u32>,
+}
+
+/// The entries of a [`KeyMap`] as of its last freeze: keys and values in increasing order of
+/// key, behind a directory of key prefixes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Sorted {
     keys: Vec<u64>,
     values: Vec<u32>,
-    sorted: usize,
     directory: Directory,
-    /// Entries added since the last freeze: key to position.
-    recent: FxHashMap<u64, u32>,
 }
 
 impl KeyMap {
@@ -84,13 +93,13 @@ impl KeyMap {
         let repeated = pairs.len() != before;
         let (keys, values): (Vec<u64>, Vec<u32>) = pairs.into_iter().unzip();
         let directory = Directory::of_sorted(&keys);
-        let sorted = keys.len();
         let map = KeyMap {
-            keys,
-            values,
-            sorted,
-            directory,
-            recent: FxHashMap::default(),
+            sorted: Arc::new(Sorted {
+                keys,
+                values,
+                directory,
+            }),
+            recent: SharedMap::default(),
         };
         (map, repeated)
     }
@@ -98,15 +107,16 @@ impl KeyMap {
     /// The value of `key`, if any.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        let range = self.directory.range(key);
+        let sorted = &*self.sorted;
+        let range = sorted.directory.range(key);
         let start = range.start;
-        if let Some(i) = self.keys[range].iter().position(|&k| k == key) {
-            return Some(self.values[start + i]);
+        if let Some(i) = sorted.keys[range].iter().position(|&k| k == key) {
+            return Some(sorted.values[start + i]);
         }
         if self.recent.is_empty() {
             return None;
         }
-        self.recent.get(&key).map(|&at| self.values[at as usize])
+        self.recent.get(&key).copied()
     }
 
     /// Inserts `key` with `value` unless the key is already there (the first value stays).
@@ -114,21 +124,21 @@ impl KeyMap {
         if self.get(key).is_some() {
             return;
         }
-        self.recent.insert(key, self.keys.len() as u32);
-        self.keys.push(key);
-        self.values.push(value);
+        self.recent.insert(key, value);
     }
 
     /// Sorts every entry behind the directory.
     pub(crate) fn freeze(&mut self) {
-        if self.sorted == self.keys.len() {
+        if self.recent.is_empty() {
             return;
         }
-        let pairs: Vec<(u64, u32)> = self
+        let sorted = &*self.sorted;
+        let pairs: Vec<(u64, u32)> = sorted
             .keys
             .iter()
             .copied()
-            .zip(self.values.iter().copied())
+            .zip(sorted.values.iter().copied())
+            .chain(self.recent.iter().map(|(&k, &v)| (k, v)))
             .collect();
         // Keys are distinct: insert_first keeps them so.
         *self = KeyMap::from_pairs(pairs).0;
@@ -137,7 +147,7 @@ impl KeyMap {
     /// Freezes once the entries added since the last freeze outnumber the sorted ones, so that
     /// adding entries a few at a time costs a sort now and then, not every time.
     pub(crate) fn settle(&mut self) {
-        if self.recent.len() > self.sorted {
+        if self.recent.len() > self.sorted.keys.len() {
             self.freeze();
         }
     }
@@ -146,6 +156,7 @@ impl KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustc_hash::FxHashMap;
 
     #[test]
     fn directory_ranges_hold_their_keys() {

@@ -32,6 +32,7 @@
 //! the file's order and checks every cross-reference between them.
 
 pub(crate) mod arena;
+pub(crate) mod column;
 pub(crate) mod keymap;
 pub(crate) mod shingle_table;
 pub(crate) mod words;
@@ -45,6 +46,7 @@ use crate::text::{capped, is_slot_key};
 use crate::wire::{check, same_len, Reader, Writer};
 
 pub(crate) use arena::StrArena;
+use column::{Arena, Column, Runs};
 use keymap::KeyMap;
 pub(crate) use shingle_table::{ShingleStat, ShingleTable};
 pub(crate) use words::{group_estimate, WordStat, Words};
@@ -61,6 +63,12 @@ pub(crate) const NO_GROUP: u32 = u32::MAX;
 /// The time of a reply sent at an unknown time.
 const NO_TIME: i64 = i64::MIN;
 
+/// A hash map that clones share: a clone costs a pointer, and a change after it copies only the
+/// few nodes on its path (`imbl`'s hash array mapped trie). The tables keep what inserts add
+/// or change since their last freeze in one, so that a reader's snapshot stays cheap.
+pub(crate) type SharedMap<K, V> =
+    imbl::GenericHashMap<K, V, rustc_hash::FxBuildHasher, imbl::shared_ptr::DefaultSharedPtr>;
+
 /// The hash keys of ids, group names and texts.
 pub(crate) fn str_key(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
@@ -74,9 +82,6 @@ pub(crate) struct Cluster {
     /// The first and the last reply of the cluster (an example when the first is left out).
     first_reply: u32,
     last_reply: u32,
-    /// Where the cluster's token keys start in the key table; they end where the next
-    /// cluster's start (clusters add their keys in order), the last at the table's end.
-    keys_start: u32,
 }
 
 impl Cluster {
@@ -156,22 +161,23 @@ pub(crate) struct Corpus {
     config: Config,
     // Replies, in insertion order.
     ids: StrArena,
-    reply_cluster: Vec<u32>,
-    reply_group: Vec<u32>,
+    reply_cluster: Column<u32>,
+    reply_group: Column<u32>,
     id_lookup: KeyMap,
     /// When each reply was sent (`NO_TIME` when unknown); empty while no reply has a time.
-    times: Vec<i64>,
+    times: Column<i64>,
     // Groups.
     groups: StrArena,
     group_lookup: FxHashMap<u64, u32>,
     /// The union of the group bits of all archive replies (how many group buckets are in use).
     group_bits: u64,
     // Clusters.
-    clusters: Vec<Cluster>,
+    clusters: Column<Cluster>,
     /// Whether each cluster was made by a reference reply (the built-in stock corpus, a macro).
-    cluster_stock: Vec<bool>,
+    cluster_stock: Column<bool>,
     cluster_lookup: KeyMap,
-    keys: Vec<u32>,
+    /// Each cluster's token keys.
+    keys: Arena<Runs>,
     /// The text of each cluster's first reply, as sent (its first `MAX_INPUT_BYTES`).
     texts: StrArena,
     // Shingles and words.
@@ -192,17 +198,17 @@ impl Corpus {
         Corpus {
             config,
             ids: StrArena::default(),
-            reply_cluster: Vec::new(),
-            reply_group: Vec::new(),
+            reply_cluster: Column::default(),
+            reply_group: Column::default(),
             id_lookup: KeyMap::default(),
-            times: Vec::new(),
+            times: Column::default(),
             groups: StrArena::default(),
             group_lookup: FxHashMap::default(),
             group_bits: 0,
-            clusters: Vec::new(),
-            cluster_stock: Vec::new(),
+            clusters: Column::default(),
+            cluster_stock: Column::default(),
             cluster_lookup: KeyMap::default(),
-            keys: Vec::new(),
+            keys: Arena::default(),
             texts: StrArena::default(),
             shingles: ShingleTable::default(),
             words: Words::default(),
@@ -245,7 +251,7 @@ impl Corpus {
 
     /// The cluster of reply `reply`.
     pub(crate) fn reply_cluster(&self, reply: u32) -> u32 {
-        self.reply_cluster[reply as usize]
+        *self.reply_cluster.get(reply as usize)
     }
 
     /// Each reply's cluster and group, in insertion order.
@@ -258,7 +264,7 @@ impl Corpus {
 
     /// The group of reply `reply` (`NO_GROUP` for none).
     pub(crate) fn reply_group(&self, reply: u32) -> u32 {
-        self.reply_group[reply as usize]
+        *self.reply_group.get(reply as usize)
     }
 
     /// The name of group `group`.
@@ -279,7 +285,7 @@ impl Corpus {
 
     /// Cluster `c` (clusters are numbered in order of their first reply).
     pub(crate) fn cluster(&self, c: u32) -> Cluster {
-        self.clusters[c as usize]
+        *self.clusters.get(c as usize)
     }
 
     /// The clusters, in order.
@@ -289,18 +295,12 @@ impl Corpus {
 
     /// Whether cluster `c` was made by a reference reply (the stock corpus, a macro).
     pub(crate) fn is_reference_cluster(&self, c: u32) -> bool {
-        self.cluster_stock[c as usize]
+        *self.cluster_stock.get(c as usize)
     }
 
     /// The token keys of cluster `c`.
     pub(crate) fn cluster_keys(&self, c: u32) -> &[u32] {
-        let c = c as usize;
-        let start = self.clusters[c].keys_start as usize;
-        let end = self
-            .clusters
-            .get(c + 1)
-            .map_or(self.keys.len(), |next| next.keys_start as usize);
-        &self.keys[start..end]
+        self.keys.get(c as usize)
     }
 
     /// The text of cluster `c`'s first reply.
@@ -329,15 +329,14 @@ impl Corpus {
     /// Whether a reply is a reference reply (the stock corpus or an imported macro), not a
     /// reply the brand sent.
     pub(crate) fn is_reference(&self, reply: u32) -> bool {
-        self.reference_groups()
-            .contains(self.reply_group[reply as usize])
+        self.reference_groups().contains(self.reply_group(reply))
     }
 
     /// When a reply was sent, if known.
     pub(crate) fn time_of(&self, reply: u32) -> Option<i64> {
-        self.times
-            .get(reply as usize)
-            .copied()
+        let reply = reply as usize;
+        (reply < self.times.len())
+            .then(|| *self.times.get(reply))
             .filter(|&t| t != NO_TIME)
     }
 
@@ -396,8 +395,8 @@ impl Corpus {
     /// its id, its cluster's text and token keys, its group, its time, and whether it is a
     /// reference reply (by `references`, this corpus's reference groups).
     pub(crate) fn stored_reply(&self, reply: u32, references: ReferenceGroups) -> NewReply<'_> {
-        let group = self.reply_group[reply as usize];
-        let cluster = self.reply_cluster[reply as usize];
+        let group = self.reply_group(reply);
+        let cluster = self.reply_cluster(reply);
         NewReply {
             id: self.id(reply),
             text: self.cluster_text(cluster),
@@ -486,16 +485,15 @@ impl Corpus {
                     count: 0,
                     first_reply: reply,
                     last_reply: reply,
-                    keys_start: self.keys.len() as u32,
                 });
                 self.cluster_stock.push(reference);
-                self.keys.extend_from_slice(keys);
+                self.keys.push(keys);
                 self.texts.push(text);
                 self.cluster_lookup.insert_first(seq, c);
                 (c, true)
             }
         };
-        let c = &mut self.clusters[cluster as usize];
+        let c = self.clusters.get_mut(cluster as usize);
         c.count += 1;
         c.last_reply = reply;
         (cluster, new)
@@ -507,7 +505,7 @@ impl Corpus {
         match (time, self.times.is_empty()) {
             (None, true) => {}
             (Some(t), true) => {
-                self.times.resize(replies - 1, NO_TIME);
+                self.times.push_n(replies - 1, NO_TIME);
                 self.times.push(t);
             }
             (t, false) => self.times.push(t.unwrap_or(NO_TIME)),
@@ -551,8 +549,8 @@ impl Corpus {
         self.shingles = ShingleTable::of_clusters(
             self.clusters.len(),
             |c, out| distinct_shingles_of_keys(self.cluster_keys(c), ngram, out),
-            |c| self.clusters[c as usize].count,
-            |c| self.cluster_stock[c as usize],
+            |c| self.cluster(c).count,
+            |c| self.is_reference_cluster(c),
             self.config.max_postings,
         );
         self.shingles_pending = false;
@@ -588,7 +586,12 @@ impl Corpus {
         w.u32s(cl.iter().map(|c| c.count));
         w.u32s(cl.iter().map(|c| c.first_reply));
         w.u32s(cl.iter().map(|c| c.last_reply));
-        w.u32s(cl.iter().map(|c| c.keys_start));
+        let mut start = 0u32;
+        w.u32s((0..cl.len() as u32).map(|c| {
+            let at = start;
+            start += self.cluster_keys(c).len() as u32;
+            at
+        }));
         w.u32s((0..cl.len() as u32).map(|c| self.cluster_keys(c).len() as u32));
         w.bytes(
             &self
@@ -597,7 +600,10 @@ impl Corpus {
                 .map(|&s| u8::from(s))
                 .collect::<Vec<_>>(),
         );
-        w.u32s(self.keys.iter().copied());
+        w.u64(u64::from(start));
+        for part in self.keys.parts() {
+            part.values().iter().for_each(|&k| w.u32(k));
+        }
         self.texts.save(w);
 
         self.shingles.save(w);
@@ -619,8 +625,8 @@ impl Corpus {
         let mut corpus = Corpus::new(load_config(r)?);
         corpus.stock_replies = r.u32()?;
         corpus.ids = StrArena::load(r, "the reply ids")?;
-        corpus.reply_cluster = r.u32s("the reply clusters")?;
-        corpus.reply_group = r.u32s("the reply groups")?;
+        corpus.reply_cluster = r.u32s("the reply clusters")?.into();
+        corpus.reply_group = r.u32s("the reply groups")?.into();
         corpus.groups = StrArena::load(r, "the group names")?;
         same_len(
             &[
@@ -639,7 +645,8 @@ impl Corpus {
             .u64s("the reply times")?
             .into_iter()
             .map(|t| t as i64)
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
         check(
             corpus.times.is_empty() || corpus.times.len() == corpus.ids.len(),
             "the reply times do not match the replies",
@@ -657,7 +664,7 @@ impl Corpus {
         let keys_start = r.u32s("the cluster key offsets")?;
         let keys_len = r.u32s("the cluster key lengths")?;
         let stock = r.bytes("the cluster stock flags")?;
-        self.keys = r.u32s("the token keys")?;
+        let keys = r.u32s("the token keys")?;
         self.texts = StrArena::load(r, "the cluster texts")?;
         let n = count.len();
         same_len(
@@ -678,26 +685,27 @@ impl Corpus {
             "a reply points to a missing cluster",
         )?;
         check(
-            n > 0 || self.keys.is_empty(),
+            n > 0 || keys.is_empty(),
             "the key table holds keys of no cluster",
         )?;
         // Each cluster counts the replies that point to it, its first and last among them.
         let mut members = vec![0u32; n];
-        for &c in &self.reply_cluster {
+        for &c in self.reply_cluster.iter() {
             members[c as usize] += 1;
         }
         check(
             members == count,
             "a cluster's count is not the number of its replies",
         )?;
-        self.clusters.reserve(n);
-        self.cluster_stock.reserve(n);
+        let mut clusters = Vec::with_capacity(n);
+        let mut cluster_stock = Vec::with_capacity(n);
+        let mut ends = Vec::with_capacity(n);
         for i in 0..n {
             // Each cluster's keys follow the previous cluster's, and the last end the table.
             let end = keys_start[i] as u64 + keys_len[i] as u64;
             let next = keys_start
                 .get(i + 1)
-                .map_or(self.keys.len() as u64, |&s| s as u64);
+                .map_or(keys.len() as u64, |&s| s as u64);
             check(
                 end == next && (i > 0 || keys_start[0] == 0),
                 "the clusters' keys are not laid out in order",
@@ -708,19 +716,22 @@ impl Corpus {
             )?;
             check(
                 first[i] <= last[i]
-                    && self.reply_cluster[first[i] as usize] == i as u32
-                    && self.reply_cluster[last[i] as usize] == i as u32,
+                    && self.reply_cluster(first[i]) == i as u32
+                    && self.reply_cluster(last[i]) == i as u32,
                 "a cluster's first or last reply is not one of its replies",
             )?;
             check(stock[i] <= 1, "a cluster's stock flag is not 0 or 1")?;
-            self.clusters.push(Cluster {
+            clusters.push(Cluster {
                 count: count[i],
                 first_reply: first[i],
                 last_reply: last[i],
-                keys_start: keys_start[i],
             });
-            self.cluster_stock.push(stock[i] == 1);
+            cluster_stock.push(stock[i] == 1);
+            ends.push(end as u32);
         }
+        self.clusters = clusters.into();
+        self.cluster_stock = cluster_stock.into();
+        self.keys = Arena::of_base(Runs::of(keys, ends));
         Ok(())
     }
 
@@ -808,7 +819,11 @@ impl Corpus {
     /// A copy with `change` applied to its tables, for the loader's tests of broken files.
     pub(crate) fn broken(&self, change: impl FnOnce(&mut Vec<u32>, &mut Vec<Cluster>)) -> Corpus {
         let mut corpus = self.clone();
-        change(&mut corpus.reply_cluster, &mut corpus.clusters);
+        let mut replies: Vec<u32> = corpus.reply_cluster.iter().copied().collect();
+        let mut clusters: Vec<Cluster> = corpus.clusters.iter().copied().collect();
+        change(&mut replies, &mut clusters);
+        corpus.reply_cluster = replies.into();
+        corpus.clusters = clusters.into();
         corpus
     }
 }

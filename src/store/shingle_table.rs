@@ -17,7 +17,10 @@
 
 use rustc_hash::FxHashMap;
 
+use std::sync::Arc;
+
 use super::keymap::Directory;
+use super::SharedMap;
 use crate::error::Error;
 use crate::wire::{check, corrupt, same_len, Reader, Writer};
 
@@ -138,178 +141,101 @@ impl Record {
 
 /// Shingle records with their lookup and posting lists.
 ///
+/// The table as of its last freeze (`frozen`) is shared by clones and never changed; the
+/// records and lists that inserts add or change after it sit in persistent maps that clones
+/// share too. A reader's snapshot therefore costs a few pointers, and an insert after it copies
+/// a few small nodes of those maps, not the table (at a million replies the table is 88 MB of
+/// records; copying it took 115 to 130 ms).
+///
 /// Two tables are equal when they hold the same records, stock counts and posting lists, however
 /// their records are laid out.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ShingleTable {
-    /// Each shingle's hash and packed record; the first `sorted` in increasing order of hash.
+    frozen: Arc<Frozen>,
+    /// The stock-corpus cluster count of the shingles that have one, by hash.
+    stock: Arc<FxHashMap<u64, u32>>,
+    /// The records added or changed since the last freeze, by hash: a changed record here
+    /// stands for its frozen one.
+    recent: SharedMap<u64, Record>,
+    /// How many of `recent`'s records are of shingles the frozen table lacks.
+    added: usize,
+    /// The posting lists opened or appended to since the last freeze, by number.
+    lists: SharedMap<u32, Arc<Vec<u32>>>,
+    /// The number of posting lists (the frozen ones, then those opened since).
+    list_count: u32,
+}
+
+/// The table as of a freeze: the records sorted by hash behind a directory of hash prefixes,
+/// and the posting lists end to end.
+#[derive(Clone, Debug)]
+struct Frozen {
+    /// Each shingle's hash and packed record, in increasing order of hash.
     entries: Vec<Entry>,
     /// The records that do not pack into a word (see [`Entry`]).
     multi: Vec<Record>,
-    /// The stock-corpus cluster count of the shingles that have one, by hash.
-    stock: FxHashMap<u64, u32>,
-    /// How many records (from the start) are sorted by hash and found through `directory`.
-    sorted: usize,
-    /// Where each hash prefix starts among the sorted records.
+    /// Where each hash prefix starts among the entries.
     directory: Directory,
-    /// Records added after the last freeze, by hash.
-    recent: FxHashMap<u64, u32>,
-    postings: Postings,
-}
-
-/// Posting lists: the first `offsets.len() - 1` flat, the later ones (and any flat one appended
-/// to since) in vectors of their own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Postings {
+    /// List `l` is `flat[offsets[l]..offsets[l + 1]]`.
     offsets: Vec<u32>,
     flat: Vec<u32>,
-    /// Lists numbered from `offsets.len() - 1` on.
-    tail: Vec<Vec<u32>>,
-    /// Flat lists appended to since the freeze, copied out.
-    patched: FxHashMap<u32, Vec<u32>>,
 }
 
-impl Default for Postings {
+impl Default for Frozen {
     fn default() -> Self {
-        Postings {
+        Frozen {
+            entries: Vec::new(),
+            multi: Vec::new(),
+            directory: Directory::default(),
             offsets: vec![0],
             flat: Vec::new(),
-            tail: Vec::new(),
-            patched: FxHashMap::default(),
         }
     }
 }
 
-impl Postings {
-    fn frozen(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    fn len(&self) -> usize {
-        self.frozen() + self.tail.len()
-    }
-
-    fn get(&self, list: u32) -> &[u32] {
-        let l = list as usize;
-        if l >= self.frozen() {
-            return &self.tail[l - self.frozen()];
+impl Frozen {
+    /// The frozen table of `records` (`n` of them, in increasing order of hash) and of the lists
+    /// ending at `offsets` in `flat`.
+    fn new(
+        records: impl Iterator<Item = (u64, Record)>,
+        n: usize,
+        offsets: Vec<u32>,
+        flat: Vec<u32>,
+    ) -> Frozen {
+        let mut entries = Vec::with_capacity(n);
+        let mut multi = Vec::new();
+        for (hash, record) in records {
+            let packed = record.packed_alone().unwrap_or_else(|| {
+                multi.push(record);
+                IN_MULTI | (multi.len() - 1) as u64
+            });
+            entries.push(Entry { hash, packed });
         }
-        if let Some(patched) = self.patched.get(&list) {
-            return patched;
-        }
-        &self.flat[self.offsets[l] as usize..self.offsets[l + 1] as usize]
-    }
-
-    /// Starts a new, empty list and returns its number.
-    fn open(&mut self) -> u32 {
-        self.tail.push(Vec::new());
-        (self.len() - 1) as u32
-    }
-
-    fn push(&mut self, list: u32, cluster: u32) {
-        let l = list as usize;
-        let frozen = self.frozen();
-        if l >= frozen {
-            self.tail[l - frozen].push(cluster);
-            return;
-        }
-        let (offsets, flat) = (&self.offsets, &self.flat);
-        self.patched
-            .entry(list)
-            .or_insert_with(|| flat[offsets[l] as usize..offsets[l + 1] as usize].to_vec())
-            .push(cluster);
-    }
-
-    fn freeze(&mut self) {
-        if self.tail.is_empty() && self.patched.is_empty() {
-            return;
-        }
-        let total: usize = (0..self.len() as u32).map(|l| self.get(l).len()).sum();
-        let mut flat = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(self.len() + 1);
-        offsets.push(0);
-        for l in 0..self.len() as u32 {
-            flat.extend_from_slice(self.get(l));
-            offsets.push(flat.len() as u32);
-        }
-        *self = Postings {
+        debug_assert!(entries.windows(2).all(|w| w[0].hash < w[1].hash));
+        let directory = Directory::of_sorted_by(entries.len(), |i| entries[i].hash);
+        Frozen {
+            entries,
+            multi,
+            directory,
             offsets,
             flat,
-            tail: Vec::new(),
-            patched: FxHashMap::default(),
-        };
-    }
-}
-
-impl PartialEq for ShingleTable {
-    fn eq(&self, other: &Self) -> bool {
-        let (mine, theirs) = (self.hash_order(), other.hash_order());
-        self.len() == other.len()
-            && self.stock == other.stock
-            && self.lists().eq(other.lists())
-            && (0..self.len()).all(|k| self.in_order(&mine, k) == other.in_order(&theirs, k))
-    }
-}
-
-impl Eq for ShingleTable {}
-
-impl ShingleTable {
-    /// The number of distinct shingles.
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// The record of a hash, if the table has it (one at a time: the tests' oracle for
-    /// [`get_many`](Self::get_many)).
-    #[cfg(test)]
-    pub(crate) fn get(&self, hash: u64) -> Option<ShingleStat> {
-        self.position(hash)
-            .map(|i| self.record(i).with_stock(self.stock_of(hash)))
-    }
-
-    /// The records of many hashes, in their order, replacing the contents of `out`: the same
-    /// as [`get`](Self::get) on each, in passes over all of them (where each hash's prefix
-    /// starts, then where its record is, then the record), so that the cache misses of
-    /// different hashes overlap instead of waiting one for another.
-    pub(crate) fn get_many(&self, hashes: &[u64], out: &mut Vec<Option<ShingleStat>>) {
-        out.clear();
-        let mut at: Vec<usize> = if self.sorted > 0 {
-            let ranges: Vec<std::ops::Range<usize>> =
-                hashes.iter().map(|&h| self.directory.range(h)).collect();
-            hashes
-                .iter()
-                .zip(ranges)
-                .map(|(&h, range)| {
-                    let from = range.start;
-                    self.entries[range]
-                        .iter()
-                        .position(|e| e.hash == h)
-                        .map_or(usize::MAX, |i| from + i)
-                })
-                .collect()
-        } else {
-            vec![usize::MAX; hashes.len()]
-        };
-        if !self.recent.is_empty() {
-            for (i, &h) in at.iter_mut().zip(hashes) {
-                if *i == usize::MAX {
-                    *i = self.recent.get(&h).map_or(usize::MAX, |&r| r as usize);
-                }
-            }
         }
-        out.extend(at.iter().zip(hashes).map(|(&i, &h)| {
-            (i != usize::MAX).then(|| self.record(i).with_stock(self.stock_of(h)))
-        }));
+    }
+
+    /// Where the record of `hash` is, if the table has it.
+    #[inline]
+    fn position(&self, hash: u64) -> Option<usize> {
+        let range = self.directory.range(hash);
+        let from = range.start;
+        self.entries[range]
+            .iter()
+            .position(|e| e.hash == hash)
+            .map(|i| from + i)
     }
 
     /// The record of the `i`-th entry.
     #[inline]
     fn record(&self, i: usize) -> Record {
-        self.unpack(self.entries[i].packed)
-    }
-
-    #[inline]
-    fn unpack(&self, packed: u64) -> Record {
+        let packed = self.entries[i].packed;
         if packed & IN_MULTI != 0 {
             self.multi[(packed & u64::from(u32::MAX)) as usize]
         } else {
@@ -322,12 +248,87 @@ impl ShingleTable {
         }
     }
 
-    /// The packed word of `record`: the record itself, or where it is put in `multi`.
-    fn pack(&mut self, record: Record) -> u64 {
-        record.packed_alone().unwrap_or_else(|| {
-            self.multi.push(record);
-            IN_MULTI | (self.multi.len() - 1) as u64
-        })
+    /// The number of posting lists.
+    fn lists(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Posting list `l`.
+    fn list(&self, l: u32) -> &[u32] {
+        let l = l as usize;
+        &self.flat[self.offsets[l] as usize..self.offsets[l + 1] as usize]
+    }
+}
+
+impl PartialEq for ShingleTable {
+    fn eq(&self, other: &Self) -> bool {
+        let (mine, theirs) = (self.frozen_copy(), other.frozen_copy());
+        mine.len() == theirs.len()
+            && mine.stock == theirs.stock
+            && mine.lists().eq(theirs.lists())
+            && (0..mine.len()).all(|i| {
+                let (a, b) = (&mine.frozen, &theirs.frozen);
+                a.entries[i].hash == b.entries[i].hash && a.record(i) == b.record(i)
+            })
+    }
+}
+
+impl Eq for ShingleTable {}
+
+impl ShingleTable {
+    /// The number of distinct shingles.
+    pub(crate) fn len(&self) -> usize {
+        self.frozen.entries.len() + self.added
+    }
+
+    /// The record of a hash, if the table has it (one at a time: the tests' oracle for
+    /// [`get_many`](Self::get_many)).
+    #[cfg(test)]
+    pub(crate) fn get(&self, hash: u64) -> Option<ShingleStat> {
+        self.lookup(hash)
+            .map(|record| record.with_stock(self.stock_of(hash)))
+    }
+
+    /// The record of a hash, if the table has it, without its stock count.
+    fn lookup(&self, hash: u64) -> Option<Record> {
+        if !self.recent.is_empty() {
+            if let Some(&record) = self.recent.get(&hash) {
+                return Some(record);
+            }
+        }
+        self.frozen.position(hash).map(|i| self.frozen.record(i))
+    }
+
+    /// The records of many hashes, in their order, replacing the contents of `out`: the same
+    /// as [`get`](Self::get) on each, in passes over all of them (where each hash's prefix
+    /// starts, then where its record is, then the record), so that the cache misses of
+    /// different hashes overlap instead of waiting one for another.
+    pub(crate) fn get_many(&self, hashes: &[u64], out: &mut Vec<Option<ShingleStat>>) {
+        out.clear();
+        let frozen = &*self.frozen;
+        let ranges: Vec<std::ops::Range<usize>> =
+            hashes.iter().map(|&h| frozen.directory.range(h)).collect();
+        let at: Vec<usize> = hashes
+            .iter()
+            .zip(ranges)
+            .map(|(&h, range)| {
+                let from = range.start;
+                frozen.entries[range]
+                    .iter()
+                    .position(|e| e.hash == h)
+                    .map_or(usize::MAX, |i| from + i)
+            })
+            .collect();
+        out.extend(at.iter().zip(hashes).map(|(&i, &h)| {
+            let recent = if self.recent.is_empty() {
+                None
+            } else {
+                self.recent.get(&h).copied()
+            };
+            recent
+                .or_else(|| (i != usize::MAX).then(|| frozen.record(i)))
+                .map(|record| record.with_stock(self.stock_of(h)))
+        }));
     }
 
     /// The stock-corpus cluster count of a shingle (0 for one the table does not have).
@@ -337,20 +338,6 @@ impl ShingleTable {
         } else {
             self.stock.get(&hash).copied().unwrap_or(0)
         }
-    }
-
-    fn position(&self, hash: u64) -> Option<usize> {
-        if self.sorted > 0 {
-            let range = self.directory.range(hash);
-            let from = range.start;
-            if let Some(i) = self.entries[range].iter().position(|e| e.hash == hash) {
-                return Some(from + i);
-            }
-        }
-        if self.recent.is_empty() {
-            return None;
-        }
-        self.recent.get(&hash).map(|&i| i as usize)
     }
 
     /// The clusters listed for a shingle: the first, then the capped list of the others.
@@ -366,8 +353,18 @@ impl ShingleTable {
         if stat.more == NONE {
             &[]
         } else {
-            self.postings.get(stat.more)
+            self.list(stat.more)
         }
+    }
+
+    /// Posting list `l`.
+    fn list(&self, l: u32) -> &[u32] {
+        if !self.lists.is_empty() {
+            if let Some(list) = self.lists.get(&l) {
+                return list;
+            }
+        }
+        self.frozen.list(l)
     }
 
     /// Counts one reply (of `cluster`) containing the shingle `hash`, listing the cluster while
@@ -380,102 +377,131 @@ impl ShingleTable {
         stock: bool,
         max_postings: usize,
     ) {
-        let at = self.position(hash);
-        let mut stat = match at {
-            Some(at) => self.record(at),
-            None => Record {
-                first_cluster: cluster,
-                more: NONE,
-                ..Record::default()
-            },
-        };
+        let known = self.lookup(hash);
+        let mut stat = known.unwrap_or(Record {
+            first_cluster: cluster,
+            more: NONE,
+            ..Record::default()
+        });
         stat.replies += 1;
         if new_cluster {
             stat.clusters += 1;
             if stock {
-                *self.stock.entry(hash).or_default() += 1;
+                *Arc::make_mut(&mut self.stock).entry(hash).or_default() += 1;
             }
             if stat.clusters > 1 && (stat.clusters as usize) <= max_postings {
                 if stat.more == NONE {
-                    stat.more = self.postings.open();
+                    stat.more = self.list_count;
+                    self.list_count += 1;
+                    self.lists.insert(stat.more, Arc::default());
                 }
-                self.postings.push(stat.more, cluster);
+                self.push_posting(stat.more, cluster);
             }
         }
-        match at {
-            // A record in `multi` stays there, updated in place; one that packed alone is
-            // packed again (or moves to `multi`).
-            Some(at) if self.entries[at].packed & IN_MULTI != 0 => {
-                self.multi[(self.entries[at].packed & u64::from(u32::MAX)) as usize] = stat;
-            }
-            Some(at) => self.entries[at].packed = self.pack(stat),
-            None => {
-                let packed = self.pack(stat);
-                self.recent.insert(hash, self.entries.len() as u32);
-                self.entries.push(Entry { hash, packed });
-            }
+        if known.is_none() {
+            self.added += 1;
         }
+        self.recent.insert(hash, stat);
     }
 
-    /// Sorts the records by hash behind a directory of hash prefixes and flattens the posting
-    /// lists (see the module docs). Lookups give the same answers before and after.
-    pub(crate) fn freeze(&mut self) {
-        self.postings.freeze();
-        if self.sorted == self.entries.len() {
+    /// Appends `cluster` to posting list `l`, copying a frozen list out first.
+    fn push_posting(&mut self, l: u32, cluster: u32) {
+        if let Some(list) = self.lists.get_mut(&l) {
+            Arc::make_mut(list).push(cluster);
             return;
         }
-        self.entries.sort_unstable_by_key(|e| e.hash);
-        self.recent = FxHashMap::default();
-        self.index_sorted();
+        let mut list = self.frozen.list(l).to_vec();
+        list.push(cluster);
+        self.lists.insert(l, Arc::new(list));
     }
 
-    /// Freezes the table once the records added since the last freeze outnumber the sorted
-    /// ones, so that adding replies a few at a time costs a sort now and then (all of them
-    /// together at most about two sorts of the final table), not every time.
+    /// Folds the records and lists added or changed since the last freeze into a new frozen
+    /// table (records sorted by hash behind a directory of hash prefixes, the lists
+    /// flattened). Lookups give the same answers before and after.
+    pub(crate) fn freeze(&mut self) {
+        if self.recent.is_empty() && self.lists.is_empty() {
+            return;
+        }
+        let frozen = &*self.frozen;
+        // The recent records split into changes of frozen ones and new ones, each by hash.
+        let (mut changed, mut added): (Vec<_>, Vec<_>) = self
+            .recent
+            .iter()
+            .map(|(&h, &r)| (h, r))
+            .partition(|&(h, _)| frozen.position(h).is_some());
+        changed.sort_unstable_by_key(|&(h, _)| h);
+        added.sort_unstable_by_key(|&(h, _)| h);
+        let mut changed = changed.into_iter().peekable();
+        let mut old = frozen.entries.iter().enumerate().map(|(i, e)| {
+            let record = match changed.next_if(|&(h, _)| h == e.hash) {
+                Some((_, record)) => record,
+                None => frozen.record(i),
+            };
+            (e.hash, record)
+        });
+        let mut new = added.into_iter();
+        let (mut a, mut b) = (old.next(), new.next());
+        let records = std::iter::from_fn(|| match (a, b) {
+            (Some(x), Some(y)) if x.0 < y.0 => std::mem::replace(&mut a, old.next()),
+            (_, Some(_)) => std::mem::replace(&mut b, new.next()),
+            (Some(_), None) => std::mem::replace(&mut a, old.next()),
+            (None, None) => None,
+        });
+        let mut offsets = Vec::with_capacity(self.list_count as usize + 1);
+        offsets.push(0u32);
+        let mut flat = Vec::new();
+        for l in 0..self.list_count {
+            flat.extend_from_slice(self.list(l));
+            offsets.push(flat.len() as u32);
+        }
+        let frozen = Frozen::new(records, self.len(), offsets, flat);
+        *self = ShingleTable {
+            frozen: Arc::new(frozen),
+            stock: Arc::clone(&self.stock),
+            list_count: self.list_count,
+            ..ShingleTable::default()
+        };
+    }
+
+    /// Freezes the table once the records added or changed since the last freeze reach an
+    /// eighth of the frozen ones (or the lists opened or appended to, of the frozen lists), so
+    /// that adding replies a few at a time costs a fold now and then (each record is rebuilt
+    /// about eight times over in all), and the maps of recent changes stay small.
     pub(crate) fn settle(&mut self) {
-        if self.recent.len() > self.sorted || self.postings.patched.len() > self.postings.frozen() {
+        let limit = |frozen: usize| (frozen / 8).max(1024);
+        if self.recent.len() > limit(self.frozen.entries.len())
+            || self.lists.len() > limit(self.frozen.lists())
+        {
             self.freeze();
         }
     }
 
-    /// Builds the directory over records already sorted by hash.
-    fn index_sorted(&mut self) {
-        let entries = &self.entries;
-        self.directory = Directory::of_sorted_by(entries.len(), |i| entries[i].hash);
-        self.sorted = entries.len();
+    /// This table frozen (itself when it is; else a frozen copy).
+    fn frozen_copy(&self) -> std::borrow::Cow<'_, ShingleTable> {
+        if self.recent.is_empty() && self.lists.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut copy = self.clone();
+            copy.freeze();
+            std::borrow::Cow::Owned(copy)
+        }
     }
 
     /// The records in increasing order of hash, with their hashes (the order they are saved in,
     /// so that equal tables save equal bytes however they were built).
     #[cfg(test)]
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (u64, ShingleStat)> + '_ {
-        let order = self.hash_order();
-        (0..self.entries.len()).map(move |k| {
-            let (hash, record) = self.in_order(&order, k);
-            (hash, record.with_stock(self.stock_of(hash)))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, ShingleStat)> + '_ {
+        let table = self.frozen_copy().into_owned();
+        let frozen = Arc::clone(&table.frozen);
+        (0..frozen.entries.len()).map(move |i| {
+            let hash = frozen.entries[i].hash;
+            (hash, frozen.record(i).with_stock(table.stock_of(hash)))
         })
-    }
-
-    /// The order of the records by hash: empty when they are all sorted already (frozen).
-    pub(crate) fn hash_order(&self) -> Vec<u32> {
-        if self.sorted == self.entries.len() {
-            return Vec::new();
-        }
-        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| self.entries[i as usize].hash);
-        order
-    }
-
-    /// The `k`-th record in `order` (from [`hash_order`](Self::hash_order)) and its hash, without
-    /// its stock count: a saved table is written a column at a time, without a copy of it.
-    pub(crate) fn in_order(&self, order: &[u32], k: usize) -> (u64, Record) {
-        let i = order.get(k).map_or(k, |&i| i as usize);
-        (self.entries[i].hash, self.record(i))
     }
 
     /// The posting lists, by number.
     pub(crate) fn lists(&self) -> impl ExactSizeIterator<Item = &[u32]> + '_ {
-        (0..self.postings.len() as u32).map(|l| self.postings.get(l))
+        (0..self.list_count).map(|l| self.list(l))
     }
 
     /// The frozen table of `n` clusters counted all at once: the same table as counting their
@@ -557,17 +583,18 @@ impl ShingleTable {
     /// Writes the table: its records in increasing order of hash (a frozen table's own
     /// order), a column each, then the posting lists.
     pub(crate) fn save<W: std::io::Write>(&self, w: &mut Writer<W>) {
-        let order = self.hash_order();
-        let column = || (0..self.len()).map(|k| self.in_order(&order, k));
+        let table = self.frozen_copy();
+        let frozen = &*table.frozen;
+        let column =
+            || (0..frozen.entries.len()).map(|i| (frozen.entries[i].hash, frozen.record(i)));
         w.u64s(column().map(|s| s.0));
         w.u32s(column().map(|s| s.1.replies));
         w.u32s(column().map(|s| s.1.clusters));
-        w.u32s(column().map(|s| self.stock_of(s.0)));
+        w.u32s(column().map(|s| table.stock_of(s.0)));
         w.u32s(column().map(|s| s.1.first_cluster));
         w.u32s(column().map(|s| s.1.more));
-        w.u32s(self.lists().map(|p| p.len() as u32));
-        let flat: Vec<u32> = self.lists().flatten().copied().collect();
-        w.u32s(flat.into_iter());
+        w.u32s(table.lists().map(|p| p.len() as u32));
+        w.u32s(frozen.flat.iter().copied());
     }
 
     /// Reads a table written by [`save`](Self::save) for an index of `clusters` clusters,
@@ -645,37 +672,29 @@ impl ShingleTable {
         if flat.iter().any(|&c| c as usize >= clusters) {
             return Err("a posting points to a missing cluster");
         }
-        let mut table = ShingleTable {
-            entries: Vec::with_capacity(records.len()),
-            stock,
-            postings: Postings {
-                offsets,
-                flat,
-                tail: Vec::new(),
-                patched: FxHashMap::default(),
-            },
-            ..ShingleTable::default()
-        };
-        for (hash, s) in records {
+        let n = records.len();
+        let mut records: Vec<(u64, Record)> = records.collect();
+        for (_, s) in &records {
             if s.first_cluster as usize >= clusters {
                 return Err("a shingle points to a missing cluster");
             }
             if s.more != NONE && s.more as usize >= list_lens.len() {
                 return Err("a shingle points to a missing posting list");
             }
-            let packed = table.pack(s);
-            table.entries.push(Entry { hash, packed });
         }
-        if table.entries.windows(2).all(|w| w[0].hash < w[1].hash) {
-            table.index_sorted();
-        } else {
+        if !records.windows(2).all(|w| w[0].0 < w[1].0) {
             // Saved in another order: sort, then a hash listed twice sits beside its twin.
-            table.freeze();
-            if table.entries.windows(2).any(|w| w[0].hash == w[1].hash) {
+            records.sort_unstable_by_key(|&(h, _)| h);
+            if records.windows(2).any(|w| w[0].0 == w[1].0) {
                 return Err("a shingle is listed twice");
             }
         }
-        Ok(table)
+        Ok(ShingleTable {
+            frozen: Arc::new(Frozen::new(records.into_iter(), n, offsets, flat)),
+            stock: Arc::new(stock),
+            list_count: list_lens.len() as u32,
+            ..ShingleTable::default()
+        })
     }
 }
 
@@ -733,7 +752,7 @@ mod tests {
             one_by_one.freeze();
             let replies = |c: u32| reply_cluster.iter().filter(|&&r| r == c).count() as u32;
             let at_once = ShingleTable::of_clusters(n, shingles_of, replies, stock, max_postings);
-            assert!(one_by_one.len() > 20 && one_by_one.postings.len() > 0 || max_postings < 2);
+            assert!(one_by_one.len() > 20 && one_by_one.list_count > 0 || max_postings < 2);
             assert_eq!(at_once, one_by_one, "max_postings {max_postings}");
             // Equal lists under equal numbers, in the flat layout a save writes.
             assert!(at_once.lists().eq(one_by_one.lists()));
@@ -771,7 +790,7 @@ mod tests {
                     assert!(lists[0].len() <= 1 + 4);
                 }
             }
-            assert!(frozen.recent.is_empty() && frozen.postings.tail.is_empty());
+            assert!(frozen.recent.is_empty() && frozen.lists.is_empty());
         }
     }
 
@@ -824,7 +843,7 @@ mod tests {
             .map(|(i, &r)| (i as u64 * 1_000_003, r));
         let t = ShingleTable::from_parts(parts, FxHashMap::default(), &[1], vec![3], usize::MAX)
             .unwrap();
-        assert_eq!(t.multi.len(), 4);
+        assert_eq!(t.frozen.multi.len(), 4);
         for (i, r) in records.iter().enumerate() {
             assert_eq!(
                 t.get(i as u64 * 1_000_003),
@@ -838,7 +857,9 @@ mod tests {
         let r = t.get(0).unwrap();
         assert_eq!((r.replies, r.clusters, r.first_cluster), (8, 2, 3));
         assert_eq!(t.postings_of(&r).collect::<Vec<_>>(), [3, 4]);
-        assert_eq!(t.multi.len(), 5);
+        t.freeze();
+        assert_eq!(t.frozen.multi.len(), 5);
+        assert_eq!(t.get(0), Some(r));
     }
 
     #[test]
