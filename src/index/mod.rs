@@ -638,6 +638,61 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_keep_what_they_saw_while_the_writer_inserts() {
+        // Readers' clones taken between inserts (and across the folds that the inserts
+        // trigger: thousands of new shingles, words and clusters) save the bytes and give the
+        // reports they gave when taken; the writer ends where it would with no reader.
+        let words = [
+            "parcel", "refund", "order", "depot", "voucher", "Leeds", "Friday", "late",
+        ];
+        let rows: Vec<(String, String)> = (0..1_500usize)
+            .map(|i| {
+                let text = format!(
+                    "Your {} from {} is {} {} {}.",
+                    words[i % 8],
+                    words[(i / 8) % 8],
+                    words[(i / 64) % 8],
+                    words[(i / 3) % 8],
+                    if i % 5 == 0 { "again" } else { "now" },
+                );
+                (format!("r{i}"), text)
+            })
+            .collect();
+        let replies = |range: std::ops::Range<usize>| {
+            rows[range]
+                .iter()
+                .map(|(id, t)| Reply::new(id, t))
+                .collect::<Vec<_>>()
+        };
+        let mut writer = Index::builder().build(replies(0..300));
+        let draft = "Your refund from Leeds is late now.";
+        let ctx = Context::new();
+        writer.templates(1); // derived, so that inserts carry the families
+        let mut snapshots = Vec::new();
+        for (k, reply) in replies(300..rows.len()).into_iter().enumerate() {
+            if k % 150 == 0 {
+                let snapshot = writer.clone();
+                let seen = (snapshot.to_bytes(), snapshot.score(draft, &ctx));
+                snapshots.push((snapshot, seen));
+            }
+            writer.insert(reply);
+        }
+        assert_eq!(snapshots.len(), 8);
+        for (snapshot, (bytes, report)) in &snapshots {
+            assert!(&snapshot.to_bytes() == bytes, "a snapshot's bytes");
+            assert_eq!(&snapshot.score(draft, &ctx), report);
+        }
+        // The same inserts with no reader alive end in the same index.
+        let mut alone = Index::builder().build(replies(0..300));
+        alone.templates(1);
+        for reply in replies(300..rows.len()) {
+            alone.insert(reply);
+        }
+        assert!(writer.to_bytes() == alone.to_bytes(), "the writer's bytes");
+        assert_eq!(writer.score(draft, &ctx), alone.score(draft, &ctx));
+    }
+
+    #[test]
     fn merge_rejects_other_ngram_and_stock_corpus() {
         let mut a = Index::builder().ngram(3).build([]);
         let b = Index::builder().ngram(2).build([]);

@@ -131,8 +131,7 @@ impl<'i> View<'i> {
         self.excluded.as_ref().map_or(0, |e| {
             let families = self.index.families();
             u32::from(
-                families.root_of()[e.cluster as usize] == root
-                    && !self.index.corpus().is_reference(e.reply),
+                families.root(e.cluster) == root && !self.index.corpus().is_reference(e.reply),
             )
         })
     }

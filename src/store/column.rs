@@ -93,11 +93,28 @@ impl<T: Clone> Column<T> {
         }
     }
 
+    /// Whether `other` is this column or a clone of it that neither changed since (then they
+    /// hold the same items).
+    pub(crate) fn shares(&self, other: &Column<T>) -> bool
+    where
+        T: PartialEq,
+    {
+        Arc::ptr_eq(&self.full, &other.full) && self.tail == other.tail
+    }
+
     /// The items, in order.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &T> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
 }
+
+impl<T: Clone + PartialEq> PartialEq for Column<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Clone + Eq> Eq for Column<T> {}
 
 impl<T: Clone> FromIterator<T> for Column<T> {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {

@@ -46,7 +46,8 @@ use crate::text::{capped, is_slot_key};
 use crate::wire::{check, same_len, Reader, Writer};
 
 pub(crate) use arena::StrArena;
-use column::{Arena, Column, Runs};
+pub(crate) use column::Column;
+use column::{Arena, Runs};
 use keymap::KeyMap;
 pub(crate) use shingle_table::{ShingleStat, ShingleTable};
 pub(crate) use words::{group_estimate, WordStat, Words};

@@ -22,7 +22,7 @@ use super::inserts::families_after_inserts;
 use super::mine::{claim_root, mine};
 use super::render::template_text;
 use crate::error::Error;
-use crate::store::{Corpus, StrArena};
+use crate::store::{Column, Corpus, StrArena};
 use crate::wire::{check, Reader, Writer};
 
 /// The template families of an index, derived on first use and kept until the next change.
@@ -32,7 +32,7 @@ pub(crate) struct FamilyCache {
     derived: OnceLock<Arc<Families>>,
     /// The family roots `derived` is counted from without mining: read from a saved index, or
     /// carried over inserts.
-    roots: Option<Arc<Vec<u32>>>,
+    roots: Option<Column<u32>>,
     /// The template texts read from a saved index with its roots (by template id - 1), so that
     /// no report renders one.
     texts: Option<Arc<StrArena>>,
@@ -42,7 +42,7 @@ pub(crate) struct FamilyCache {
 /// ([`FamilyCache::begin_inserts`]).
 pub(crate) struct Carried {
     families: Option<Families>,
-    roots: Option<Arc<Vec<u32>>>,
+    roots: Option<Column<u32>>,
     replies_before: usize,
     clusters_before: usize,
 }
@@ -70,7 +70,7 @@ impl FamilyCache {
 
     /// The roots the families are counted from without mining, if any (for tests).
     #[cfg(test)]
-    pub(crate) fn roots(&self) -> Option<&Arc<Vec<u32>>> {
+    pub(crate) fn roots(&self) -> Option<&Column<u32>> {
         self.roots.as_ref()
     }
 
@@ -78,9 +78,9 @@ impl FamilyCache {
     /// writes, has them rendered instead).
     fn with_saved_texts(&self, mut families: Families) -> Families {
         if let (Some(saved), Some(roots)) = (&self.texts, &self.roots) {
-            if saved.len() == families.texts.len() && Arc::ptr_eq(roots, &families.root_of) {
+            if saved.len() == families.texts.len() && roots.shares(&families.root_of) {
                 families.saved_texts = Some(saved.clone());
-                families.texts = Vec::new();
+                families.texts = imbl::Vector::new();
             }
         }
         families
@@ -122,12 +122,9 @@ impl FamilyCache {
             return;
         };
         let clusters = corpus.cluster_count();
-        if roots.len() < clusters {
-            let extended = Arc::make_mut(&mut roots);
-            for cluster in extended.len() as u32..clusters as u32 {
-                let root = claim_root(corpus, extended, cluster);
-                extended.push(root);
-            }
+        for cluster in roots.len() as u32..clusters as u32 {
+            let root = claim_root(corpus, &roots, cluster);
+            roots.push(root);
         }
         debug_assert!(valid_roots(&roots, clusters));
         self.roots = Some(roots.clone());
@@ -163,7 +160,7 @@ impl FamilyCache {
         if version < 2 {
             return Ok(FamilyCache::default());
         }
-        let roots = r.u32s("the template families")?;
+        let roots: Column<u32> = r.u32s("the template families")?.into();
         let texts = if version >= 3 {
             Some(StrArena::load(r, "the template texts")?)
         } else {
@@ -175,7 +172,7 @@ impl FamilyCache {
         )?;
         Ok(FamilyCache {
             derived: OnceLock::new(),
-            roots: Some(Arc::new(roots)),
+            roots: Some(roots),
             texts: texts.map(Arc::new),
         })
     }

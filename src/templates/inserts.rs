@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 
 use super::families::{families_from_roots, Families};
-use crate::store::Corpus;
+use crate::store::{Column, Corpus};
 
 /// More roots whose counts an insert changed, or more clusters it added, than this, and the
 /// families are derived again instead of updated (`families_after_inserts`).
@@ -21,7 +21,7 @@ const UPDATE_LIMIT: usize = 64;
 pub(crate) fn families_after_inserts(
     corpus: &Corpus,
     old: Families,
-    root_of: Arc<Vec<u32>>,
+    root_of: Column<u32>,
     replies_before: usize,
     clusters_before: usize,
 ) -> Families {
@@ -58,11 +58,11 @@ pub(crate) fn families_after_inserts(
 /// of them joined each.
 fn changed_families(
     corpus: &Corpus,
-    root_of: &[u32],
+    root_of: &Column<u32>,
     added: std::ops::Range<usize>,
 ) -> (Vec<u32>, Vec<(u32, u32)>) {
     let mut changed: Vec<u32> = added
-        .map(|reply| root_of[corpus.reply_cluster(reply as u32) as usize])
+        .map(|reply| *root_of.get(corpus.reply_cluster(reply as u32) as usize))
         .collect();
     changed.sort_unstable();
     let deltas: Vec<(u32, u32)> = changed
@@ -74,8 +74,8 @@ fn changed_families(
 }
 
 /// The key a family ranks by: most replies first, then by root.
-fn ranked_key(replies: &[u32], root: u32) -> (std::cmp::Reverse<u32>, u32) {
-    (std::cmp::Reverse(replies[root as usize]), root)
+fn ranked_key(replies: &Column<u32>, root: u32) -> (std::cmp::Reverse<u32>, u32) {
+    (std::cmp::Reverse(*replies.get(root as usize)), root)
 }
 
 impl Families {
@@ -90,17 +90,11 @@ impl Families {
 
     /// The clusters from `clusters_before` to `n`, added by the inserts: their columns, and each
     /// at the end of its family's members (clusters in order).
-    fn add_members(&mut self, root_of: &[u32], clusters_before: usize, n: usize) {
-        self.replies.resize(n, 0);
-        self.rank_at_config.resize(n, 0);
+    fn add_members(&mut self, root_of: &Column<u32>, clusters_before: usize, n: usize) {
+        self.replies.push_n(n - self.replies.len(), 0);
+        self.rank_at_config.push_n(n - self.rank_at_config.len(), 0);
         for c in clusters_before as u32..n as u32 {
-            let total = *self.member_start.last().expect("n + 1 starts");
-            self.member_start.push(total);
-            let root = root_of[c as usize] as usize;
-            self.members.insert(self.member_start[root + 1] as usize, c);
-            for start in &mut self.member_start[root + 1..] {
-                *start += 1;
-            }
+            self.members.add(*root_of.get(c as usize), c);
         }
     }
 
@@ -108,7 +102,7 @@ impl Families {
     /// macro.
     fn in_ranking(&self, corpus: &Corpus, root: u32) -> bool {
         !corpus.cluster_keys(root).is_empty()
-            && (self.replies[root as usize] > 0 || self.macros.contains_key(&root))
+            && (self.replies(root) > 0 || self.macros.contains_key(&root))
     }
 
     /// The place of family `root` in the ranking.
@@ -142,12 +136,12 @@ impl Families {
             self.ranked.remove(at);
         }
         for &(root, added) in deltas {
-            self.replies[root as usize] += added;
+            *self.replies.get_mut(root as usize) += added;
         }
         for &root in changed {
             if self.in_ranking(corpus, root) {
                 let key = ranked_key(&self.replies, root);
-                let at = (self.ranked).partition_point(|&r| ranked_key(&self.replies, r) < key);
+                let at = partition_point(&self.ranked, |r| ranked_key(&self.replies, r) < key);
                 self.ranked.insert(at, root);
             }
         }
@@ -161,7 +155,7 @@ impl Families {
     fn renumber_head(&mut self, corpus: &Corpus, changed: &[u32], old_places: &[Option<usize>]) {
         let min_support = self.config_min_support;
         let old_count = self.texts.len();
-        let new_count = (self.ranked).partition_point(|&r| self.replies[r as usize] >= min_support);
+        let new_count = partition_point(&self.ranked, |r| self.replies(r) >= min_support);
         let (mut low, mut high) = (usize::MAX, 0);
         for (&root, &old) in changed.iter().zip(old_places) {
             if let Some(old) = old.filter(|&p| p < old_count) {
@@ -169,7 +163,7 @@ impl Families {
                 high = high.max(old + 1);
             }
             // (A family whose root has no token is not ranked, whatever its count.)
-            if self.replies[root as usize] >= min_support && self.in_ranking(corpus, root) {
+            if self.replies(root) >= min_support && self.in_ranking(corpus, root) {
                 if let Some(new) = self.place(root) {
                     low = low.min(new);
                 }
@@ -189,18 +183,18 @@ impl Families {
             rank_at_config,
             ..
         } = self;
-        let window: Vec<OnceLock<Arc<str>>> = ranked[low..high_new]
-            .iter()
-            .map(|&root| match rank_at_config[root as usize] as usize {
+        let window: Vec<OnceLock<Arc<str>>> = (low..high_new)
+            .map(|i| ranked[i])
+            .map(|root| match *rank_at_config.get(root as usize) as usize {
                 old_rank if old_rank > 0 && !was_changed(root) => {
                     std::mem::take(&mut texts[old_rank - 1])
                 }
                 _ => OnceLock::new(),
             })
             .collect();
-        texts.splice(low..high, window);
+        splice(texts, low..high, window);
         for (i, &root) in ranked.iter().enumerate().take(high_new).skip(low) {
-            rank_at_config[root as usize] = i as u32 + 1;
+            *rank_at_config.get_mut(root as usize) = i as u32 + 1;
         }
     }
 
@@ -226,11 +220,13 @@ impl Families {
         let old_window = head..old_templates.len() - tail;
         let new_window = head..templates.len() - tail;
         let mut kept: FxHashMap<u32, Arc<str>> = FxHashMap::default();
-        for (&root, text) in old_templates[old_window.clone()]
-            .iter()
-            .zip(&self.texts[old_window.clone()])
-        {
-            self.rank_at_config[root as usize] = 0;
+        for (&root, text) in old_templates[old_window.clone()].iter().zip(
+            self.texts
+                .iter()
+                .skip(old_window.start)
+                .take(old_window.len()),
+        ) {
+            *self.rank_at_config.get_mut(root as usize) = 0;
             if let Some(text) = text.get().filter(|_| !was_changed(root)) {
                 kept.insert(root, text.clone());
             }
@@ -239,14 +235,42 @@ impl Families {
             .iter()
             .map(|root| kept.remove(root).map_or_else(OnceLock::new, OnceLock::from))
             .collect();
-        self.texts.splice(old_window.clone(), window_texts);
+        splice(&mut self.texts, old_window.clone(), window_texts);
         let renumbered = if old_window.len() == new_window.len() {
             new_window
         } else {
             new_window.start..templates.len()
         };
         for i in renumbered {
-            self.rank_at_config[templates[i] as usize] = i as u32 + 1;
+            *self.rank_at_config.get_mut(templates[i] as usize) = i as u32 + 1;
         }
     }
+}
+
+/// The first place in `ranked` where `before` is false (it must be true, then false, along it).
+fn partition_point(ranked: &imbl::Vector<u32>, before: impl Fn(u32) -> bool) -> usize {
+    ranked
+        .binary_search_by(|&r| {
+            if before(r) {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        })
+        .unwrap_or_else(|at| at)
+}
+
+/// Replaces the items in `range` of `items` by `with`.
+fn splice<T: Clone>(items: &mut imbl::Vector<T>, range: std::ops::Range<usize>, with: Vec<T>) {
+    if range.len() == with.len() {
+        // In place (most inserts): a split and a join would rebalance the tree.
+        for (at, item) in range.zip(with) {
+            items.set(at, item);
+        }
+        return;
+    }
+    let tail = items.split_off(range.end);
+    items.truncate(range.start);
+    items.extend(with);
+    items.append(tail);
 }

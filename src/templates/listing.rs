@@ -25,7 +25,7 @@ pub(crate) fn templates(corpus: &Corpus, families: &Families, min_support: u32) 
         if references.contains(g) {
             continue;
         }
-        let i = slot[families.root_of[cluster as usize] as usize];
+        let i = slot[families.root(cluster) as usize];
         if i == usize::MAX {
             continue;
         }
@@ -51,7 +51,7 @@ pub(crate) fn templates(corpus: &Corpus, families: &Families, min_support: u32) 
                 .map(|&(g, n)| (corpus.group_name(g).to_string(), n))
                 .collect();
             by_group.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let count = families.replies[root as usize];
+            let count = families.replies(root);
             Template {
                 id: i + 1,
                 text: template_text(corpus, families, root),
@@ -101,7 +101,7 @@ pub(crate) fn reply_template_ids(
             if references.contains(group) {
                 None
             } else {
-                rank[families.root_of[c as usize] as usize]
+                rank[families.root(c) as usize]
             }
         })
         .collect()

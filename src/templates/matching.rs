@@ -18,7 +18,7 @@ pub(crate) fn template_of_cluster(
     keys: &[u32],
     left_out: impl Fn(u32) -> u32,
 ) -> Option<Matched> {
-    let root = families.root_of[cluster as usize];
+    let root = families.root(cluster);
     let shown = families.display_root(root);
     let (same, dice) = same_template(keys, corpus.cluster_keys(shown));
     if !same {
@@ -73,7 +73,7 @@ fn template_of_family(
     similarity: f64,
     left_out: u32,
 ) -> Option<Matched> {
-    let count = families.replies[root as usize].saturating_sub(left_out);
+    let count = families.replies(root).saturating_sub(left_out);
     if count < corpus.config().min_support && families.macro_of(root).is_none() {
         return None;
     }

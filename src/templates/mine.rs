@@ -1,11 +1,9 @@
 //! Mining: the root of each cluster's family, found from the clusters' rarest shingles and the
 //! same-template rules of [`crate::align`], for a whole index or for one cluster an insert added.
 
-use std::sync::Arc;
-
 use super::families::{families_from_roots, Families};
 use crate::align::same_template;
-use crate::store::{Corpus, ShingleStat};
+use crate::store::{Column, Corpus, ShingleStat};
 use crate::text::shingles::shingles_of_keys;
 
 /// How many of a root's rarest shingles give its candidates when mining, and into how many runs
@@ -14,7 +12,7 @@ const MINE_SHINGLES: usize = 4;
 
 /// Groups the clusters of `corpus` into families (see the module docs).
 pub(crate) fn mine(corpus: &Corpus) -> Families {
-    families_from_roots(corpus, Arc::new(assign_roots(corpus)))
+    families_from_roots(corpus, assign_roots(corpus).into())
 }
 
 /// The root cluster of each cluster's family: the mining proper, the part a saved index keeps.
@@ -122,7 +120,7 @@ fn shared_needed(rarest: &[(u32, u64, ShingleStat)]) -> usize {
 /// beside (mining would have weighed it against every variant of the group first: on 100,000
 /// re-sent replies with the last half inserted, this took grouping accuracy from 0.824 to
 /// 0.833); else a family of its own. `roots` holds the roots of the clusters before it.
-pub(crate) fn claim_root(corpus: &Corpus, roots: &[u32], cluster: u32) -> u32 {
+pub(crate) fn claim_root(corpus: &Corpus, roots: &Column<u32>, cluster: u32) -> u32 {
     let keys = corpus.cluster_keys(cluster);
     let (mut hashes, mut found, mut rarest) = (Vec::new(), Vec::new(), Vec::new());
     rarest_shingles(corpus, keys, &mut hashes, &mut found, &mut rarest);
@@ -138,7 +136,7 @@ pub(crate) fn claim_root(corpus: &Corpus, roots: &[u32], cluster: u32) -> u32 {
         .filter(|run| run.len() >= need)
         .map(|run| run[0])
         .collect();
-    let mut candidates: Vec<u32> = members.iter().map(|&x| roots[x as usize]).collect();
+    let mut candidates: Vec<u32> = members.iter().map(|&x| *roots.get(x as usize)).collect();
     candidates.sort_unstable_by_key(|&r| (std::cmp::Reverse(corpus.cluster(r).count()), r));
     candidates.dedup();
     let by_root = candidates
@@ -152,5 +150,5 @@ pub(crate) fn claim_root(corpus: &Corpus, roots: &[u32], cluster: u32) -> u32 {
     members
         .into_iter()
         .find(|&x| same_template(corpus.cluster_keys(x), keys).0)
-        .map_or(cluster, |x| roots[x as usize])
+        .map_or(cluster, |x| *roots.get(x as usize))
 }

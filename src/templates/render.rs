@@ -12,7 +12,7 @@ const VARIES: f64 = 0.25;
 /// The text of a family's template: the root's text with slots as placeholders and the places
 /// where members differ as `<*>`.
 pub(crate) fn template_text(corpus: &Corpus, families: &Families, family: u32) -> String {
-    match families.rank_at_config[family as usize] {
+    match *families.rank_at_config.get(family as usize) {
         0 => render_template(corpus, families, family),
         rank => match &families.saved_texts {
             Some(saved) => saved.get(rank as usize - 1).to_string(),
@@ -33,7 +33,7 @@ fn render_template(corpus: &Corpus, families: &Families, family: u32) -> String 
     let mut total = 0u64;
     let mut pairs = Vec::new();
     let aligner = Aligner::new(root_keys);
-    for &c in families.members_of(family) {
+    for c in families.members_of(family) {
         let c = c as usize;
         let count = u64::from(families.archive(corpus, c as u32));
         if count == 0 {
