@@ -28,6 +28,11 @@
 //! shingles for each shingle of each new cluster (28% of a build at a million replies); an
 //! insert counts one reply at a time. Both give the same table.
 //!
+//! Clones of an index share the tables: columns sit in chunks behind `Arc`s ([`column`]), what
+//! inserts add or change since a table's last freeze sits in persistent maps that clones share
+//! too, and the frozen parts sit behind `Arc`s, so that a reader's snapshot costs a few pointers
+//! and an insert copies only the chunks and map nodes it changes.
+//!
 //! Each table saves and validates itself beside its definition; [`Corpus::load`] reads them in
 //! the file's order and checks every cross-reference between them.
 
