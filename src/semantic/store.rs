@@ -9,6 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::Error;
+use crate::store::column::{Column, Rows};
 use crate::wire::{check, corrupt, Reader, Writer};
 
 /// The semantic data of an index.
@@ -18,16 +19,17 @@ pub(crate) struct SemanticStore {
     pub(super) model: String,
     pub(super) fingerprint: u64,
     pub(super) dimensions: usize,
-    /// Each cluster's vector: `values[c * dimensions..]` times `scales[c]`; a scale of 0 marks a
+    /// Each cluster's vector: row `c` of `values` times `scales[c]` (in chunks that clones
+    /// share, as the message statistics are shared); a scale of 0 marks a
     /// cluster whose vector is missing (inserted while no encoder was attached).
-    scales: Vec<f32>,
-    values: Vec<i8>,
-    pub(super) messages: MessageStats,
+    scales: Column<f32>,
+    values: Rows<i8>,
+    pub(super) messages: Arc<MessageStats>,
     /// The built-in customer messages' statistics, when the index's own messages were too few
     /// at its build: they stand in for the own ones while those number fewer than
     /// [`MIN_MESSAGES`](super::MIN_MESSAGES). Kept apart, so that two small shards merge into
     /// what one build of both gives.
-    pub(super) builtin: Option<MessageStats>,
+    pub(super) builtin: Option<Arc<MessageStats>>,
     /// What is derived from the messages for reports, on first use.
     derived: OnceLock<Arc<Derived>>,
     /// What is derived from the clusters for reports, on first use: the reference clusters,
@@ -109,9 +111,9 @@ impl SemanticStore {
             model: model.to_string(),
             fingerprint,
             dimensions,
-            scales: Vec::new(),
-            values: Vec::new(),
-            messages: MessageStats::new(dimensions),
+            scales: Column::default(),
+            values: Rows::of(dimensions, Vec::new()),
+            messages: Arc::new(MessageStats::new(dimensions)),
             builtin: None,
             derived: OnceLock::new(),
             clusters: OnceLock::new(),
@@ -132,10 +134,10 @@ impl SemanticStore {
             model,
             fingerprint,
             dimensions,
-            scales,
-            values,
-            messages,
-            builtin,
+            scales: scales.into(),
+            values: Rows::of(dimensions, values),
+            messages: Arc::new(messages),
+            builtin: builtin.map(Arc::new),
             derived: OnceLock::new(),
             clusters: OnceLock::new(),
         }
@@ -160,23 +162,25 @@ impl SemanticStore {
         self.touch();
         let (scale, values) = quantise(vector, self.dimensions);
         self.scales.push(scale);
-        self.values.extend_from_slice(&values);
+        self.values.push(&values);
+        debug_assert_eq!(self.scales.len(), self.values.len());
     }
 
     /// Sets cluster `c`'s vector.
     pub(crate) fn set(&mut self, c: usize, vector: &[f32]) {
         self.touch();
         let (scale, values) = quantise(Some(vector), self.dimensions);
-        self.scales[c] = scale;
-        self.values[c * self.dimensions..(c + 1) * self.dimensions].copy_from_slice(&values);
+        *self.scales.get_mut(c) = scale;
+        self.values.get_mut(c).copy_from_slice(&values);
     }
 
     /// Sets cluster `c`'s vector to cluster `from_c`'s of `from` (a store of the same model).
     pub(crate) fn copy(&mut self, c: usize, from: &SemanticStore, from_c: usize) {
         self.touch();
-        let d = self.dimensions;
-        self.scales[c] = from.scales[from_c];
-        self.values[c * d..(c + 1) * d].copy_from_slice(&from.values[from_c * d..(from_c + 1) * d]);
+        *self.scales.get_mut(c) = *from.scales.get(from_c);
+        self.values
+            .get_mut(c)
+            .copy_from_slice(from.values.get(from_c));
     }
 
     /// An empty store for the same model, with this store's message statistics (a scope's).
@@ -213,24 +217,24 @@ impl SemanticStore {
 
     /// Whether cluster `c` has no vector.
     pub(crate) fn is_missing(&self, c: usize) -> bool {
-        self.scales[c] == 0.0
+        *self.scales.get(c) == 0.0
     }
 
     /// Adds a customer message's vector to the statistics.
     pub(crate) fn add_message(&mut self, v: &[f32]) {
-        self.messages.add(v);
+        Arc::make_mut(&mut self.messages).add(v);
         self.derived = OnceLock::new();
     }
 
     /// Sets the built-in messages' statistics.
     pub(crate) fn set_builtin(&mut self, builtin: MessageStats) {
-        self.builtin = Some(builtin);
+        self.builtin = Some(Arc::new(builtin));
         self.derived = OnceLock::new();
     }
 
     /// Adds another store's messages (and takes its built-in ones if this has none).
     pub(crate) fn merge_messages(&mut self, other: &SemanticStore) {
-        self.messages.merge(&other.messages);
+        Arc::make_mut(&mut self.messages).merge(&other.messages);
         if self.builtin.is_none() {
             self.builtin = other.builtin.clone();
         }
@@ -240,19 +244,19 @@ impl SemanticStore {
     /// The dot product of cluster `c`'s vector with `v` (its cosine, both being unit vectors),
     /// or `None` when it is missing.
     pub(crate) fn cosine(&self, c: usize, v: &[f32]) -> Option<f64> {
-        let scale = self.scales[c];
+        let scale = *self.scales.get(c);
         if scale == 0.0 {
             return None;
         }
-        let q = &self.values[c * self.dimensions..(c + 1) * self.dimensions];
+        let q = self.values.get(c);
         let dot: f32 = q.iter().zip(v).map(|(&a, &b)| f32::from(a) * b).sum();
         Some(f64::from(dot * scale))
     }
 
     /// Adds `weight` times cluster `c`'s vector to `sum` (for centroids).
     pub(crate) fn accumulate(&self, c: usize, weight: f64, sum: &mut [f64]) {
-        let scale = f64::from(self.scales[c]) * weight;
-        let q = &self.values[c * self.dimensions..(c + 1) * self.dimensions];
+        let scale = f64::from(*self.scales.get(c)) * weight;
+        let q = self.values.get(c);
         for (s, &x) in sum.iter_mut().zip(q) {
             *s += f64::from(x) * scale;
         }
@@ -263,11 +267,11 @@ impl SemanticStore {
             let mut combined;
             let m = match &self.builtin {
                 Some(builtin) if self.messages.count < super::MIN_MESSAGES => {
-                    combined = self.messages.clone();
+                    combined = (*self.messages).clone();
                     combined.merge(builtin);
                     &combined
                 }
-                _ => &self.messages,
+                _ => &*self.messages,
             };
             let d = self.dimensions;
             let n = (m.count as f64).max(1.0);
@@ -316,8 +320,8 @@ impl SemanticStore {
         w.u64(store.fingerprint);
         w.u32(store.dimensions as u32);
         w.u32s(store.scales.iter().map(|s| s.to_bits()));
-        w.bytes(&store.values.iter().map(|&v| v as u8).collect::<Vec<u8>>());
-        for stats in [Some(&store.messages), store.builtin.as_ref()] {
+        w.bytes(&store.values.items().map(|&v| v as u8).collect::<Vec<u8>>());
+        for stats in [Some(&*store.messages), store.builtin.as_deref()] {
             match stats {
                 None => w.u8(0),
                 Some(stats) => {
@@ -463,7 +467,7 @@ mod tests {
             assert!((x - y).abs() < 1e-12);
         }
         let mut store = SemanticStore::new("test", 1, d);
-        store.messages = whole;
+        store.messages = Arc::new(whole);
         // A reply that matches its own message better than messages at large scores higher.
         let r = [0.0f32, 0.0, 1.0];
         assert!(store.echo(&r, &[0.0, 0.0, 1.0]) > store.echo(&r, &[1.0, 0.0, 0.0]));

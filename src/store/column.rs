@@ -141,6 +141,87 @@ impl<T: Clone> From<Vec<T>> for Column<T> {
     }
 }
 
+/// Rows of `width` items each (a cluster's vector a row), in chunks behind `Arc`s as a
+/// [`Column`]'s items are, each row one slice: a chunk holds as many whole rows as fit in
+/// [`CHUNK`] items (one at least).
+#[derive(Clone, Debug)]
+pub(crate) struct Rows<T> {
+    width: usize,
+    /// Rows in a full chunk.
+    per_chunk: usize,
+    full: Arc<Vec<Arc<[T]>>>,
+    /// The rows after the full chunks (fewer than a chunk's).
+    tail: Vec<T>,
+}
+
+impl<T: Clone> Rows<T> {
+    /// Rows of `items` (their number a multiple of `width`, which is at least 1), `width`
+    /// items a row.
+    pub(crate) fn of(width: usize, items: Vec<T>) -> Self {
+        assert!(width > 0 && items.len() % width == 0, "whole rows");
+        let per_chunk = (CHUNK / width).max(1);
+        let mut chunks = items.chunks_exact(per_chunk * width);
+        let full = (&mut chunks).map(Arc::from).collect();
+        let tail = chunks.remainder().to_vec();
+        Rows {
+            width,
+            per_chunk,
+            full: Arc::new(full),
+            tail,
+        }
+    }
+
+    /// The number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.full.len() * self.per_chunk + self.tail.len() / self.width
+    }
+
+    /// Row `r` (which must exist).
+    #[inline]
+    pub(crate) fn get(&self, r: usize) -> &[T] {
+        let w = self.width;
+        match self.full.get(r / self.per_chunk) {
+            Some(items) => {
+                let i = r % self.per_chunk;
+                &items[i * w..(i + 1) * w]
+            }
+            None => {
+                let i = r - self.full.len() * self.per_chunk;
+                &self.tail[i * w..(i + 1) * w]
+            }
+        }
+    }
+
+    /// Row `r`, for a change: its chunk is copied first if a clone shares it.
+    pub(crate) fn get_mut(&mut self, r: usize) -> &mut [T] {
+        let w = self.width;
+        let full = self.full.len();
+        if r / self.per_chunk < full {
+            let i = r % self.per_chunk;
+            let items = &mut Arc::make_mut(&mut self.full)[r / self.per_chunk];
+            &mut Arc::make_mut(items)[i * w..(i + 1) * w]
+        } else {
+            let i = r - full * self.per_chunk;
+            &mut self.tail[i * w..(i + 1) * w]
+        }
+    }
+
+    /// Appends a row of `width` items.
+    pub(crate) fn push(&mut self, row: &[T]) {
+        debug_assert_eq!(row.len(), self.width);
+        self.tail.extend_from_slice(row);
+        if self.tail.len() == self.per_chunk * self.width {
+            let items: Arc<[T]> = std::mem::take(&mut self.tail).into();
+            Arc::make_mut(&mut self.full).push(items);
+        }
+    }
+
+    /// Every item, row after row.
+    pub(crate) fn items(&self) -> impl Iterator<Item = &T> + '_ {
+        self.full.iter().flat_map(|c| c.iter()).chain(&self.tail)
+    }
+}
+
 /// One part of an [`Arena`]: items end to end with their ends.
 pub(crate) trait Part: Clone + Default {
     /// An item (a string, a slice of keys).
@@ -290,6 +371,39 @@ mod tests {
             }
             let collected: Column<u16> = model.iter().copied().collect();
             prop_assert_eq!(collected.iter().copied().collect::<Vec<_>>(), model);
+        }
+
+        /// Rows answer as a vector of rows does, through pushes, changes and clones.
+        #[test]
+        fn rows_are_a_vector_of_rows(
+            width in 1usize..700,
+            start in 0usize..40,
+            ops in proptest::collection::vec((any::<bool>(), any::<u16>(), any::<i8>()), 0..60),
+        ) {
+            let model_of = |n: usize, v: i8| vec![v; width * n];
+            let mut rows = Rows::of(width, model_of(start, 1));
+            let mut model: Vec<Vec<i8>> = (0..start).map(|_| vec![1; width]).collect();
+            let mut snapshots = Vec::new();
+            for (k, (push, at, value)) in ops.into_iter().enumerate() {
+                if k % 7 == 0 {
+                    snapshots.push((rows.clone(), model.clone()));
+                }
+                if push || model.is_empty() {
+                    rows.push(&vec![value; width]);
+                    model.push(vec![value; width]);
+                } else {
+                    let r = at as usize % model.len();
+                    rows.get_mut(r)[width - 1] = value;
+                    model[r][width - 1] = value;
+                }
+            }
+            for (rows, model) in snapshots.into_iter().chain([(rows, model)]) {
+                prop_assert_eq!(rows.len(), model.len());
+                for (r, row) in model.iter().enumerate() {
+                    prop_assert_eq!(rows.get(r), &row[..]);
+                }
+                prop_assert_eq!(rows.items().copied().collect::<Vec<_>>(), model.concat());
+            }
         }
 
         /// An arena answers as a vector of runs does, from a base and through pushes and
