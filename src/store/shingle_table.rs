@@ -204,12 +204,20 @@ impl Frozen {
         let mut entries = Vec::with_capacity(n);
         let mut multi = Vec::new();
         for (hash, record) in records {
-            let packed = record.packed_alone().unwrap_or_else(|| {
-                multi.push(record);
-                IN_MULTI | (multi.len() - 1) as u64
-            });
+            let packed = pack(&mut multi, record);
             entries.push(Entry { hash, packed });
         }
+        Frozen::of_entries(entries, multi, offsets, flat)
+    }
+
+    /// The frozen table of `entries` (in increasing order of hash), the records that do not
+    /// pack, and the lists.
+    fn of_entries(
+        entries: Vec<Entry>,
+        multi: Vec<Record>,
+        offsets: Vec<u32>,
+        flat: Vec<u32>,
+    ) -> Frozen {
         debug_assert!(entries.windows(2).all(|w| w[0].hash < w[1].hash));
         let directory = Directory::of_sorted_by(entries.len(), |i| entries[i].hash);
         Frozen {
@@ -258,6 +266,14 @@ impl Frozen {
         let l = l as usize;
         &self.flat[self.offsets[l] as usize..self.offsets[l + 1] as usize]
     }
+}
+
+/// The packed word of `record`: the record itself, or where it is put in `multi`.
+fn pack(multi: &mut Vec<Record>, record: Record) -> u64 {
+    record.packed_alone().unwrap_or_else(|| {
+        multi.push(record);
+        IN_MULTI | (multi.len() - 1) as u64
+    })
 }
 
 impl PartialEq for ShingleTable {
@@ -672,25 +688,33 @@ impl ShingleTable {
         if flat.iter().any(|&c| c as usize >= clusters) {
             return Err("a posting points to a missing cluster");
         }
-        let n = records.len();
-        let mut records: Vec<(u64, Record)> = records.collect();
-        for (_, s) in &records {
+        // Packed as they come (a copy of the records as pairs took 132 MB at a million
+        // replies), checked, and sorted only if they were saved in another order.
+        let mut entries: Vec<Entry> = Vec::with_capacity(records.len());
+        let mut multi = Vec::new();
+        let mut sorted = true;
+        for (hash, s) in records {
             if s.first_cluster as usize >= clusters {
                 return Err("a shingle points to a missing cluster");
             }
             if s.more != NONE && s.more as usize >= list_lens.len() {
                 return Err("a shingle points to a missing posting list");
             }
+            sorted &= entries.last().is_none_or(|last| last.hash < hash);
+            entries.push(Entry {
+                hash,
+                packed: pack(&mut multi, s),
+            });
         }
-        if !records.windows(2).all(|w| w[0].0 < w[1].0) {
+        if !sorted {
             // Saved in another order: sort, then a hash listed twice sits beside its twin.
-            records.sort_unstable_by_key(|&(h, _)| h);
-            if records.windows(2).any(|w| w[0].0 == w[1].0) {
+            entries.sort_unstable_by_key(|e| e.hash);
+            if entries.windows(2).any(|w| w[0].hash == w[1].hash) {
                 return Err("a shingle is listed twice");
             }
         }
         Ok(ShingleTable {
-            frozen: Arc::new(Frozen::new(records.into_iter(), n, offsets, flat)),
+            frozen: Arc::new(Frozen::of_entries(entries, multi, offsets, flat)),
             stock: Arc::new(stock),
             list_count: list_lens.len() as u32,
             ..ShingleTable::default()
