@@ -1,8 +1,19 @@
-//! Folding: each character of the caller's text lower-cased, decomposed, stripped of accents
-//! and of invisible characters, and look-alike letters of other scripts folded to the Latin letter
-//! they imitate, each folded byte remembering the original byte it came from.
+//! Folding: each character of the caller's text, as a reader sees it ([`super::reading`]),
+//! lower-cased, decomposed, stripped of accents and of invisible characters, and look-alike
+//! letters of other scripts folded to the Latin letters they imitate, each folded byte
+//! remembering the original byte it came from.
+//!
+//! Look-alikes come from Unicode's confusables data (UTS #39), through the `unicode-security`
+//! crate's skeleton, for the letters of the scripts that pass for Latin in running text (Latin's
+//! own extensions and small capitals, Greek, Cyrillic, Armenian, Cherokee, Lisu, Coptic); a
+//! hand list of them missed whole scripts and folded some letters wrongly (the Cyrillic palochka
+//! `ӏ` reads as `l`, the Greek nu `ν` as `v`). The Latin small capitals, which that data keeps
+//! apart, come from their Unicode names ([`super::small_capitals`], generated).
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+use super::reading::{may_differ, reading_order};
+use super::small_capitals::SMALL_CAPITALS;
 
 /// Folds `text` into `folded`, recording for each byte of `folded` the byte offset in `text` of
 /// the character it came from.
@@ -11,26 +22,40 @@ pub(super) fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
     origin.clear();
     folded.reserve(text.len());
     origin.reserve(text.len());
-    // (A fold, not `all`, so that the check runs over whole vectors of bytes.)
-    let printable_ascii = text.bytes().fold(true, |ok, b| {
-        ok & ((0x20..0x7f).contains(&b) | (b == b'\t') | (b == b'\n') | (b == b'\r'))
+    // One pass (a fold, not `all`, so that it runs over whole vectors of bytes): printable
+    // ASCII, and whether any byte may start markup a reader does not see.
+    let (printable_ascii, markup) = text.bytes().fold((true, false), |(ok, markup), b| {
+        (
+            ok & ((0x20..0x7f).contains(&b) | (b == b'\t') | (b == b'\n') | (b == b'\r')),
+            markup | (b == b'<') | (b == b'&') | (b == b'*') | (b == b'~'),
+        )
     });
-    if printable_ascii {
-        // Most replies: ASCII without control characters, which folds byte for byte to its
-        // lower case (as `fold_chars` would fold it).
+    if printable_ascii && !markup {
+        // Most replies: ASCII without control characters or markup, which folds byte for byte
+        // to its lower case (as `fold_chars` would fold it).
         folded.push_str(text);
         folded.make_ascii_lowercase();
         origin.extend(0..text.len() as u32);
         return;
     }
-    fold_chars(text, folded, origin);
+    if markup || (!printable_ascii && may_differ(text)) {
+        let mut read = Vec::new();
+        reading_order(text, &mut read);
+        fold_chars(read.into_iter(), folded, origin);
+    } else {
+        fold_chars(
+            text.char_indices().map(|(o, c)| (o as u32, c)),
+            folded,
+            origin,
+        );
+    }
 }
 
-/// Folds `text` character by character onto `folded` and `origin` (see [`fold`]).
-fn fold_chars(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
+/// Folds characters (each with its offset in the caller's text) onto `folded` and `origin`
+/// (see [`fold`]).
+fn fold_chars(chars: impl Iterator<Item = (u32, char)>, folded: &mut String, origin: &mut Vec<u32>) {
     let mut base_is_alphabetic = false;
-    for (offset, c) in text.char_indices() {
-        let offset = offset as u32;
+    for (offset, c) in chars {
         if c.is_ascii() {
             base_is_alphabetic = c.is_ascii_alphabetic();
             folded.push(fold_ascii(c as u8) as char);
@@ -43,6 +68,11 @@ fn fold_chars(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
         if c.is_control() {
             folded.push(' ');
             origin.push(offset);
+            continue;
+        }
+        if let Some(letter) = regional_indicator(c) {
+            base_is_alphabetic = true;
+            push_char(folded, origin, letter, offset);
             continue;
         }
         if is_hangul_syllable(c) {
@@ -58,9 +88,11 @@ fn fold_chars(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
                 push_char(folded, origin, d, offset);
                 return;
             }
-            if let Some(latin) = confusable(d) {
+            if let Some(latin) = look_alike(d) {
                 base_is_alphabetic = true;
-                push_char(folded, origin, latin, offset);
+                for l in latin.chars() {
+                    push_char(folded, origin, l, offset);
+                }
                 return;
             }
             base_is_alphabetic =
@@ -72,8 +104,10 @@ fn fold_chars(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
             }
             for l in d.to_lowercase() {
                 let l = if l == 'ς' { 'σ' } else { l };
-                let l = confusable(l).unwrap_or(l);
-                push_char(folded, origin, l, offset);
+                match look_alike(l) {
+                    Some(latin) => latin.chars().for_each(|l| push_char(folded, origin, l, offset)),
+                    None => push_char(folded, origin, l, offset),
+                }
             }
         };
         decompose_compatible(c, &mut emit);
@@ -123,47 +157,58 @@ fn is_ignorable(c: char) -> bool {
         | 0xE0000..=0xE0FFF)
 }
 
-/// Letters of other scripts that look like a Latin letter, mapped to it (after UTS #39's
-/// confusables, restricted to the letters that pass for Latin in running text).
-fn confusable(c: char) -> Option<char> {
-    Some(match c {
-        // Cyrillic
-        'а' | 'А' => 'a',
-        'В' => 'b',
-        'с' | 'С' | 'ϲ' | 'Ϲ' => 'c',
-        'ԁ' => 'd',
-        'е' | 'Е' | 'ё' | 'Ё' => 'e',
-        'һ' | 'Һ' | 'Н' => 'h',
-        'і' | 'І' | 'ї' | 'Ї' | 'ӏ' | 'Ӏ' | 'ı' => 'i',
-        'ј' | 'Ј' => 'j',
-        'к' | 'К' => 'k',
-        'М' => 'm',
-        'о' | 'О' => 'o',
-        'р' | 'Р' => 'p',
-        'ԛ' | 'Ԛ' => 'q',
-        'ѕ' | 'Ѕ' => 's',
-        'Т' => 't',
-        'у' | 'У' | 'ү' | 'Ү' => 'y',
-        'х' | 'Х' => 'x',
-        'ԝ' | 'Ԝ' => 'w',
-        'ɡ' => 'g',
-        // Greek
-        'α' | 'Α' => 'a',
-        'Β' => 'b',
-        'ε' | 'Ε' => 'e',
-        'Ζ' => 'z',
-        'Η' => 'h',
-        'ι' | 'Ι' => 'i',
-        'κ' | 'Κ' => 'k',
-        'Μ' => 'm',
-        'Ν' | 'ν' => 'n',
-        'ο' | 'Ο' => 'o',
-        'ρ' | 'Ρ' => 'p',
-        'τ' | 'Τ' => 't',
-        'υ' | 'Υ' => 'u',
-        'χ' | 'Χ' => 'x',
-        _ => return None,
-    })
+/// A regional-indicator symbol (🇦 to 🇿, which pair into flags) as the letter it shows.
+fn regional_indicator(c: char) -> Option<char> {
+    let n = (c as u32).checked_sub(0x1F1E6).filter(|&n| n < 26)?;
+    char::from_u32('a' as u32 + n)
+}
+
+/// The lower-case Latin letters (one or two) that the letter `c` of another script or form
+/// imitates, after UTS #39's confusables (see the module docs); `None` for ASCII and for the
+/// letters that imitate none.
+fn look_alike(c: char) -> Option<LookAlike> {
+    if c.is_ascii() || !c.is_alphabetic() || !passes_for_latin(c) {
+        return None;
+    }
+    let mut latin = LookAlike::default();
+    // Small capitals: the confusables data keeps them apart from the letters they show.
+    if let Ok(i) = SMALL_CAPITALS.binary_search_by_key(&c, |&(sc, _)| sc) {
+        latin.letters[0] = SMALL_CAPITALS[i].1 as u8;
+        latin.len = 1;
+        return Some(latin);
+    }
+    let mut buf = [0u8; 4];
+    for p in unicode_security::confusable_detection::skeleton(c.encode_utf8(&mut buf)) {
+        if !p.is_ascii_alphabetic() || latin.len == 2 {
+            return None;
+        }
+        latin.letters[latin.len] = p.to_ascii_lowercase() as u8;
+        latin.len += 1;
+    }
+    (latin.len > 0).then_some(latin)
+}
+
+/// One or two ASCII letters.
+#[derive(Default, Clone, Copy)]
+struct LookAlike {
+    letters: [u8; 2],
+    len: usize,
+}
+
+impl LookAlike {
+    fn chars(self) -> impl Iterator<Item = char> {
+        self.letters.into_iter().take(self.len).map(char::from)
+    }
+}
+
+/// Whether `c` is in a block of the scripts whose letters pass for Latin in running text (Latin's
+/// extensions, IPA and small capitals, Greek, Cyrillic, Armenian, Cherokee, Lisu, Coptic, the
+/// letter-like symbols); other scripts keep their letters.
+fn passes_for_latin(c: char) -> bool {
+    matches!(c as u32,
+        0x0080..=0x058F | 0x13A0..=0x13FF | 0x1C80..=0x1C8F | 0x1D00..=0x1DBF | 0x1E00..=0x1FFF
+        | 0x2100..=0x214F | 0x2C60..=0x2CFF | 0x2DE0..=0x2DFF | 0xA4D0..=0xA4FF | 0xA640..=0xA69F
+        | 0xA720..=0xA7FF | 0xAB30..=0xABBF)
 }
 
 #[cfg(test)]
@@ -195,7 +240,9 @@ mod tests {
             let (mut fast, mut fast_origin) = (String::new(), Vec::new());
             fold(text, &mut fast, &mut fast_origin);
             let (mut slow, mut slow_origin) = (String::new(), Vec::new());
-            fold_chars(text, &mut slow, &mut slow_origin);
+            let mut read = Vec::new();
+            reading_order(text, &mut read);
+            fold_chars(read.into_iter(), &mut slow, &mut slow_origin);
             assert_eq!((fast, fast_origin), (slow, slow_origin), "{text:?}");
         }
     }
@@ -214,7 +261,8 @@ mod tests {
             ("please dm us", "pléase dm us"),           // accents
             ("please dm us", "p\u{0308}lease dm us"),   // combining diaeresis
             ("please dm us", "ΡLΕΑSΕ DM US"),           // Greek capitals
-            ("please dm us", "please\u{202E} dm us"),   // bidi override
+            ("please dm us", "please\u{202A} dm us"),   // bidi embedding
+            ("please dm us", "\u{202E}su md esaelp\u{202C}"), // reversed in an override
             ("strasse", "Straße"),
         ];
         for (a, b) in same {

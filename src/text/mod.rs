@@ -37,6 +37,8 @@
 //! `slots` (step 4), `token` (what comes out) and `shingles` (the word n-grams the index counts).
 
 mod fold;
+mod reading;
+mod small_capitals;
 pub(crate) mod shingles;
 mod slots;
 mod token;
