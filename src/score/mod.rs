@@ -30,6 +30,7 @@ mod candidates;
 mod context;
 mod cover;
 mod model;
+mod repair;
 #[cfg(feature = "semantic")]
 mod semantic;
 mod signals;
@@ -142,14 +143,19 @@ impl<'i> Scorer<'i> {
         let index = self.index;
         let (reply, truncated) = capped(reply);
         tokenize_into(reply, &mut self.b.scratch, &mut self.b.tokens);
+
+        // 1. The corpus as this report sees it, and the draft's words that a disguise broke
+        // put back together against its words.
+        let view = View::new(index, exclude, std::mem::take(&mut self.b.excluded_hashes));
+        let corpus = index.corpus();
+        repair::repair(reply, &mut self.b.tokens, |key| {
+            view.word(key, corpus.word(key)).replies()
+        });
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
         self.b.hashes.clear();
         let n = index.corpus().config().ngram;
         shingles_of_keys(&self.b.keys, n, &mut self.b.hashes);
-
-        // 1. The corpus as this report sees it.
-        let view = View::new(index, exclude, std::mem::take(&mut self.b.excluded_hashes));
 
         // 2. The reply's phrases, each looked up once (a cache miss or two at a million
         // replies: the candidate search reuses the records), and each token's cover.

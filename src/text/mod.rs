@@ -38,9 +38,9 @@
 
 mod fold;
 mod reading;
-mod small_capitals;
 pub(crate) mod shingles;
 mod slots;
+mod small_capitals;
 mod token;
 mod words;
 
@@ -74,6 +74,26 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut scratch = Scratch::default();
     tokenize_into(text, &mut scratch, &mut out);
     out
+}
+
+/// The folded letters and digits of `text` (what a word's key is made of), replacing the
+/// contents of `out`.
+pub(crate) fn folded_letters(text: &str, out: &mut Vec<u8>) {
+    let (mut folded, mut origin) = (String::new(), Vec::new());
+    fold(text, &mut folded, &mut origin);
+    out.clear();
+    push_alphanumeric(&folded, out);
+}
+
+/// A word token over `text[start..end]` whose folded letters are `letters` (a repaired word: a
+/// word a disguise split, misspelled or wrote in digits, put back together).
+pub(crate) fn word_over(text: &str, start: u32, end: u32, letters: &[u8]) -> Token {
+    word_token(text, start, end, letters)
+}
+
+/// Marks the tokens that start a sentence (after repairs replaced some).
+pub(crate) fn mark_sentences(text: &str, tokens: &mut [Token]) {
+    mark_sentence_starts(text, tokens);
 }
 
 /// Reusable buffers for [`tokenize_into`], so that a hot loop does not allocate per reply.

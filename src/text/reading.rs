@@ -20,8 +20,7 @@ const MAX_REFERENCE: usize = 10;
 /// marks or a right-to-left override (the check that keeps plain text on the fast path).
 #[inline]
 pub(super) fn may_differ(text: &str) -> bool {
-    text.bytes().any(|b| matches!(b, b'<' | b'&' | b'*' | b'~'))
-        || text.contains('\u{202E}')
+    text.bytes().any(|b| matches!(b, b'<' | b'&' | b'*' | b'~')) || text.contains('\u{202E}')
 }
 
 /// The characters of `text` as a reader sees them, with their byte offsets in `text` (see the
@@ -34,36 +33,47 @@ pub(super) fn reading_order(text: &str, out: &mut Vec<(u32, char)>) {
     out.clear();
     let mut i = 0;
     while i < text.len() {
-        let c = text[i..].chars().next().expect("a char boundary");
-        match c {
-            '<' => {
-                if let Some((len, separates)) = tag_at(&text[i..]) {
-                    if separates {
-                        out.push((i as u32, ' '));
-                    }
-                    i += len;
-                    continue;
-                }
+        match markup_at(text, i) {
+            Some(Markup::Hidden(len)) => i += len,
+            Some(Markup::Reads(len, c)) => {
+                out.push((i as u32, c));
+                i += len;
             }
-            '&' => {
-                if let Some((len, decoded)) = reference_at(&text[i..]) {
-                    out.push((i as u32, decoded));
-                    i += len;
-                    continue;
-                }
+            Some(Markup::Override) => i = push_override(text, i, out),
+            None => {
+                let c = text[i..].chars().next().expect("a char boundary");
+                out.push((i as u32, c));
+                i += c.len_utf8();
             }
-            '*' | '~' if inside_word(text, i) => {
-                i += 1;
-                continue;
-            }
-            '\u{202E}' => {
-                i = push_override(text, i, out);
-                continue;
-            }
-            _ => {}
         }
-        out.push((i as u32, c));
-        i += c.len_utf8();
+    }
+}
+
+/// Markup a reader does not see as written.
+pub(super) enum Markup {
+    /// So many bytes read as nothing (an inline tag, a comment, an emphasis mark).
+    Hidden(usize),
+    /// So many bytes read as one character (a reference; a block tag reads as a space).
+    Reads(usize, char),
+    /// A right-to-left override starts.
+    Override,
+}
+
+/// The markup at byte `i` of `text`, if any starts there.
+#[inline]
+pub(super) fn markup_at(text: &str, i: usize) -> Option<Markup> {
+    match text.as_bytes()[i] {
+        b'<' => tag_at(&text[i..]).map(|(len, separates)| {
+            if separates {
+                Markup::Reads(len, ' ')
+            } else {
+                Markup::Hidden(len)
+            }
+        }),
+        b'&' => reference_at(&text[i..]).map(|(len, c)| Markup::Reads(len, c)),
+        b'*' | b'~' if inside_word(text, i) => Some(Markup::Hidden(1)),
+        0xE2 if text[i..].starts_with('\u{202E}') => Some(Markup::Override),
+        _ => None,
     }
 }
 
