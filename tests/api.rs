@@ -58,6 +58,24 @@ fn disguises_do_not_hide_a_stock_phrase() {
         ("dotted letters", "P.l.e.a.s.e DM us your order number and we'll look into this."),
         ("bidi marks", "Please\u{200F} DM\u{202A} us your order number and we'll look into this."),
         ("swapped word order", "Your order number, please DM us and we'll look into this."),
+        // Each kind of the evasion suite (the README's evasion table).
+        ("Armenian look-alikes", "Please DM \u{057D}s y\u{0585}\u{057D}r \u{0585}rder \u{0578}umber and we'll l\u{0585}\u{0585}k i\u{0578}to this."),
+        ("Cherokee capitals", "\u{13E2}\u{13DE}\u{13AC}\u{13AA}\u{13DA}\u{13AC} \u{13A0}\u{13B7} US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
+        ("Lisu capitals", "\u{A4D1}\u{A4E1}\u{A4F0}\u{A4EE}\u{A4E2}\u{A4F0} \u{A4D3}\u{A4DF} \u{A4F4}\u{A4E2} YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
+        ("small capitals", "\u{1D18}\u{029F}\u{1D07}\u{1D00}\u{A731}\u{1D07} \u{1D05}\u{1D0D} \u{1D1C}\u{A731} your order number and we'll look into this."),
+        ("Latin alpha and iota", "Ple\u{0251}se DM us your order number \u{0251}nd we'll look \u{0269}nto th\u{0269}s."),
+        ("palochka and nu", "P\u{04CF}ease DM us your order number and we'\u{04CF}\u{04CF} look into this."),
+        ("digits for letters", "Pl3453 DM u5 y0ur 0rd3r numb3r 4nd w3'll l00k 1nt0 th15."),
+        ("capital I for l", "PIease DM us your order number and we'II Iook into this."),
+        ("HTML inside words", "Ple<b></b>ase DM us y<!-- -->our or&#100;er number and we'll look into this."),
+        ("markdown emphasis", "Ple**ase** DM us y~~our~~ order number and we'll look into this."),
+        ("space-like characters inside words", "Ple\u{200A}ase DM us yo\u{A0}ur or\u{3000}der num\u{2800}ber and we'll look into this."),
+        ("line breaks inside words", "Plea\r\nse DM us your or\r\nder number and we'll look into this."),
+        ("words run together", "PleaseDMusyourordernumberandwe'lllookintothis."),
+        ("a right-to-left override", "\u{202E}.siht otni kool ll'ew dna rebmun redro ruoy su MD esaelP\u{202C}"),
+        ("regional indicators", "\u{1F1F5}\u{1F1F1}\u{1F1EA}\u{1F1E6}\u{1F1F8}\u{1F1EA} DM us your order number and we'll look into this."),
+        ("letters dropped", "Plase DM us your oder numer and we'll lok into this."),
+        ("letters swapped", "Plaese DM us your odrer nubmer and we'll loko into this."),
     ];
     let base = stock().score(plain, &Context::new()).canned;
     for (name, text) in disguised {
