@@ -94,15 +94,15 @@ fn tag_at(s: &str) -> Option<(usize, bool)> {
     if b[end] != b'>' {
         return None;
     }
-    let name: String = s[1..end]
-        .trim_start_matches('/')
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if name.is_empty() {
+    let inner = s[1..end].trim_start_matches('/');
+    let name_len = inner.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    // A tag's name ends the tag or comes before its attributes: `<help@example.com>` and
+    // `<https://example.com>` are addresses, not tags.
+    let after = inner[name_len..].chars().next();
+    if name_len == 0 || !after.is_none_or(|c| c == '/' || c.is_whitespace()) {
         return None;
     }
+    let name = inner[..name_len].to_ascii_lowercase();
     const INLINE: &[&str] = &[
         "a", "abbr", "b", "bdi", "bdo", "cite", "code", "del", "em", "font", "i", "ins", "kbd",
         "mark", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "u", "wbr",
@@ -190,6 +190,9 @@ mod tests {
             ("&unknown; &#; & alone", "&unknown; &#; & alone"),
             ("&#0;", "&#0;"),
             ("<b unclosed", "<b unclosed"),
+            ("write to <help@example.com>", "write to <help@example.com>"),
+            ("see <https://example.com/a>", "see <https://example.com/a>"),
+            ("a<br/>b<p class=\"x\">c", "a b c"),
         ];
         for (text, want) in cases {
             assert_eq!(read(text), *want, "{text:?}");
