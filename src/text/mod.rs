@@ -3,12 +3,15 @@
 //!
 //! Every comparison cannery makes runs on the token stream this module produces. The pipeline is:
 //!
-//! 1. **Fold** each character of the caller's text: drop default-ignorable code points (zero-width
-//!    spaces and joiners, bidi marks, variation selectors, soft hyphens), decompose with NFKD
-//!    (full-width forms, ligatures, mathematical letters), drop combining accents on Latin, Greek and
-//!    Cyrillic letters, lower-case, and fold look-alike letters of other scripts (Cyrillic `е`, Greek
-//!    `ο`, ...) to the Latin letter they imitate. Each folded byte remembers the byte of the original
-//!    text it came from, so every range reported later points into the caller's text.
+//! 1. **Fold** each character of the caller's text as a reader sees it (HTML tags and comments
+//!    read through, character references decoded, emphasis marks inside words dropped,
+//!    right-to-left overrides in display order: `reading`): drop default-ignorable code points
+//!    (zero-width spaces and joiners, bidi marks, variation selectors, soft hyphens), decompose with
+//!    NFKD (full-width forms, ligatures, mathematical letters), drop combining accents on Latin,
+//!    Greek and Cyrillic letters, lower-case, and fold look-alike letters of other scripts
+//!    (Cyrillic `е`, Greek `ο`, Armenian `օ`, small capitals, ...) to the Latin letters they imitate,
+//!    after Unicode's confusables data. Each folded byte remembers the byte of the original text it
+//!    came from, so every range reported later points into the caller's text.
 //! 2. **Segment** the folded text into words with Unicode's word boundaries (UAX #29, from
 //!    `unicode-segmentation`); Chinese and Japanese come out a character a word. Segments with no
 //!    letter or digit (punctuation, emoji, spaces) separate words and are otherwise ignored. A word's
@@ -33,7 +36,7 @@
 //! assert_eq!(&text[tokens[1].range()], "Please");
 //! ```
 
-//! The pipeline's steps live in their own files: `fold` (step 1), `words` (steps 2 and 3),
+//! The pipeline's steps live in their own files: `reading` and `fold` (step 1), `words` (steps 2 and 3),
 //! `slots` (step 4), `token` (what comes out) and `shingles` (the word n-grams the index counts).
 
 mod fold;
