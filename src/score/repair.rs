@@ -42,7 +42,7 @@ pub(super) fn repair(text: &str, tokens: &mut Vec<Token>, count: impl Fn(u32) ->
         return;
     }
     let mut letters = Vec::new();
-    let typos = typos_allowed(text, tokens, &unknown, &count);
+    let mut typos = typo_fixes(text, tokens, &unknown, &count);
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -80,7 +80,8 @@ pub(super) fn repair(text: &str, tokens: &mut Vec<Token>, count: impl Fn(u32) ->
         }
         if unknown(t) {
             folded_letters(&text[t.range()], &mut letters);
-            if let Some(fixed) = respelled(&letters, &known, &count, typos) {
+            let typo = typos.get_mut(i).and_then(Option::take);
+            if let Some(fixed) = respelled(&letters, &known, typo) {
                 let r = t.range();
                 out.push(word_over(text, r.start as u32, r.end as u32, &fixed));
                 i += 1;
@@ -117,12 +118,12 @@ fn is_joiner_gap(gap: &str) -> bool {
 }
 
 /// The known word that `letters` (unknown) stands for, if any: with digits and a capital I
-/// read as the letters they imitate, or with one letter's misspelling undone.
+/// read as the letters they imitate, or else `typo`, the word with one letter's misspelling
+/// undone (from [`typo_fixes`]).
 fn respelled(
     letters: &[u8],
     known: &impl Fn(u32) -> bool,
-    count: &impl Fn(u32) -> u32,
-    typos: bool,
+    typo: Option<Vec<u8>>,
 ) -> Option<Vec<u8>> {
     if letters.len() < 2 || letters.len() > MAX_LETTERS || !letters.is_ascii() {
         return None;
@@ -141,10 +142,7 @@ fn respelled(
             }
         }
     }
-    if typos && is_typo_candidate(letters) {
-        return stock_vocabulary().nearest(letters, count);
-    }
-    None
+    typo
 }
 
 /// Whether a word is long enough, and plain enough, to be corrected for a misspelling.
@@ -153,26 +151,39 @@ fn is_typo_candidate(letters: &[u8]) -> bool {
         && letters.iter().all(u8::is_ascii_lowercase)
 }
 
-/// Whether the draft's misspellings are corrected: when at least two of its unknown words are
-/// one edit from a known word, and they are at least half of its unknown words long enough to
-/// be. A disguise misspells word after word; a personal reply's unknown words are mostly names
-/// and details, of which one may happen to be an edit from a stock word.
-fn typos_allowed(
+/// The misspelling undone of each token (by its number), if the draft's misspellings are
+/// corrected at all: when at least two of its unknown words are one edit from a known word, and
+/// they are at least half of its unknown words long enough to be (else none). A disguise
+/// misspells word after word; a personal reply's unknown words are mostly names and details, of
+/// which one may happen to be an edit from a stock word.
+fn typo_fixes(
     text: &str,
     tokens: &[Token],
     unknown: &impl Fn(&Token) -> bool,
     count: &impl Fn(u32) -> u32,
-) -> bool {
+) -> Vec<Option<Vec<u8>>> {
     let mut letters = Vec::new();
-    let (mut candidates, mut correctable) = (0usize, 0usize);
-    for t in tokens.iter().filter(|t| unknown(t)) {
-        folded_letters(&text[t.range()], &mut letters);
-        if is_typo_candidate(&letters) {
+    let mut candidates = 0usize;
+    let fixes: Vec<Option<Vec<u8>>> = tokens
+        .iter()
+        .map(|t| {
+            if !unknown(t) {
+                return None;
+            }
+            folded_letters(&text[t.range()], &mut letters);
+            if !is_typo_candidate(&letters) {
+                return None;
+            }
             candidates += 1;
-            correctable += usize::from(stock_vocabulary().nearest(&letters, count).is_some());
-        }
+            stock_vocabulary().nearest(&letters, count)
+        })
+        .collect();
+    let correctable = fixes.iter().flatten().count();
+    if correctable >= 2 && 2 * correctable >= candidates {
+        fixes
+    } else {
+        Vec::new()
     }
-    correctable >= 2 && 2 * correctable >= candidates
 }
 
 /// `letters` with each digit read as the letter it imitates (`1` as `i`), if each one does.
