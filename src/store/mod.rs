@@ -75,6 +75,13 @@ const NO_TIME: i64 = i64::MIN;
 pub(crate) type SharedMap<K, V> =
     imbl::GenericHashMap<K, V, rustc_hash::FxBuildHasher, imbl::shared_ptr::DefaultSharedPtr>;
 
+/// How many changes since the last fold a table keeps in its persistent map before it folds
+/// them into its frozen part of `frozen` entries: an eighth of them (so each entry is rebuilt
+/// about eight times over in all), and no fewer than 1,024.
+pub(crate) fn fold_limit(frozen: usize) -> usize {
+    (frozen / 8).max(1024)
+}
+
 /// The hash keys of ids, group names and texts.
 pub(crate) fn str_key(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())

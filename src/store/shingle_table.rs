@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::keymap::Directory;
-use super::SharedMap;
+use super::{fold_limit, SharedMap};
 use crate::error::Error;
 use crate::wire::{check, corrupt, same_len, Reader, Writer};
 
@@ -484,9 +484,8 @@ impl ShingleTable {
     /// that adding replies a few at a time costs a fold now and then (each record is rebuilt
     /// about eight times over in all), and the maps of recent changes stay small.
     pub(crate) fn settle(&mut self) {
-        let limit = |frozen: usize| (frozen / 8).max(1024);
-        if self.recent.len() > limit(self.frozen.entries.len())
-            || self.lists.len() > limit(self.frozen.lists())
+        if self.recent.len() > fold_limit(self.frozen.entries.len())
+            || self.lists.len() > fold_limit(self.frozen.lists())
         {
             self.freeze();
         }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::SharedMap;
+use super::{fold_limit, SharedMap};
 
 use crate::error::Error;
 use crate::wire::{check, same_len, Reader, Writer};
@@ -105,7 +105,7 @@ impl Words {
         }
         // Folds the recent counts in once they reach an eighth of the base's words, so that
         // each word's count is copied about eight times over in all.
-        if self.recent.len() > (self.base.len() / 8).max(1024) {
+        if self.recent.len() > fold_limit(self.base.len()) {
             let base = Arc::make_mut(&mut self.base);
             base.extend(self.recent.iter().map(|(&k, &v)| (k, v)));
             self.recent = SharedMap::default();
