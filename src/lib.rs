@@ -140,7 +140,7 @@ pub use stock::stock_replies;
 pub use templates::macros::{strip_html, MACRO_GROUP};
 pub use templates::{Template, TemplateMatch};
 pub use text::shingles::shingles;
-pub use text::{tokenize, Slot, Token, TokenKind, MAX_INPUT_BYTES};
+pub use text::{tokenize, Language, Slot, Token, TokenKind, MAX_INPUT_BYTES};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

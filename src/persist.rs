@@ -1,13 +1,13 @@
 //! Persistence: save and load an index in a versioned, checksummed binary format.
 //!
-//! # Format (version 5)
+//! # Format (version 6)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `CANNERY\x1A` |
 //! | 4 | format version, little-endian `u32` |
 //! | 8 | payload length, little-endian `u64` |
-//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts, then the verdict thresholds (two `f64`) and the number of replies cut at [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) (`u64`), then a flag and, when set, the sentence encoder's vectors (its name and fingerprint, the dimensions, each cluster's scale and `i8` values) and the customer messages' statistics, the index's own and the built-in ones (each a flag, then count, sums, sums of products) |
+//! | n | payload: the settings, then each table as a length-prefixed little-endian array, the last two the mined template families (each cluster's family root) and their template texts, then the verdict thresholds (two `f64`) and the number of replies cut at [`MAX_INPUT_BYTES`](crate::MAX_INPUT_BYTES) (`u64`), then a flag and, when set, the sentence encoder's vectors (its name and fingerprint, the dimensions, each cluster's scale and `i8` values) and the customer messages' statistics, the index's own and the built-in ones (each a flag, then count, sums, sums of products), then each cluster's language (a byte: its place among the stock languages, 9 for none) |
 //! | 8 | XXH3-64 of the payload, little-endian |
 //!
 //! Loading checks the magic, the version, the length, the checksum and then every cross-reference
@@ -21,9 +21,9 @@
 //! lookups are rebuilt.
 //! The template families are mined before saving (if they were not yet) and saved, so that the
 //! first report after a load does not mine them, and so are the texts of the templates (rendered
-//! by aligning every member of a family), so that no report renders one. Version 4 files, without
-//! the semantic block, version 3 files, without the verdict thresholds either (they load with the
-//! defaults) and the count of cut replies, version 2 files, without the texts either, and version
+//! by aligning every member of a family), so that no report renders one. Version 5 files, without
+//! the cluster languages (told again as they load), version 4 files, without the semantic block
+//! either, version 3 files, without the verdict thresholds either (they load with the defaults) and the count of cut replies, version 2 files, without the texts either, and version
 //! 1 files, without the families either, still load.
 //! Equal indexes save equal bytes. Saving writes a temporary file beside the
 //! target and renames it over the target, so a crash mid-save leaves the old file intact.
@@ -51,7 +51,7 @@ use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The oldest format version this build reads (version 1 lacks the mined families, version 2
 /// their texts).
@@ -277,6 +277,7 @@ fn encode<W: Write>(state: &State, w: &mut Writer<W>) {
     state.templates().save(state.corpus(), w);
     state.corpus().save_trailer(w);
     SemanticStore::save(state.semantic(), w);
+    state.corpus().save_languages(w);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -297,6 +298,7 @@ fn decode(mut r: Reader<'_>, version: u32) -> Result<State, Error> {
     } else {
         None
     };
+    corpus.load_languages((version >= 6).then_some(&mut r))?;
     check(r.left() == 0, "the payload has bytes after its last table")?;
     Ok(State::from_parts(corpus, templates, semantic))
 }

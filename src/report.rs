@@ -7,7 +7,9 @@ use std::ops::Range;
 /// ([`Config::canned_at`](crate::Config::canned_at), 0.6 by default, and
 /// [`Config::personal_at`](crate::Config::personal_at), 0.5): canned when `canned >= canned_at`
 /// and `personalisation < personal_at`, templated when both are at or above their thresholds,
-/// personal when `canned < canned_at` (see [`Config::verdict`](crate::Config::verdict)).
+/// personal when `canned < canned_at` (see [`Config::verdict`](crate::Config::verdict)); unjudged,
+/// whatever the scores, for a reply in a language cannery has no stock corpus of and the index
+/// nothing like.
 ///
 /// ```
 /// use cannery::{Index, Context, Verdict};
@@ -18,6 +20,7 @@ use std::ops::Range;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Verdict {
     /// Generic wording that could be sent unchanged to many customers.
     Canned,
@@ -25,10 +28,23 @@ pub enum Verdict {
     Templated,
     /// Written for this customer's message.
     Personal,
+    /// Not judged: the reply is in a language with no built-in stock corpus
+    /// ([`Report::language`]; see [`Language::has_stock`](crate::Language::has_stock)) and the
+    /// index holds nothing like it (no boilerplate phrase, copy or near reply), so cannery cannot
+    /// tell stock wording from wording written for the customer. The scores are still given;
+    /// they say little.
+    ///
+    /// ```
+    /// use cannery::{Index, Context, Verdict};
+    /// let r = Index::stock().score("Prosimy o przesłanie numeru zamówienia w wiadomości prywatnej.", &Context::new());
+    /// assert_eq!(r.verdict, Verdict::Unjudged);
+    /// assert_eq!(r.language.map(|l| l.code()), Some("pl"));
+    /// ```
+    Unjudged,
 }
 
 impl Verdict {
-    /// The verdict's name: `canned`, `templated` or `personal`.
+    /// The verdict's name: `canned`, `templated`, `personal` or `unjudged`.
     ///
     /// ```
     /// assert_eq!(cannery::Verdict::Templated.as_str(), "templated");
@@ -38,6 +54,7 @@ impl Verdict {
             Verdict::Canned => "canned",
             Verdict::Templated => "templated",
             Verdict::Personal => "personal",
+            Verdict::Unjudged => "unjudged",
         }
     }
 }
@@ -176,7 +193,9 @@ pub struct SemanticSignals {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Signals {
-    /// Tokens considered (words and content slots such as URLs and numbers).
+    /// The reply's length in words: the tokens considered (words and content slots such as URLs
+    /// and numbers), Chinese characters and Japanese kana counting half a word each (a word of
+    /// those languages is about two characters, and each is a token).
     pub tokens: usize,
     /// Fraction of tokens inside phrases that recur in the corpus (support >= `min_support`,
     /// stock replies not counted).
@@ -208,7 +227,8 @@ pub struct Signals {
     pub answered: f64,
     /// Content words of the reply: words outside the built-in stock vocabulary that fewer than
     /// one corpus reply in a hundred uses (details such as a product, a place or a fault, rather
-    /// than customer-service wording).
+    /// than customer-service wording). Chinese characters and kana count half a word each, as
+    /// in [`tokens`](Self::tokens).
     pub content_words: usize,
     /// Content words of the customer's message (by stem) that the reply does not take up: the
     /// details it leaves unanswered. `None` when no customer message was given.
@@ -265,6 +285,10 @@ pub struct Report {
     pub truncated: bool,
     /// How it was scored: lexically, or with a sentence encoder too.
     pub mode: Mode,
+    /// The language the reply is written in ([`Context::language`](crate::Context::language)
+    /// when given, else told from the text: see [`Language`](crate::Language)); `None` when it
+    /// cannot be told (too short, no words).
+    pub language: Option<crate::text::Language>,
 }
 
 /// Converts byte offsets of `text` into character and UTF-16 offsets, for any number of offsets

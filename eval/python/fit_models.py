@@ -2,12 +2,15 @@
 """Fits cannery's two scoring models on the training labels and measures them on the held-out ones.
 
     cargo run --release -p cannery-eval --bin evaluate -- --signals signals.jsonl [--model DIR]
-    python3 eval/python/fit_models.py signals.jsonl [--mode lexical|semantic] [--c-canned C] [--c-personal C]
+    python3 eval/python/fit_models.py signals.jsonl [--mode lexical|semantic] [--setting archive|stock] [--c-canned C] [--c-personal C]
 
 Needs numpy and scikit-learn. The signals file has one line per labelled reply: its set (`train` or
 `dev`), its labels and the model features by name (`Signals::features`, in src/score/model.rs); the
 models use the features the mode lists below, by name, so a feature added there is fitted here
-without touching this script's code.
+without touching this script's code. With `--setting`, the models are fitted and measured on the
+rows of that setting alone: `--setting stock` fits the lexical models of reports that rest on the
+stock corpus alone (`CANNED_STOCK_MODEL`, `PERSONAL_STOCK_MODEL`); without it, the lexical and
+semantic models are fitted on both settings' rows.
 
 Prints:
 - the regularisation of each model, chosen by cross-validation on the training set alone;
@@ -42,12 +45,15 @@ parser.add_argument("--mode", choices=["lexical", "semantic"], default="lexical"
 parser.add_argument("--c-canned", type=float, default=None)
 parser.add_argument("--c-personal", type=float, default=None)
 parser.add_argument("--raw", action="store_true")
+parser.add_argument("--setting", choices=["archive", "stock"], default=None)
 args = parser.parse_args()
 RAW = args.raw
 
 rows = [json.loads(line) for line in open(args.signals) if line.strip()]
 for r in rows:
     r.setdefault("setting", "archive")
+if args.setting:
+    rows = [r for r in rows if r["setting"] == args.setting]
 names = LEXICAL if args.mode == "lexical" else SEMANTIC
 
 
@@ -176,7 +182,7 @@ if args.mode == "semantic":
     print("// The semantic signals of the message over the training replies (all have one):")
     for name, const in [("semantic_message", "MESSAGE_UNKNOWN"), ("semantic_echo", "ECHO_UNKNOWN")]:
         print("const %s: f64 = %.4f;" % (const, np.mean(X[train][:, names.index(name)])))
-suffix = "" if args.mode == "lexical" else "_SEMANTIC"
+suffix = "_SEMANTIC" if args.mode == "semantic" else "_STOCK" if args.setting == "stock" else ""
 for name, m in fitted.items():
     weights = m.coef_[0] / std
     intercept = m.intercept_[0] - np.sum(m.coef_[0] * mean / std)

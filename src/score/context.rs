@@ -22,6 +22,9 @@ pub struct Context<'a> {
     /// another group's text or ids (see [`Index::scope`](crate::Index::scope)). `None` scores against the whole
     /// index.
     pub group: Option<&'a str>,
+    /// The language the reply is written in, when the caller knows it (a helpdesk's ticket
+    /// locale): the report takes it instead of telling the language from the text.
+    pub language: Option<crate::text::Language>,
 }
 
 impl<'a> Context<'a> {
@@ -70,6 +73,22 @@ impl<'a> Context<'a> {
     /// ```
     pub fn group(mut self, group: &'a str) -> Self {
         self.group = Some(group);
+        self
+    }
+}
+
+impl Context<'_> {
+    /// The same context with the language the reply is written in (see
+    /// [`Report::language`](crate::Report::language)), which the report then takes as given.
+    ///
+    /// ```
+    /// use cannery::{Context, Index, Language};
+    /// let de = Language::from_code("de").unwrap();
+    /// let report = Index::stock().score("Danke!", &Context::new().language(de));
+    /// assert_eq!(report.language, Some(de));
+    /// ```
+    pub fn language(mut self, language: crate::text::Language) -> Self {
+        self.language = Some(language);
         self
     }
 }

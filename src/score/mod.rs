@@ -151,6 +151,9 @@ impl<'i> Scorer<'i> {
         repair::repair(reply, &mut self.b.tokens, |key| {
             view.word(key, corpus.word(key)).replies()
         });
+        let language = ctx
+            .language
+            .or_else(|| crate::text::language::identify(reply, &self.b.tokens));
         self.b.keys.clear();
         self.b.keys.extend(self.b.tokens.iter().map(Token::key));
         self.b.hashes.clear();
@@ -191,7 +194,15 @@ impl<'i> Scorer<'i> {
         // 4. The signals (the best verified candidate's similarity, listed or not: a report
         // may list no neighbours), and a sentence encoder's if one is attached.
         #[allow(unused_mut)]
-        let mut signals = self.signals(&view, ctx, &cover, &filled, copies, best_similarity);
+        let mut signals = self.signals(
+            &view,
+            ctx,
+            language,
+            &cover,
+            &filled,
+            copies,
+            best_similarity,
+        );
         #[cfg(feature = "semantic")]
         {
             signals.semantic = self.semantic(&view, reply, ctx);
@@ -202,23 +213,46 @@ impl<'i> Scorer<'i> {
         let visible = reply
             .chars()
             .any(|c| !c.is_whitespace() && !c.is_control() && !crate::text::is_invisible(c));
-        let (canned, personalisation) = model::scores(&signals, visible);
+        // With no archive reply in the draft's language, the report rests on the stock corpus
+        // alone: the models fitted on reports against it.
+        let slot = language
+            .and_then(crate::text::Language::slot)
+            .unwrap_or(crate::text::language::UNKNOWN_SLOT);
+        let regime = if view.archive_replies_in_language(slot) == 0 {
+            model::Regime::Stock
+        } else {
+            model::Regime::Archive
+        };
+        let (canned, personalisation) = model::scores(&signals, visible, regime);
         let mode = if signals.semantic.is_some() {
             crate::report::Mode::Semantic
         } else {
             crate::report::Mode::Lexical
         };
         self.b.excluded_hashes = view.into_buffer();
+        // A language with no stock corpus, and nothing of the index like the reply: the scores
+        // rest on nothing (see `Verdict::Unjudged`).
+        let evidence =
+            signals.boilerplate > 0.0 || copies > 0 || best_similarity >= UNJUDGED_SIMILARITY;
+        let verdict = match language {
+            Some(l) if !l.has_stock() && !evidence => crate::report::Verdict::Unjudged,
+            _ => index.corpus().config().verdict(canned, personalisation),
+        };
         Report {
             canned,
             personalisation,
-            verdict: index.corpus().config().verdict(canned, personalisation),
+            verdict,
             spans,
             nearest,
             template,
             signals,
             truncated,
             mode,
+            language,
         }
     }
 }
+
+/// The similarity of the nearest past reply from which a reply in a language with no stock
+/// corpus is judged all the same: the index holds replies like it.
+const UNJUDGED_SIMILARITY: f64 = 0.5;

@@ -265,6 +265,62 @@ static PERSONAL_MODEL: Model = Model::new(
         ("ln_ignored", 0.089434),
     ],
 );
+// The models of reports that rest on the stock corpus alone (`Regime::Stock`), fitted the same
+// way on the training replies' reports against the built-in stock corpus alone (`--setting
+// stock`): `canned` with C = 1, `personalisation` with C = 0.3. (Boilerplate, copies and support
+// count past replies' phrases, of which there are none there: their weights are 0.)
+static CANNED_STOCK_MODEL: Model = Model::new(
+    -5.025996,
+    &[
+        ("boilerplate", 0.000000),
+        ("stock", -0.006198),
+        ("commonness", 1.359264),
+        ("novelty", -1.161887),
+        ("echo", -12.619389),
+        ("nearest_similarity", 0.828138),
+        ("ln_copies", 0.000000),
+        ("named", -0.615092),
+        ("shortness", 5.991175),
+        ("ln_tokens", 2.265247),
+        ("spread", 1.448696),
+        ("generic", -0.767033),
+        ("rare", 0.062469),
+        ("specific", 0.852319),
+        ("ln_echoed", 1.806970),
+        ("answered", -1.664759),
+        ("support", 0.000000),
+        ("weakest_sentence", -0.714702),
+        ("strongest_sentence", 2.669674),
+        ("ln_content_words", -1.974512),
+        ("ln_ignored", 0.389128),
+    ],
+);
+static PERSONAL_STOCK_MODEL: Model = Model::new(
+    -1.515505,
+    &[
+        ("boilerplate", 0.000000),
+        ("stock", -1.932596),
+        ("commonness", -0.831627),
+        ("novelty", 2.180749),
+        ("echo", 8.363729),
+        ("nearest_similarity", -2.291919),
+        ("ln_copies", 0.000000),
+        ("named", 1.126254),
+        ("shortness", -1.876027),
+        ("ln_tokens", -0.604849),
+        ("spread", -0.440907),
+        ("generic", 1.564869),
+        ("rare", 0.854795),
+        ("specific", -2.024718),
+        ("ln_echoed", -0.874839),
+        ("answered", 5.315600),
+        ("support", 0.000000),
+        ("weakest_sentence", 1.734871),
+        ("strongest_sentence", 0.705725),
+        ("ln_content_words", 0.964717),
+        ("ln_ignored", 0.067220),
+    ],
+);
 // The semantic mode's models, fitted the same way on the lexical features and the sentence
 // encoder's (all-MiniLM-L6-v2): `canned` with C = 1, `personalisation` with C = 0.01.
 static CANNED_SEMANTIC_MODEL: Model = Model::new(
@@ -330,18 +386,28 @@ static PERSONAL_SEMANTIC_MODEL: Model = Model::new(
     ],
 );
 
-/// The scores from the signals of a reply: two logistic models. A reply of no words but
+/// What a report rests on: archive replies in the draft's language, or the stock corpus alone
+/// (no archive, or none in the draft's language), where the signals are distributed otherwise
+/// (no phrase is shared by past replies, every unseen word is novel) and models of their own
+/// apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Regime {
+    Archive,
+    Stock,
+}
+
+/// The scores from the signals of a reply: two logistic models (those of the `regime`). A reply of no words but
 /// something to see (only handles, names, sign-offs, emoji or punctuation: "👍", "@ann ^JK")
 /// could go unchanged to any customer, which the labelling guide calls canned: canned 1,
 /// personalisation 0. A reply of nothing at all scores 0 and 0.
-pub(super) fn scores(s: &Signals, visible: bool) -> (f64, f64) {
+pub(super) fn scores(s: &Signals, visible: bool, regime: Regime) -> (f64, f64) {
     if s.tokens == 0 {
         return if visible { (1.0, 0.0) } else { (0.0, 0.0) };
     }
-    let (canned, personal) = if s.semantic.is_some() {
-        (&CANNED_SEMANTIC_MODEL, &PERSONAL_SEMANTIC_MODEL)
-    } else {
-        (&CANNED_MODEL, &PERSONAL_MODEL)
+    let (canned, personal) = match (s.semantic.is_some(), regime) {
+        (true, _) => (&CANNED_SEMANTIC_MODEL, &PERSONAL_SEMANTIC_MODEL),
+        (false, Regime::Archive) => (&CANNED_MODEL, &PERSONAL_MODEL),
+        (false, Regime::Stock) => (&CANNED_STOCK_MODEL, &PERSONAL_STOCK_MODEL),
     };
     (sanitise(canned.predict(s)), sanitise(personal.predict(s)))
 }
@@ -366,6 +432,8 @@ mod tests {
             ("personal", &PERSONAL_MODEL),
             ("canned, semantic", &CANNED_SEMANTIC_MODEL),
             ("personal, semantic", &PERSONAL_SEMANTIC_MODEL),
+            ("canned, stock", &CANNED_STOCK_MODEL),
+            ("personal, stock", &PERSONAL_STOCK_MODEL),
         ] {
             let mut names: Vec<&str> = model.weights.iter().map(|w| w.0).collect();
             assert_eq!(model.resolved().len(), names.len(), "{what}");

@@ -103,7 +103,8 @@ pub(super) fn repair(text: &str, tokens: &mut Vec<Token>, count: impl Fn(u32) ->
 /// Whether a token can be a repaired word: a word, or a number that has letters (`y0ur`).
 fn is_wordlike(t: &Token) -> bool {
     match t.kind() {
-        TokenKind::Word => true,
+        // Chinese and Japanese have no disguises of these kinds (their keys are bigrams).
+        TokenKind::Word => !t.is_cjk(),
         TokenKind::Slot(Slot::Number) => true,
         TokenKind::Slot(_) => false,
     }

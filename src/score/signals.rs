@@ -4,7 +4,8 @@
 
 use crate::report::Signals;
 use crate::store::{group_estimate, WordStat};
-use crate::text::{capped, floor_char_boundary, tokenize_into, Slot, Token, TokenKind};
+use crate::text::language::{stock_mask, UNKNOWN_SLOT};
+use crate::text::{capped, floor_char_boundary, tokenize_into, Language, Slot, Token, TokenKind};
 
 use super::context::Context;
 use super::cover::Cover;
@@ -21,15 +22,34 @@ const RARE: u32 = 2;
 /// word: a detail (a product, a place, a fault) rather than customer-service wording.
 const CONTENT_RARITY: usize = 100;
 
-/// Whether a word used by `word` replies counts as a content word in a corpus of `total`.
-fn is_content(word: &WordStat, total: usize) -> bool {
-    word.stock() == 0 && (word.replies() as usize) * CONTENT_RARITY < total
+/// Whether word `key` (of record `word`) is stock wording for a draft whose language has the
+/// stock-vocabulary bit `language_bit` (0 for a draft of no stock language): a word of the
+/// index's stock replies, of the draft's language's corpus (or of none of the built-in corpora:
+/// a reference reply the index was given).
+fn is_stock(word: &WordStat, key: u32, language_bit: u16) -> bool {
+    word.stock() > 0
+        && (language_bit == 0 || {
+            let mask = stock_mask(key);
+            mask == 0 || mask & language_bit != 0
+        })
+}
+
+/// Whether a word counts as a content word in a corpus of `total`: not stock wording (`stock`),
+/// and used by fewer than one reply in [`CONTENT_RARITY`].
+fn is_content(word: &WordStat, stock: bool, total: usize) -> bool {
+    !stock && (word.replies() as usize) * CONTENT_RARITY < total
 }
 
 /// Running sums for the signals.
 #[derive(Default)]
 struct Counts {
     tokens: usize,
+    /// Of the tokens, Chinese characters and Japanese kana (half a word each, see `fill`).
+    cjk_tokens: usize,
+    /// Of those, hiragana characters (a quarter of a word each).
+    hiragana_tokens: usize,
+    /// Of the content words, those of Chinese characters or kana.
+    cjk_content: usize,
     boiler: usize,
     stock: usize,
     words: usize,
@@ -50,6 +70,8 @@ struct Counts {
 /// than them and than the groups the index holds.
 struct Scale {
     total_replies: usize,
+    /// The stock-vocabulary bit of the draft's language (0: none).
+    language_bit: u16,
     log_n: f64,
     log_groups: f64,
 }
@@ -58,6 +80,7 @@ impl Counts {
     /// Counts a word of the reply: what the index knows of it (`word`, in the report's view),
     /// and whether the customer's message has its stem (`echoed`).
     fn add_word(&mut self, t: &Token, mut word: WordStat, scale: &Scale, echoed: bool) {
+        let stock = is_stock(&word, t.key(), scale.language_bit);
         if word.replies() == word.stock() {
             // Only stock replies (or none) use the word: no archive group does.
             word = word.without_groups();
@@ -68,9 +91,11 @@ impl Counts {
         self.spread += (1.0 + word.group_estimate()).ln() / scale.log_groups;
         self.novel += usize::from(word.replies() == 0);
         self.rare += usize::from(word.replies() <= RARE);
-        self.generic += usize::from(word.stock() > 0);
-        self.specific += usize::from(t.is_proper() && word.stock() == 0);
-        self.content += usize::from(is_content(&word, total_replies));
+        self.generic += usize::from(stock);
+        self.specific += usize::from(t.is_proper() && !stock);
+        let content = is_content(&word, stock, total_replies);
+        self.content += usize::from(content);
+        self.cjk_content += usize::from(content && t.is_cjk());
         let idf = (((total_replies + 1) as f64) / ((word.replies() + 1) as f64)).ln();
         self.weight += idf;
         if echoed {
@@ -96,7 +121,10 @@ impl Counts {
                 (sum / den as f64).clamp(0.0, 1.0)
             }
         };
-        signals.tokens = n.tokens;
+        // The reply's length and its count of content words in words: a Chinese or Japanese
+        // word is about two characters, and each character is a token there.
+        let in_words = |all: usize, cjk: usize| all - cjk / 2;
+        signals.tokens = in_words(n.tokens, n.cjk_tokens) - n.hiragana_tokens / 4;
         signals.boilerplate = frac(n.boiler, n.tokens);
         signals.stock = frac(n.stock, n.tokens);
         signals.commonness = mean(n.common, n.words);
@@ -107,7 +135,7 @@ impl Counts {
         signals.specific = frac(n.specific, n.tokens);
         signals.echoed = n.echo_sum / log_n;
         signals.support = mean(n.support, n.tokens);
-        signals.content_words = n.content;
+        signals.content_words = in_words(n.content, n.cjk_content);
         signals.echo = if n.weight > 0.0 {
             (n.echo / n.weight).clamp(0.0, 1.0)
         } else {
@@ -117,20 +145,25 @@ impl Counts {
 }
 
 impl Scorer<'_> {
-    /// The signals of the reply tokenized in the buffers, from each token's `cover` and whether
-    /// it fills a macro's placeholder (`filled`), with the nearest reply's `nearest_similarity`
-    /// and the reply's `copies`.
+    /// The signals of the reply tokenized in the buffers, in `language`, from each token's
+    /// `cover` and whether it fills a macro's placeholder (`filled`), with the nearest reply's
+    /// `nearest_similarity` and the reply's `copies`. The words' statistics are read among the
+    /// replies of the draft's language (see `View::replies_in_language`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn signals(
         &mut self,
         view: &View<'_>,
         ctx: &Context<'_>,
+        language: Option<Language>,
         cover: &[Cover],
         filled: &[bool],
         copies: u32,
         nearest_similarity: f64,
     ) -> Signals {
         let index = self.index;
-        let total_replies = view.total_replies();
+        let slot = language.and_then(Language::slot).unwrap_or(UNKNOWN_SLOT);
+        let total_replies = view.replies_in_language(slot);
+        let language_bit = if slot == UNKNOWN_SLOT { 0 } else { 1 << slot };
         let min_support = index.corpus().config().min_support;
         let counted = |t: &Token| !matches!(t.slot(), Some(s) if s.is_mechanics());
         let mut signals = Signals {
@@ -142,6 +175,7 @@ impl Scorer<'_> {
         let log_n = ((1 + total_replies) as f64).ln().max(f64::MIN_POSITIVE);
         let scale = Scale {
             total_replies,
+            language_bit,
             log_n,
             log_groups: (1.0 + group_estimate(index.corpus().group_bits()))
                 .ln()
@@ -174,6 +208,8 @@ impl Scorer<'_> {
                 continue;
             }
             n.tokens += 1;
+            n.cjk_tokens += usize::from(t.is_cjk());
+            n.hiragana_tokens += usize::from(t.is_hiragana());
             n.boiler += usize::from(c.archive >= min_support);
             n.support += (1.0 + c.archive as f64).ln() / log_n;
             n.stock += usize::from(c.stock);
@@ -195,7 +231,8 @@ impl Scorer<'_> {
         signals.weakest_sentence = weakest;
         signals.strongest_sentence = strongest;
         n.fill(&mut signals, scale.log_n);
-        (signals.answered, signals.ignored) = self.answered(view, ctx.customer_message.is_some());
+        (signals.answered, signals.ignored) =
+            self.answered(view, &scale, ctx.customer_message.is_some());
         signals
     }
 
@@ -292,8 +329,8 @@ impl Scorer<'_> {
     /// The rarity-weighted fraction of the customer's words (by stem) that the reply takes up,
     /// and the number of the customer's content words it does not take up (`None` without a
     /// customer message).
-    fn answered(&self, view: &View<'_>, given: bool) -> (f64, Option<usize>) {
-        let total_replies = view.total_replies();
+    fn answered(&self, view: &View<'_>, scale: &Scale, given: bool) -> (f64, Option<usize>) {
+        let total_replies = scale.total_replies;
         let mut reply_stems: Vec<u32> = self.b.tokens.iter().map(Token::stem).collect();
         reply_stems.sort_unstable();
         // The customer's distinct words by stem, each with the form it first appears in.
@@ -332,7 +369,11 @@ impl Scorer<'_> {
             all += idf;
             if reply_stems.binary_search(&stem).is_ok() {
                 hit += idf;
-            } else if is_content(&word, total_replies) {
+            } else if is_content(
+                &word,
+                is_stock(&word, key, scale.language_bit),
+                total_replies,
+            ) {
                 ignored += 1;
             }
         }

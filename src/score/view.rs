@@ -58,9 +58,34 @@ impl<'i> View<'i> {
         self.excluded_hashes
     }
 
-    /// Replies in the view.
-    pub(super) fn total_replies(&self) -> usize {
-        self.index.corpus().len() - usize::from(self.excluded.is_some())
+    /// Replies in the view that a report on a draft of language slot `slot` counts its words
+    /// among (see `Corpus::replies_in_language`).
+    pub(super) fn replies_in_language(&self, slot: u8) -> usize {
+        let corpus = self.index.corpus();
+        let all = corpus.replies_in_language(slot);
+        // Every reply counts when the corpus counts them all; else those of the language and
+        // those of none.
+        let counted = |language: u8| {
+            all == corpus.len()
+                || language == slot
+                || language == crate::text::language::UNKNOWN_SLOT
+        };
+        all - usize::from(
+            self.excluded
+                .is_some_and(|e| counted(corpus.cluster_language(e.cluster))),
+        )
+    }
+
+    /// Archive replies in the view of language slot `slot` (see
+    /// `Corpus::archive_replies_in_language`).
+    pub(super) fn archive_replies_in_language(&self, slot: u8) -> usize {
+        let corpus = self.index.corpus();
+        let left_out = self.excluded.is_some_and(|e| {
+            !corpus.is_reference(e.reply)
+                && (slot == crate::text::language::UNKNOWN_SLOT
+                    || corpus.cluster_language(e.cluster) == slot)
+        });
+        corpus.archive_replies_in_language(slot) - usize::from(left_out)
     }
 
     /// The record of shingle `hash` as the index has it (`found`), less the left-out reply.

@@ -45,7 +45,7 @@ pub use encoder::Encoder;
 
 #[cfg(feature = "semantic")]
 /// The built-in customer messages, one a line (`#` lines are headers).
-const STOCK_MESSAGES: &str = include_str!("../stock_messages.txt");
+const STOCK_MESSAGES: &str = include_str!("../stock/messages.txt");
 
 /// The fewest customer messages an index's statistics come from; below this, the built-in
 /// messages are added.

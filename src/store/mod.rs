@@ -46,6 +46,7 @@ use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::text::language::{vote, STOCK_LANGUAGE_COUNT, UNKNOWN_SLOT};
 use crate::text::shingles::{distinct_shingles_of_keys, sequence_key};
 use crate::text::{capped, is_slot_key};
 use crate::wire::{check, same_len, Reader, Writer};
@@ -191,6 +192,13 @@ pub(crate) struct Corpus {
     cluster_lookup: KeyMap,
     /// Each cluster's token keys.
     keys: Arena<Runs>,
+    /// Each cluster's language: its slot among the stock languages by the stock vocabulary's
+    /// vote (`text::language`), or `UNKNOWN_SLOT`.
+    cluster_language: Column<u8>,
+    /// Replies in each stock language, then those of no language the vote could tell.
+    language_replies: [u32; STOCK_LANGUAGE_COUNT + 1],
+    /// Of those, the archive replies (not reference ones).
+    language_archive: [u32; STOCK_LANGUAGE_COUNT + 1],
     /// The text of each cluster's first reply, as sent (its first `MAX_INPUT_BYTES`).
     texts: StrArena,
     // Shingles and words.
@@ -222,6 +230,9 @@ impl Corpus {
             cluster_stock: Column::default(),
             cluster_lookup: KeyMap::default(),
             keys: Arena::default(),
+            cluster_language: Column::default(),
+            language_replies: [0; STOCK_LANGUAGE_COUNT + 1],
+            language_archive: [0; STOCK_LANGUAGE_COUNT + 1],
             texts: StrArena::default(),
             shingles: ShingleTable::default(),
             words: Words::default(),
@@ -314,6 +325,33 @@ impl Corpus {
     /// The token keys of cluster `c`.
     pub(crate) fn cluster_keys(&self, c: u32) -> &[u32] {
         self.keys.get(c as usize)
+    }
+
+    /// The language slot of cluster `c` (see `text::language`).
+    pub(crate) fn cluster_language(&self, c: u32) -> u8 {
+        *self.cluster_language.get(c as usize)
+    }
+
+    /// The replies a report on a draft of language slot `slot` counts its words among: those
+    /// of that language and those of no language the vote could tell; all of them for a draft
+    /// of no stock language, or of one the corpus holds no reply in.
+    pub(crate) fn replies_in_language(&self, slot: u8) -> usize {
+        match self.language_replies.get(slot as usize) {
+            Some(&n) if slot != UNKNOWN_SLOT && n > 0 => {
+                (n + self.language_replies[UNKNOWN_SLOT as usize]) as usize
+            }
+            _ => self.len(),
+        }
+    }
+
+    /// The archive replies (not reference ones) the vote placed in language slot `slot` (all
+    /// the archive replies for `UNKNOWN_SLOT`: a draft of no stock language may be like any).
+    pub(crate) fn archive_replies_in_language(&self, slot: u8) -> usize {
+        if slot == UNKNOWN_SLOT {
+            self.len() - self.stock_replies as usize
+        } else {
+            self.language_archive[slot as usize] as usize
+        }
     }
 
     /// The text of cluster `c`'s first reply.
@@ -448,6 +486,9 @@ impl Corpus {
         self.id_lookup.insert_first(str_key(id), index);
         self.reply_cluster.push(cluster);
         self.reply_group.push(group);
+        let language = self.cluster_language(cluster) as usize;
+        self.language_replies[language] += 1;
+        self.language_archive[language] += u32::from(!reference);
         self.record_time(time);
         if reference {
             self.stock_replies += 1;
@@ -501,6 +542,7 @@ impl Corpus {
                 });
                 self.cluster_stock.push(reference);
                 self.keys.push(keys);
+                self.cluster_language.push(vote(keys.iter().copied()));
                 self.texts.push(text);
                 self.cluster_lookup.insert_first(seq, c);
                 (c, true)
@@ -780,6 +822,46 @@ impl Corpus {
         check(!repeated, "two clusters have the same tokens")?;
         self.cluster_lookup = cluster_lookup;
         self.freeze();
+        Ok(())
+    }
+
+    /// Writes what version 6 added: each cluster's language slot.
+    pub(crate) fn save_languages<W: std::io::Write>(&self, w: &mut Writer<W>) {
+        let languages: Vec<u8> = self.cluster_language.iter().copied().collect();
+        w.bytes(&languages);
+    }
+
+    /// Reads what [`save_languages`](Self::save_languages) wrote (a version 6 file or later),
+    /// or, for an older file (`None`), tells each cluster's language by the vote; then counts
+    /// the replies of each language.
+    pub(crate) fn load_languages(&mut self, r: Option<&mut Reader<'_>>) -> Result<(), Error> {
+        let languages: Vec<u8> = match r {
+            Some(r) => {
+                let languages = r.bytes("the cluster languages")?.into_owned();
+                check(
+                    languages.len() == self.clusters.len(),
+                    "the cluster languages do not match the clusters",
+                )?;
+                check(
+                    languages.iter().all(|&l| l <= UNKNOWN_SLOT),
+                    "a cluster language is out of range",
+                )?;
+                languages
+            }
+            None => (0..self.clusters.len() as u32)
+                .map(|c| vote(self.cluster_keys(c).iter().copied()))
+                .collect(),
+        };
+        let (mut replies, mut archive) =
+            ([0; STOCK_LANGUAGE_COUNT + 1], [0; STOCK_LANGUAGE_COUNT + 1]);
+        let references = self.reference_groups();
+        for (cluster, group) in self.replies() {
+            let language = languages[cluster as usize] as usize;
+            replies[language] += 1;
+            archive[language] += u32::from(!references.contains(group));
+        }
+        (self.language_replies, self.language_archive) = (replies, archive);
+        self.cluster_language = languages.into();
         Ok(())
     }
 

@@ -13,9 +13,14 @@
 //!    after Unicode's confusables data. Each folded byte remembers the byte of the original text it
 //!    came from, so every range reported later points into the caller's text.
 //! 2. **Segment** the folded text into words with Unicode's word boundaries (UAX #29, from
-//!    `unicode-segmentation`); Chinese and Japanese come out a character a word. Segments with no
-//!    letter or digit (punctuation, emoji, spaces) separate words and are otherwise ignored. A word's
-//!    key keeps only its letters and digits, so `p.l.e.a.s.e` and `please` are one word.
+//!    `unicode-segmentation`). Segments with no letter or digit (punctuation, emoji, spaces)
+//!    separate words and are otherwise ignored. A word's key keeps only its letters and digits,
+//!    so `p.l.e.a.s.e` and `please` are one word. Chinese and Japanese come out a character (a
+//!    run of katakana) a word; as single characters say little there, each one's key is the
+//!    pair of it and the next (character bigrams, as search engines index these languages: a
+//!    run `您的包裹` has the keys `您的`, `的包`, `包裹` and `裹`), while its range stays its own
+//!    character. (Measured on the multilingual suite against keys of single characters and
+//!    the README's languages table: see there.)
 //! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
 //!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
 //! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
@@ -40,6 +45,7 @@
 //! `slots` (step 4), `token` (what comes out) and `shingles` (the word n-grams the index counts).
 
 mod fold;
+pub(crate) mod language;
 mod reading;
 pub(crate) mod shingles;
 mod slots;
@@ -50,6 +56,7 @@ mod words;
 use std::ops::Range;
 
 pub(crate) use fold::is_invisible;
+pub use language::Language;
 pub(crate) use token::{is_slot_key, mechanics_keys, slot_key, word_key};
 pub use token::{Slot, Token, TokenKind};
 
@@ -60,6 +67,19 @@ use words::{
     emit_spaced_run, find_words, merge_words_sharing_a_character, push_alphanumeric,
     spaced_run_end, RawWord,
 };
+
+/// How much of Chinese or Japanese a key covers, in halves of a Chinese character (see the
+/// module docs).
+const CJK_KEY_WEIGHT: u32 = 4;
+
+/// The weight of a word of Chinese characters or kana: two for a Chinese character or a run of
+/// katakana (a morpheme, a loanword), one for a hiragana character (a syllable).
+fn cjk_weight(word: &str) -> u32 {
+    match word.chars().next() {
+        Some(c) if ('\u{3040}'..='\u{309F}').contains(&c) => 1,
+        _ => 2,
+    }
+}
 
 /// Splits `text` into word and slot tokens, with byte ranges into `text`.
 ///
@@ -215,8 +235,30 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         }
         let (start, end) = to_original(w.start..w.end);
         scratch.key_buf.clear();
-        push_alphanumeric(&folded[w.start..w.end], &mut scratch.key_buf);
-        push_token(out, word_token(text, start, end, &scratch.key_buf));
+        // Chinese and Japanese: a character's key is the pair of it and the next one when the
+        // next is one too (character bigrams, see the module docs); the token stays one
+        // character, so tokens never overlap.
+        let mut key_end = w.end;
+        if w.cjk {
+            let mut weight = cjk_weight(&folded[w.start..w.end]);
+            for next in &words[i + 1..] {
+                if weight >= CJK_KEY_WEIGHT
+                    || !(next.cjk
+                        && next.start == key_end
+                        && slots.get(slot_idx).is_none_or(|(r, _)| r.start >= next.end))
+                {
+                    break;
+                }
+                key_end = next.end;
+                weight += cjk_weight(&folded[next.start..next.end]);
+            }
+        }
+        push_alphanumeric(&folded[w.start..key_end], &mut scratch.key_buf);
+        let mut token = word_token(text, start, end, &scratch.key_buf);
+        if w.cjk {
+            token.mark_cjk(cjk_weight(&folded[w.start..w.end]) == 1);
+        }
+        push_token(out, token);
         i += 1;
     }
     mark_sentence_starts(text, out);

@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn every_text_a_slot_pattern_matches_passes_its_cheap_test() {
-        let mut texts: Vec<String> = include_str!("../stock_replies.txt")
+        let mut texts: Vec<String> = include_str!("../stock/en.txt")
             .lines()
             .map(str::to_string)
             .collect();

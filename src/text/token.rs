@@ -115,6 +115,10 @@ const CAPITALISED: u8 = 1;
 const SENTENCE_START: u8 = 2;
 /// The token is written in capitals throughout (at least two letters): `UK`, `FIOS`.
 const ALL_CAPS: u8 = 4;
+/// The token is a Chinese character or Japanese kana (its key a character bigram).
+const CJK: u8 = 8;
+/// The token is a hiragana character (a syllable, where a Chinese character is a morpheme).
+const HIRAGANA: u8 = 16;
 
 impl Token {
     /// The token's byte range in the text it was cut from.
@@ -173,6 +177,26 @@ impl Token {
         self.kind == TokenKind::Word
             && (self.flags & ALL_CAPS != 0
                 || self.flags & CAPITALISED != 0 && self.flags & SENTENCE_START == 0)
+    }
+
+    /// Whether the token is a Chinese character or Japanese kana (its key the bigram of it and
+    /// the next one).
+    pub(crate) fn is_cjk(&self) -> bool {
+        self.flags & CJK != 0
+    }
+
+    /// Whether the token is a hiragana character.
+    pub(crate) fn is_hiragana(&self) -> bool {
+        self.flags & HIRAGANA != 0
+    }
+
+    /// Marks the token as a Chinese character or Japanese kana (a hiragana character when
+    /// `hiragana`).
+    pub(super) fn mark_cjk(&mut self, hiragana: bool) {
+        self.flags |= CJK;
+        if hiragana {
+            self.flags |= HIRAGANA;
+        }
     }
 
     pub(crate) fn stem(&self) -> u32 {
@@ -241,7 +265,8 @@ pub(super) fn mark_sentence_starts(text: &str, tokens: &mut [Token]) {
     let mut at_start = true;
     for t in tokens.iter_mut() {
         let gap = &text[prev_end.min(t.start as usize)..t.start as usize];
-        if at_start || gap.contains(['.', '!', '?', '\n', ':', ';']) {
+        if at_start || gap.contains(['.', '!', '?', '\n', ':', ';', '。', '！', '？', '；', '：'])
+        {
             t.flags |= SENTENCE_START;
         }
         at_start = at_start && t.slot() == Some(Slot::User);

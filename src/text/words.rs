@@ -13,6 +13,16 @@ pub(super) struct RawWord {
     pub(super) end: usize,
     /// Whether the word is a single letter of an alphabetic script (for spaced-letter joining).
     pub(super) single_letter: bool,
+    /// Whether the word is written in Chinese characters or Japanese kana (UAX #29 gives one
+    /// word a character there, a run of katakana one word).
+    pub(super) cjk: bool,
+}
+
+/// Whether `c` is a Chinese character (a Han ideograph, in Chinese or Japanese) or Japanese kana.
+pub(super) fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
 }
 
 /// Appends the letters and digits of `word` to `buf`.
@@ -116,6 +126,7 @@ pub(super) fn find_words(folded: &str, words: &mut Vec<RawWord>) {
             start,
             end: start + segment.len(),
             single_letter: letters == 1 && alphabetic_single,
+            cjk: !segment.is_ascii() && segment.chars().next().is_some_and(is_cjk),
         });
     }
 }
