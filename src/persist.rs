@@ -343,7 +343,13 @@ mod tests {
 
     #[test]
     fn every_flipped_byte_is_an_error() {
-        let bytes = sample().to_bytes();
+        // Without the stock corpus, so that the file is small enough to try every 13th byte.
+        let index = Index::builder().stock_corpus(false).build([
+            Reply::new("1", "@ann Please DM us your order number. ^JK").group("Acme"),
+            Reply::new("2", "@bob Please DM us your order number. -Becky").group("Acme"),
+            Reply::new("3", "Our Leeds store reopens on Monday."),
+        ]);
+        let bytes = index.to_bytes();
         for i in (0..bytes.len()).step_by(13) {
             let mut b = bytes.clone();
             b[i] ^= 0x40;
@@ -412,10 +418,14 @@ mod tests {
         // thresholds and the count of cut replies (version 3), without the texts (version 2),
         // and without the families.
         agree(
-            &wrap(&payload[..payload.len() - V5_TRAILER], 4),
+            &wrap(&payload[..payload.len() - v6_trailer(&index)], 5),
+            "version 5",
+        );
+        agree(
+            &wrap(&payload[..payload.len() - after_v4(&index)], 4),
             "version 4",
         );
-        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
+        let v3 = &payload[..payload.len() - after_v4(&index) - V4_TRAILER];
         agree(&wrap(v3, 3), "version 3");
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
         agree(&wrap(v2, 2), "version 2");
@@ -439,7 +449,7 @@ mod tests {
         );
         // A threshold outside [0, 1] under a valid checksum.
         let mut payload = payload_of(index.state());
-        let at = payload.len() - V5_TRAILER - V4_TRAILER;
+        let at = payload.len() - after_v4(&index) - V4_TRAILER;
         payload[at..at + 8].copy_from_slice(&1.5f64.to_bits().to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("threshold"), "{err}");
@@ -447,8 +457,8 @@ mod tests {
         assert!(Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).is_err());
         // More cut replies than replies.
         let mut payload = payload_of(index.state());
-        let at = payload.len() - V5_TRAILER - 8;
-        payload[at..at + 8].copy_from_slice(&1000u64.to_le_bytes());
+        let at = payload.len() - after_v4(&index) - 8;
+        payload[at..at + 8].copy_from_slice(&1_000_000u64.to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert!(err.to_string().contains("cut"), "{err}");
     }
@@ -471,7 +481,7 @@ mod tests {
             index
                 .state()
                 .corpus()
-                .broken(|reply_cluster, _| reply_cluster[0] = 999),
+                .broken(|reply_cluster, _| reply_cluster[0] = 999_999),
         );
         let err = Index::from_bytes(&wrap(&payload_of(&inner), FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
@@ -498,7 +508,7 @@ mod tests {
 
         // Family roots that are not roots (the last root is before the template texts).
         let mut payload = payload_of(index.state());
-        let last = payload.len() - V5_TRAILER - V4_TRAILER - texts_table_len(&index) - 4;
+        let last = payload.len() - after_v4(&index) - V4_TRAILER - texts_table_len(&index) - 4;
         payload[last..last + 4].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
         let err = Index::from_bytes(&wrap(&payload, FORMAT_VERSION)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
@@ -577,6 +587,17 @@ mod tests {
     /// sentence encoder: the flag that says so.
     const V5_TRAILER: usize = 1;
 
+    /// The size of what version 6 appends to a version 5 payload: a byte a cluster (its
+    /// language), after the length.
+    fn v6_trailer(index: &Index) -> usize {
+        8 + index.distinct_len()
+    }
+
+    /// The size of what versions 5 and 6 append to a version 4 payload (no sentence encoder).
+    fn after_v4(index: &Index) -> usize {
+        V5_TRAILER + v6_trailer(index)
+    }
+
     /// The size of the template-texts table at the end of a version 3 payload.
     fn texts_table_len(index: &Index) -> usize {
         let at = index.config().min_support;
@@ -614,16 +635,21 @@ mod tests {
         let mut strict = index.clone();
         strict.set_verdict_thresholds(0.9, 0.4);
         let payload = payload_of(strict.state());
-        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
+        let v3 = &payload[..payload.len() - after_v4(&strict) - V4_TRAILER];
         let older = Index::from_bytes(&wrap(v3, 3)).unwrap();
         assert_eq!(older.config(), index.config());
-        let v4 = &payload[..payload.len() - V5_TRAILER];
+        let v4 = &payload[..payload.len() - after_v4(&strict)];
         assert_eq!(
             Index::from_bytes(&wrap(v4, 4)).unwrap().config(),
             strict.config()
         );
         assert!(Index::from_bytes(&wrap(v3, 4)).is_err());
         assert!(Index::from_bytes(&wrap(v4, 5)).is_err());
+        // Version 5: without the cluster languages, told again as the file loads.
+        let v5 = &payload[..payload.len() - v6_trailer(&strict)];
+        let older = Index::from_bytes(&wrap(v5, 5)).unwrap();
+        assert_eq!(older.to_bytes(), strict.to_bytes());
+        assert!(Index::from_bytes(&wrap(v5, 6)).is_err());
 
         // Version 2: the same tables without the template texts; they are rendered on first use.
         let v2 = &v3[..v3.len() - texts_table_len(&index)];
@@ -657,7 +683,7 @@ mod tests {
         let index = sample();
         let at = index.config().min_support;
         let payload = payload_of(index.state());
-        let v3 = &payload[..payload.len() - V5_TRAILER - V4_TRAILER];
+        let v3 = &payload[..payload.len() - after_v4(&index) - V4_TRAILER];
         let mut forged = v3[..v3.len() - texts_table_len(&index)].to_vec();
         forged.extend_from_slice(&0u64.to_le_bytes()); // no text bytes
         forged.extend_from_slice(&0u64.to_le_bytes()); // no texts
