@@ -3,6 +3,7 @@
 
 use crate::state::State;
 use crate::store::{ShingleStat, WordStat};
+use crate::text::language::UNKNOWN_SLOT;
 use crate::text::shingles::shingles_of_keys;
 
 /// The reply a leave-one-out score leaves out.
@@ -59,21 +60,26 @@ impl<'i> View<'i> {
     }
 
     /// Replies in the view that a report on a draft of language slot `slot` counts its words
-    /// among (see `Corpus::replies_in_language`).
+    /// among: those of that language and those of no language the vote could tell; all of them
+    /// for a draft of no stock language, or of one the view holds no reply in.
     pub(super) fn replies_in_language(&self, slot: u8) -> usize {
         let corpus = self.index.corpus();
-        let all = corpus.replies_in_language(slot);
-        // Every reply counts when the corpus counts them all; else those of the language and
-        // those of none.
-        let counted = |language: u8| {
-            all == corpus.len()
-                || language == slot
-                || language == crate::text::language::UNKNOWN_SLOT
+        let left_out_in = |s: u8| {
+            usize::from(
+                self.excluded
+                    .is_some_and(|e| corpus.cluster_language(e.cluster) == s),
+            )
         };
-        all - usize::from(
-            self.excluded
-                .is_some_and(|e| counted(corpus.cluster_language(e.cluster))),
-        )
+        let in_language = if slot == UNKNOWN_SLOT {
+            0
+        } else {
+            corpus.language_replies(slot) - left_out_in(slot)
+        };
+        if in_language == 0 {
+            corpus.len() - usize::from(self.excluded.is_some())
+        } else {
+            in_language + corpus.language_replies(UNKNOWN_SLOT) - left_out_in(UNKNOWN_SLOT)
+        }
     }
 
     /// Archive replies in the view of language slot `slot` (see
@@ -82,8 +88,7 @@ impl<'i> View<'i> {
         let corpus = self.index.corpus();
         let left_out = self.excluded.is_some_and(|e| {
             !corpus.is_reference(e.reply)
-                && (slot == crate::text::language::UNKNOWN_SLOT
-                    || corpus.cluster_language(e.cluster) == slot)
+                && (slot == UNKNOWN_SLOT || corpus.cluster_language(e.cluster) == slot)
         });
         corpus.archive_replies_in_language(slot) - usize::from(left_out)
     }

@@ -332,16 +332,10 @@ impl Corpus {
         *self.cluster_language.get(c as usize)
     }
 
-    /// The replies a report on a draft of language slot `slot` counts its words among: those
-    /// of that language and those of no language the vote could tell; all of them for a draft
-    /// of no stock language, or of one the corpus holds no reply in.
-    pub(crate) fn replies_in_language(&self, slot: u8) -> usize {
-        match self.language_replies.get(slot as usize) {
-            Some(&n) if slot != UNKNOWN_SLOT && n > 0 => {
-                (n + self.language_replies[UNKNOWN_SLOT as usize]) as usize
-            }
-            _ => self.len(),
-        }
+    /// The replies the vote placed in language slot `slot` (`UNKNOWN_SLOT`: those it could not
+    /// place).
+    pub(crate) fn language_replies(&self, slot: u8) -> usize {
+        self.language_replies[slot as usize] as usize
     }
 
     /// The archive replies (not reference ones) the vote placed in language slot `slot` (all
