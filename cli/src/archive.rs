@@ -46,6 +46,7 @@ struct Outcome {
     template: Option<(usize, String)>,
     truncated: bool,
     mode: cannery::Mode,
+    language: Option<cannery::Language>,
 }
 
 /// The result of one input row.
@@ -112,6 +113,7 @@ fn outcome(report: Report) -> Outcome {
         template: report.template.map(|t| (t.id, t.text)),
         truncated: report.truncated,
         mode: report.mode,
+        language: report.language,
     }
 }
 
@@ -123,6 +125,7 @@ struct JsonRow<'a> {
     canned: Option<f64>,
     error: Option<&'a str>,
     id: Option<&'a str>,
+    language: Option<&'static str>,
     left_out: bool,
     line: u64,
     mode: Option<&'static str>,
@@ -141,7 +144,7 @@ pub struct RowWriter<W: Write> {
     json: Option<W>,
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 14] = [
     "line",
     "id",
     "canned",
@@ -154,6 +157,7 @@ const CSV_HEADER: [&str; 13] = [
     "boilerplate_spans",
     "left_out",
     "mode",
+    "language",
     "error",
 ];
 
@@ -188,6 +192,7 @@ impl<W: Write> RowWriter<W> {
                     canned: report.map(|r| r.canned),
                     error: s.result.as_ref().err().map(String::as_str),
                     id: s.id.as_deref(),
+                    language: report.and_then(|r| r.language).map(cannery::Language::code),
                     left_out: s.left_out,
                     line: s.line,
                     mode: report.map(|r| r.mode.as_str()),
@@ -231,6 +236,10 @@ impl<W: Write> RowWriter<W> {
                         .map(|r| r.mode.as_str())
                         .unwrap_or_default()
                         .to_string(),
+                    report
+                        .and_then(|r| r.language)
+                        .map_or("", cannery::Language::code)
+                        .to_string(),
                     s.result.as_ref().err().cloned().unwrap_or_default(),
                 ];
                 self.csv
@@ -266,6 +275,8 @@ pub struct Summary {
     canned: Vec<f64>,
     personalisation: Vec<f64>,
     groups: BTreeMap<String, (u64, u64, f64)>,
+    /// Rows, canned ones and the sum of `canned`, per language (`und` where none was told).
+    languages: BTreeMap<&'static str, (u64, u64, f64)>,
     templates: BTreeMap<usize, (u64, String)>,
 }
 
@@ -295,6 +306,11 @@ impl Summary {
                     e.1 += u64::from(r.verdict == Verdict::Canned);
                     e.2 += r.canned;
                 }
+                let language = r.language.map_or("und", cannery::Language::code);
+                let e = self.languages.entry(language).or_insert((0, 0, 0.0));
+                e.0 += 1;
+                e.1 += u64::from(r.verdict == Verdict::Canned);
+                e.2 += r.canned;
             }
         }
     }
@@ -350,6 +366,13 @@ impl Summary {
                 (g, json!({"rows": n, "canned_rate": canned as f64 / n as f64, "mean_canned": sum / n as f64}))
             })
             .collect();
+        let languages: BTreeMap<&str, Value> = self
+            .languages
+            .iter()
+            .map(|(&l, &(n, canned, sum))| {
+                (l, json!({"rows": n, "canned_rate": canned as f64 / n as f64, "mean_canned": sum / n as f64}))
+            })
+            .collect();
         let mut templates: Vec<(&usize, &(u64, String))> = self.templates.iter().collect();
         templates.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
         let templates: Vec<_> = templates
@@ -374,6 +397,7 @@ impl Summary {
             "canned": distribution(&mut self.canned),
             "personalisation": distribution(&mut self.personalisation),
             "groups": groups,
+            "languages": languages,
             "template_rate": if scored == 0 { None } else { Some(with_template as f64 / scored as f64) },
             "top_templates": templates,
         })

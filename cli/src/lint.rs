@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 /// SARIF rule ids, stable across versions.
 pub const RULE_CANNED: &str = "cannery/canned-reply";
 pub const RULE_SPAN: &str = "cannery/boilerplate-span";
+pub const RULE_UNJUDGED: &str = "cannery/unjudged-language";
 
-/// The report as one JSON object (`canned`, `personalisation`, `verdict`, `mode`, `spans`, `nearest`,
-/// `neighbours`, `template`, `signals`, `truncated`, `fail_at`, `fails`).
+/// The report as one JSON object (`canned`, `personalisation`, `verdict`, `mode`, `language`,
+/// `spans`, `nearest`, `neighbours`, `template`, `signals`, `truncated`, `fail_at`, `fails`).
 pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
     let spans: Vec<Value> = report
         .spans
@@ -32,6 +33,7 @@ pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
         "personalisation": report.personalisation,
         "verdict": report.verdict.as_str(),
         "mode": report.mode.as_str(),
+        "language": report.language.map(cannery::Language::code),
         "fail_at": fail_at,
         "fails": report.canned >= fail_at,
         "spans": spans,
@@ -146,6 +148,15 @@ pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
                            "verdict": report.verdict.as_str(), "mode": report.mode.as_str()},
         }));
     }
+    if let Some(why) = unjudged(report) {
+        results.push(json!({
+            "ruleId": RULE_UNJUDGED, "ruleIndex": 2, "level": "warning",
+            "message": {"text": why},
+            "locations": location(0..draft.len()),
+            "properties": {"language": report.language.map(cannery::Language::code),
+                           "canned": report.canned, "personalisation": report.personalisation},
+        }));
+    }
     for span in &report.spans {
         let shared = if span.stock {
             "stock customer-service phrasing".to_string()
@@ -179,6 +190,9 @@ pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
                     {"id": RULE_SPAN, "name": "BoilerplateSpan",
                      "shortDescription": {"text": "A phrase that recurs in past replies or in stock customer-service phrasing."},
                      "defaultConfiguration": {"level": "note"}},
+                    {"id": RULE_UNJUDGED, "name": "UnjudgedLanguage",
+                     "shortDescription": {"text": "The reply is in a language with no built-in stock corpus, and the index holds nothing like it: it cannot be judged."},
+                     "defaultConfiguration": {"level": "warning"}},
                 ],
             }},
             "artifacts": [{"location": {"uri": uri}, "length": draft.len()}],
@@ -210,7 +224,11 @@ fn elide(text: &str, max: usize) -> Cow<'_, str> {
 /// draft: at most [`SHOWN_SPANS`] spans are marked, and quoted texts are cut.
 pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool) -> String {
     let fails = report.canned >= fail_at;
-    let level = if fails { Level::WARNING } else { Level::NOTE };
+    let level = if fails || unjudged(report).is_some() {
+        Level::WARNING
+    } else {
+        Level::NOTE
+    };
     let labels = span_labels(report);
     let whole = draft.len() <= SHOWN_DRAFT_BYTES;
     let mut notes = Vec::new();
@@ -263,6 +281,20 @@ fn title(report: &Report, fail_at: f64) -> String {
         },
         report.personalisation
     )
+}
+
+/// Why the report is no judgement, for a draft cannery cannot judge (`Verdict::Unjudged`).
+fn unjudged(report: &Report) -> Option<String> {
+    (report.verdict == cannery::Verdict::Unjudged).then(|| {
+        let language = report
+            .language
+            .map_or("an unknown language".to_string(), |l| {
+                format!("{} ({})", l.name(), l.code())
+            });
+        format!(
+            "not judged: the draft reads as {language}, which has no built-in stock corpus, and the index holds no reply like it; index the brand's replies in it (--corpus, --index) to judge such drafts"
+        )
+    })
 }
 
 /// The label of each of the first [`SHOWN_SPANS`] spans: whose phrasing it is, and an example.
@@ -327,6 +359,7 @@ fn listed_spans(draft: &str, path: &str, report: &Report, labels: &[String]) -> 
 /// draft scored in part.
 fn closing_notes(report: &Report) -> Vec<String> {
     let mut notes = Vec::new();
+    notes.extend(unjudged(report));
     if report.spans.len() > SHOWN_SPANS {
         notes.push(format!(
             "{} more boilerplate spans are not marked (--format json lists them all)",

@@ -116,7 +116,14 @@ fn lint_sarif_has_stable_rules_and_regions() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, ["cannery/canned-reply", "cannery/boilerplate-span"]);
+    assert_eq!(
+        rules,
+        [
+            "cannery/canned-reply",
+            "cannery/boilerplate-span",
+            "cannery/unjudged-language"
+        ]
+    );
     let results = run["results"].as_array().unwrap();
     assert_eq!(results[0]["ruleId"], "cannery/canned-reply");
     let span = results
@@ -126,6 +133,83 @@ fn lint_sarif_has_stable_rules_and_regions() {
     let region = &span["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startLine"], 2);
     assert_eq!(region["startColumn"], 1);
+}
+
+/// Drafts in the languages of the built-in corpora are judged on it; a draft in a language
+/// without one is said to be unjudged (in every format), and `score` rows and the summary carry
+/// each row's language.
+#[test]
+fn languages_in_lint_and_score() {
+    let canned_es =
+        "Lamentamos las molestias. Por favor, envíanos un mensaje directo con tu número de pedido.";
+    let o = cannery(&["lint", "--format", "json", canned_es], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["language"].as_str(), v["verdict"].as_str()),
+        (Some("es"), Some("canned"))
+    );
+
+    let polish = "Prosimy o przesłanie numeru zamówienia w wiadomości prywatnej.";
+    let o = cannery(&["lint", "--color", "never", polish], None);
+    assert_eq!(o.status.code(), Some(0));
+    let human = stdout(&o);
+    assert!(human.starts_with("warning: unjudged reply"), "{human}");
+    assert!(
+        human.contains("Polish (pl), which has no built-in stock corpus"),
+        "{human}"
+    );
+    let o = cannery(&["lint", "--format", "sarif", polish], None);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results[0]["ruleId"], "cannery/unjudged-language");
+    assert_eq!(results[0]["properties"]["language"], "pl");
+
+    let dir = tmp("score-languages");
+    let input = dir.join("input.jsonl");
+    std::fs::write(
+        &input,
+        format!(
+            "{}\n{}\n{}\n",
+            serde_json::json!({"id": "es", "text": canned_es}),
+            serde_json::json!({"id": "pl", "text": polish}),
+            serde_json::json!({"id": "en", "text": CANNED}),
+        ),
+    )
+    .unwrap();
+    let summary = dir.join("summary.json");
+    let o = cannery(
+        &[
+            "score",
+            "--input",
+            path(&input),
+            "--summary",
+            path(&summary),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let languages: Vec<&str> = rows
+        .iter()
+        .map(|r| r["language"].as_str().unwrap())
+        .collect();
+    assert_eq!(languages, ["es", "pl", "en"]);
+    assert_eq!(rows[1]["verdict"], "unjudged");
+    let summary: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    for (code, canned) in [("es", 1), ("pl", 0), ("en", 1)] {
+        assert_eq!(summary["languages"][code]["rows"], 1, "{summary}");
+        assert_eq!(
+            summary["languages"][code]["canned_rate"],
+            f64::from(canned),
+            "{summary}"
+        );
+    }
+    assert_eq!(summary["verdicts"]["unjudged"], 1);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
