@@ -17,6 +17,11 @@
 //!   [`Signals`] behind the scores. [`Index::score_excluding`] scores a corpus member
 //!   leave-one-out. [`Context::group`] (or [`Index::scope`]) keeps tenants apart: a brand's
 //!   draft is scored against that brand's replies and the reference replies alone.
+//! - Languages: the built-in corpus has stock replies in English, Spanish, Portuguese, French,
+//!   German, Italian, Dutch, Japanese and Chinese. Each report tells the draft's [`Language`]
+//!   (or takes [`Context::language`]) and reads the corpus's word statistics among the replies
+//!   of that language; a draft in a language with neither a stock corpus nor anything like it
+//!   in the index is [`Verdict::Unjudged`] rather than called personal.
 //! - [`tokenize`] and [`shingles`]: the text pipeline (Unicode folding against look-alike
 //!   letters and invisible characters, word tokens with ranges into the original text, typed
 //!   [`Slot`]s for handles, links, numbers, dates, names and sign-offs).
@@ -65,6 +70,18 @@
 //!     "So sorry the blue Nike trainers came in the wrong size! A swap is on its way.",
 //!     &Context::new().message(customer));
 //! assert!(specific.personalisation > generic.personalisation);
+//! ```
+//!
+//! # Example: a draft in another language, on the built-in corpus
+//!
+//! ```
+//! use cannery::{Index, Context, Verdict};
+//!
+//! let index = Index::stock();
+//! let draft = "Lamentamos las molestias. Por favor, envíanos un mensaje directo con tu número de pedido.";
+//! let report = index.score(draft, &Context::new());
+//! assert_eq!(report.language.map(|l| l.code()), Some("es"));
+//! assert_eq!(report.verdict, Verdict::Canned);
 //! ```
 //!
 //! # Example: save, load and share across threads
@@ -176,5 +193,6 @@ mod tests {
         assert_send_sync::<OffsetConverter<'static>>();
         assert_send_sync::<Template>();
         assert_send_sync::<TemplateMatch>();
+        assert_send_sync::<Language>();
     }
 }

@@ -424,6 +424,7 @@ fn reports_survive_a_serde_round_trip() {
         "Hi {{ticket.requester.first_name}}, your refund for order {{ticket.id}} was sent today.",
     );
     for draft in [
+        "Prosimy o przesłanie numeru zamówienia w wiadomości prywatnej.",
         "Hi Tina, your refund for order 4417 was sent today.",
         "Thank you for your message. You can find our policies by clicking this link.",
         "The 7:40 from Leeds was held at Doncaster by a signal fault.",
@@ -448,4 +449,68 @@ fn wordless_replies_are_canned_and_empty_ones_score_nothing() {
         let r = stock().score(text, &Context::new());
         assert_eq!((r.canned, r.personalisation), (0.0, 0.0), "{text:?}");
     }
+}
+
+/// Drafts in each language of the built-in corpora, told their language and judged on it: a
+/// table of a stock-worded draft and one written for the customer a language (none of them a
+/// line of the corpus).
+#[test]
+fn drafts_in_the_stock_languages_are_judged_in_their_language() {
+    let cases = [
+        ("es", "Hola, sentimos las molestias. Escríbenos por privado tu número de pedido y lo revisamos.",
+         "Hola Lucía, tu pedido salió ayer de Zaragoza y llega el jueves por la tarde a tu casa de Huesca."),
+        ("pt", "Olá! Pedimos desculpas pelo transtorno. Chama a gente no privado com o número do pedido.",
+         "Oi Bruno, o seu sofá saiu de Joinville na segunda e a transportadora entrega em Curitiba na quarta."),
+        ("fr", "Bonjour, désolés pour ce désagrément. Merci de nous écrire en message privé avec votre numéro de commande.",
+         "Bonjour Léa, votre vélo est parti de Lille hier et le transporteur le livre vendredi à Arras."),
+        ("de", "Hallo, das tut uns leid! Schick uns bitte deine Bestellnummer per Direktnachricht.",
+         "Hallo Lena, dein Fahrrad hat Leipzig gestern verlassen und kommt am Freitag in Halle an."),
+        ("it", "Ciao, ci scusiamo per il disagio. Scrivici in privato il numero d'ordine e verifichiamo.",
+         "Ciao Marco, la tua bici è partita ieri da Verona e il corriere la consegna venerdì a Trento."),
+        ("nl", "Hoi, wat vervelend! Stuur ons even een privébericht met je ordernummer.",
+         "Hoi Daan, je fiets is gisteren uit Tilburg vertrokken en wordt vrijdag in Breda bezorgd."),
+        ("ja", "ご迷惑をおかけして申し訳ございません。お手数ですが、ご注文番号をDMにてお知らせください。",
+         "自転車は昨日福岡の倉庫を出ており、金曜日の午後に熊本のご自宅へ届く予定です。"),
+        ("zh", "非常抱歉给您带来不便，请私信提供您的订单号，我们会尽快为您处理。",
+         "您的自行车昨天从苏州仓库发出，周五下午会送到无锡的家里。"),
+    ];
+    for (code, canned, personal) in cases {
+        let r = stock().score(canned, &Context::new());
+        assert_eq!(r.language.map(|l| l.code()), Some(code), "{canned}");
+        assert_eq!(r.verdict, Verdict::Canned, "{canned}: canned {}", r.canned);
+        let r = stock().score(personal, &Context::new().message("¿?"));
+        assert_eq!(r.language.map(|l| l.code()), Some(code), "{personal}");
+        assert_eq!(
+            r.verdict,
+            Verdict::Personal,
+            "{personal}: canned {}",
+            r.canned
+        );
+    }
+}
+
+/// A draft in a language with no stock corpus is not called personal on no evidence: it is
+/// unjudged, unless the index holds replies like it; a caller's language is taken as given.
+#[test]
+fn drafts_in_other_languages_are_unjudged_without_evidence() {
+    let polish = "Prosimy o przesłanie numeru zamówienia w wiadomości prywatnej.";
+    for draft in [
+        polish,
+        "Пожалуйста, пришлите нам номер заказа в личные сообщения.",
+        "주문 번호를 다이렉트 메시지로 보내 주세요.",
+        "Lütfen sipariş numaranızı özel mesaj olarak gönderin.",
+    ] {
+        let r = stock().score(draft, &Context::new());
+        assert_eq!(r.verdict, Verdict::Unjudged, "{draft}");
+        assert!(r.language.is_some_and(|l| !l.has_stock()), "{draft}");
+    }
+    // An archive that holds the reply judges it.
+    let index = Index::builder().build([Reply::new("1", polish), Reply::new("2", polish)]);
+    let r = index.score(polish, &Context::new());
+    assert_eq!(r.verdict, Verdict::Canned);
+    assert_eq!(r.language.map(|l| l.code()), Some("pl"));
+    // The caller's language is the report's.
+    let pl = cannery::Language::from_code("pl").unwrap();
+    let r = stock().score("ok", &Context::new().language(pl));
+    assert_eq!(r.language, Some(pl));
 }

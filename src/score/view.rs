@@ -60,25 +60,31 @@ impl<'i> View<'i> {
     }
 
     /// Replies in the view that a report on a draft of language slot `slot` counts its words
-    /// among: those of that language and those of no language the vote could tell; all of them
-    /// for a draft of no stock language, or of one the view holds no reply in.
+    /// among: those the vote placed in that language or in none; for a draft of no stock
+    /// language, the archive replies (of any language: the draft's may be any) and the reference
+    /// replies placed in none. All of them when that leaves none.
     pub(super) fn replies_in_language(&self, slot: u8) -> usize {
         let corpus = self.index.corpus();
-        let left_out_in = |s: u8| {
-            usize::from(
-                self.excluded
-                    .is_some_and(|e| corpus.cluster_language(e.cluster) == s),
+        let excluded = self.excluded.map(|e| {
+            (
+                corpus.cluster_language(e.cluster),
+                corpus.is_reference(e.reply),
             )
-        };
-        let in_language = if slot == UNKNOWN_SLOT {
-            0
+        });
+        let counted = if slot == UNKNOWN_SLOT {
+            corpus.archive_replies_in_language(UNKNOWN_SLOT)
+                + corpus.reference_replies_in_language(UNKNOWN_SLOT)
+                - usize::from(
+                    excluded.is_some_and(|(l, reference)| !reference || l == UNKNOWN_SLOT),
+                )
         } else {
-            corpus.language_replies(slot) - left_out_in(slot)
+            corpus.language_replies(slot) + corpus.language_replies(UNKNOWN_SLOT)
+                - usize::from(excluded.is_some_and(|(l, _)| l == slot || l == UNKNOWN_SLOT))
         };
-        if in_language == 0 {
+        if counted == 0 {
             corpus.len() - usize::from(self.excluded.is_some())
         } else {
-            in_language + corpus.language_replies(UNKNOWN_SLOT) - left_out_in(UNKNOWN_SLOT)
+            counted
         }
     }
 

@@ -338,6 +338,12 @@ impl Corpus {
         self.language_replies[slot as usize] as usize
     }
 
+    /// The reference replies (the stock corpora, macros) the vote placed in language slot
+    /// `slot` (`UNKNOWN_SLOT`: those it could not place).
+    pub(crate) fn reference_replies_in_language(&self, slot: u8) -> usize {
+        (self.language_replies[slot as usize] - self.language_archive[slot as usize]) as usize
+    }
+
     /// The archive replies (not reference ones) the vote placed in language slot `slot` (all
     /// the archive replies for `UNKNOWN_SLOT`: a draft of no stock language may be like any).
     pub(crate) fn archive_replies_in_language(&self, slot: u8) -> usize {
