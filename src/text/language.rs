@@ -18,9 +18,11 @@
 //! words, and half as many votes again as the next. The words are looked up anyway;
 //! the vote costs a hash probe a word. A text the vote cannot place (too few stock words: a
 //! language with no stock corpus, or a very short text) is handed to `whatlang`, which can name
-//! any of its 69 languages, kept when it calls itself reliable or the text is in a script other
+//! any of its 69 languages, kept when it calls itself reliable, when the text is in a script other
 //! than Latin (whatever it names then, the draft is in a language with no stock corpus, or in
-//! Japanese or Chinese, which it tells by their scripts).
+//! Japanese or Chinese, which it tells by their scripts), or when it names a stock language (its
+//! best guess; a draft is then judged as before). An unreliable guess of another language is
+//! dropped, so that a draft is not called unjudged on a guess.
 //!
 //! The index tells the language of each reply it holds by the vote alone, so that the
 //! statistics of the words (how common a word is, whether it is stock wording) are read among
@@ -115,6 +117,21 @@ impl Language {
     /// ```
     pub fn has_stock(self) -> bool {
         self.slot().is_some()
+    }
+
+    /// The language of `text`, as a report tells it (see the module docs of `text::language`:
+    /// the stock vocabulary's vote, else `whatlang`); `None` when it cannot be told.
+    ///
+    /// ```
+    /// use cannery::Language;
+    /// let told = |text| Language::detect(text).map(Language::code);
+    /// assert_eq!(told("Wir melden uns so schnell wie möglich bei dir."), Some("de"));
+    /// assert_eq!(told("感谢您的耐心等待。"), Some("zh"));
+    /// assert_eq!(told("👍"), None);
+    /// ```
+    pub fn detect(text: &str) -> Option<Language> {
+        let (text, _) = super::capped(text);
+        identify(text, &super::tokenize(text))
     }
 
     /// The languages with a built-in stock corpus, in the corpora's order.
@@ -298,7 +315,8 @@ pub(crate) fn vote(keys: impl IntoIterator<Item = u32>) -> u8 {
 }
 
 /// The language of `text`, whose tokens are `tokens`: the stock vocabulary's vote, else
-/// `whatlang`'s identification when it calls itself reliable or the script is not Latin.
+/// `whatlang`'s identification when it calls itself reliable, the script is not Latin, or it names
+/// a stock language.
 pub(crate) fn identify(text: &str, tokens: &[Token]) -> Option<Language> {
     let slot = vote(
         tokens
@@ -308,7 +326,11 @@ pub(crate) fn identify(text: &str, tokens: &[Token]) -> Option<Language> {
     );
     Language::of_slot(slot).or_else(|| {
         whatlang::detect(text)
-            .filter(|info| info.is_reliable() || info.script() != whatlang::Script::Latin)
+            .filter(|info| {
+                info.is_reliable()
+                    || info.script() != whatlang::Script::Latin
+                    || Language(info.lang()).has_stock()
+            })
             .map(|info| Language(info.lang()))
     })
 }

@@ -4,8 +4,13 @@
 //! the lint and of personal ones that do.
 //!
 //! ```text
-//! cargo run --release -p cannery-eval --bin languages [-- --floor-auc 0.95 --floor-caught 0.9 --ceiling-alarms 0.1] [--show LANG]
+//! cargo run --release -p cannery-eval --bin languages [-- --held-out] [--floor-auc 0.95 --floor-caught 0.9 --ceiling-alarms 0.1] [--show LANG]
 //! ```
+//!
+//! `--held-out` runs the held-out suite instead (`eval/suites/languages-held-out.jsonl`: 6 canned
+//! and 6 personal replies a language, to other customer messages), written after the design was
+//! settled on the first suite (keys of Chinese and Japanese, the models of reports on the stock
+//! corpus alone) and not used to choose anything.
 //!
 //! The suite (`eval/suites/languages.jsonl`) was written for this crate, natively in each
 //! language and apart from the stock corpus (its canned replies are not lines of it, nor
@@ -22,6 +27,9 @@ use serde_json::Value;
 
 /// The suite, beside this crate's sources.
 const SUITE: &str = include_str!("../../suites/languages.jsonl");
+
+/// The held-out suite (see the module docs).
+const HELD_OUT: &str = include_str!("../../suites/languages-held-out.jsonl");
 
 /// ROC-AUC by the Mann-Whitney statistic, ties counted half.
 fn auc(pos: &[f64], neg: &[f64]) -> f64 {
@@ -80,7 +88,12 @@ fn run() -> Result<bool, String> {
     let mut by_language = ByLanguage::new();
     let mut detected_right = 0usize;
     let mut rows = 0usize;
-    for (n, line) in SUITE.lines().enumerate() {
+    let suite = if args.iter().any(|a| a == "--held-out") {
+        HELD_OUT
+    } else {
+        SUITE
+    };
+    for (n, line) in suite.lines().enumerate() {
         let row: Value =
             serde_json::from_str(line).map_err(|e| format!("suite line {}: {e}", n + 1))?;
         let field = |name: &str| {
