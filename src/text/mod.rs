@@ -16,11 +16,13 @@
 //!    `unicode-segmentation`). Segments with no letter or digit (punctuation, emoji, spaces)
 //!    separate words and are otherwise ignored. A word's key keeps only its letters and digits,
 //!    so `p.l.e.a.s.e` and `please` are one word. Chinese and Japanese come out a character (a
-//!    run of katakana) a word; as single characters say little there, each one's key is the
-//!    pair of it and the next (character bigrams, as search engines index these languages: a
-//!    run `您的包裹` has the keys `您的`, `的包`, `包裹` and `裹`), while its range stays its own
-//!    character. (Measured on the multilingual suite against keys of single characters and
-//!    the README's languages table: see there.)
+//!    run of katakana) a word; as single characters say little there, each one's key is the run
+//!    of it and the next characters until it holds two Chinese characters' worth (a Chinese
+//!    character or a katakana word counts two, a hiragana character, a syllable, one): character
+//!    n-grams, as search engines index these languages. A run `您的包裹` has the keys `您的`,
+//!    `的包`, `包裹` and `裹`; each token's range stays its own character, so tokens never
+//!    overlap. (Chosen on the multilingual suite against single characters, bigrams and
+//!    trigrams: the README's Languages section.)
 //! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
 //!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
 //! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
