@@ -59,6 +59,9 @@ pub(crate) const STOCK_LANGUAGE_COUNT: usize = 9;
 /// The slot of a reply whose language the vote could not tell.
 pub(crate) const UNKNOWN_SLOT: u8 = STOCK_LANGUAGE_COUNT as u8;
 
+/// The most bytes of a text that `whatlang` reads.
+const WHATLANG_BYTES: usize = 2048;
+
 /// The fewest votes a language needs to win (one word of its corpus alone: `Bonjour !`).
 const MIN_VOTES: f64 = 1.0;
 
@@ -328,7 +331,9 @@ pub(crate) fn identify(text: &str, tokens: &[Token]) -> Option<Language> {
             .map(Token::key),
     );
     Language::of_slot(slot).or_else(|| {
-        whatlang::detect(text)
+        // Its first bytes tell a reply's language; whatlang's cost grows with the text.
+        let sample = &text[..super::floor_char_boundary(text, WHATLANG_BYTES)];
+        whatlang::detect(sample)
             .filter(|info| {
                 info.is_reliable()
                     || info.script() != whatlang::Script::Latin
