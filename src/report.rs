@@ -194,8 +194,9 @@ pub struct SemanticSignals {
 #[non_exhaustive]
 pub struct Signals {
     /// The reply's length in words: the tokens considered (words and content slots such as URLs
-    /// and numbers), Chinese characters and Japanese kana counting half a word each (a word of
-    /// those languages is about two characters, and each is a token).
+    /// and numbers), a Chinese character or katakana word counting half a word and a hiragana
+    /// character a quarter (each is a token, and a word of those languages is about two Chinese
+    /// characters, or more kana).
     pub tokens: usize,
     /// Fraction of tokens inside phrases that recur in the corpus (support >= `min_support`,
     /// stock replies not counted).

@@ -237,9 +237,9 @@ pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Tok
         }
         let (start, end) = to_original(w.start..w.end);
         scratch.key_buf.clear();
-        // Chinese and Japanese: a character's key is the pair of it and the next one when the
-        // next is one too (character bigrams, see the module docs); the token stays one
-        // character, so tokens never overlap.
+        // Chinese and Japanese: a character's key is the run of it and the next characters of
+        // its run until it holds two Chinese characters' worth (see the module docs); the token
+        // stays one character, so tokens never overlap.
         let mut key_end = w.end;
         if w.cjk {
             let mut weight = cjk_weight(&folded[w.start..w.end]);
@@ -294,6 +294,66 @@ pub(crate) mod tests {
 
     pub(crate) fn keys(text: &str) -> Vec<u32> {
         tokenize(text).iter().map(Token::key).collect()
+    }
+
+    /// Chinese and Japanese: a token a character (a katakana word), each keyed by the run of
+    /// it and the next characters up to two Chinese characters' worth, never across
+    /// punctuation or a slot; ranges stay exact.
+    #[test]
+    fn chinese_and_japanese_are_keyed_by_runs_of_characters() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "您的包裹",
+                &["您", "的", "包", "裹"],
+                &["您的", "的包", "包裹", "裹"],
+            ),
+            (
+                "谢谢，再见",
+                &["谢", "谢", "再", "见"],
+                &["谢谢", "谢", "再见", "见"],
+            ),
+            (
+                "お荷物は",
+                &["お", "荷", "物", "は"],
+                &["お荷物", "荷物", "物は", "は"],
+            ),
+            (
+                "すみません",
+                &["す", "み", "ま", "せ", "ん"],
+                &["すみませ", "みません", "ません", "せん", "ん"],
+            ),
+            (
+                "スニーカーの色",
+                &["スニーカー", "の", "色"],
+                &["スニーカーの色", "の色", "色"],
+            ),
+            (
+                "订单123号",
+                &["订", "单", "<num>"],
+                &["订单", "单", "<num>"],
+            ),
+        ];
+        for &(text, shown, keyed) in cases {
+            assert_eq!(words(text), shown, "{text}");
+            let want: Vec<u32> = keyed
+                .iter()
+                .map(|k| match *k {
+                    "<num>" => slot_key(Slot::Number),
+                    k => word_key(k.as_bytes()),
+                })
+                .collect();
+            let got: Vec<u32> = tokenize(text)
+                .iter()
+                .map(|t| {
+                    if t.slot().is_some() {
+                        slot_key(Slot::Number)
+                    } else {
+                        t.key()
+                    }
+                })
+                .collect();
+            assert_eq!(got, want, "{text}");
+        }
     }
 
     #[test]
