@@ -1,0 +1,70 @@
+"""Properties over generated input: spans slice the Python string they came from, scores stay in
+[0, 1], and merging shards in any split (chain or tree) gives the index of the whole."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cannery
+from test_index import ARCHIVE
+
+INDEX = cannery.Index(ARCHIVE)
+WORDS = st.sampled_from(
+    ["Sorry", "for", "the", "wait!", "Please", "DM", "us", "your", "order", "number", "@123",
+     "café", "😀", "お待たせ", "谢谢", "https://x.example/a", "4417", "\u200b", "ß", "İ", "\n"]
+)
+DRAFTS = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=60).map(" ".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(DRAFTS, st.one_of(st.none(), st.text(max_size=80)))
+def test_spans_slice_the_draft(draft, message):
+    report = INDEX.score(draft, message)
+    assert 0.0 <= report["canned"] <= 1.0
+    assert 0.0 <= report["personalisation"] <= 1.0
+    previous_end = 0
+    for span in report["spans"]:
+        assert previous_end <= span["start"] < span["end"] <= len(draft)
+        assert draft[span["start"]:span["end"]] == span["text"]
+        previous_end = span["end"]
+
+
+REPLIES = st.lists(
+    st.builds(
+        lambda i, words, brand: {"id": f"r{i}", "text": " ".join(words), "brand": brand},
+        st.integers(0, 10_000),
+        st.lists(WORDS, min_size=1, max_size=20),
+        st.sampled_from([None, "A", "B"]),
+    ),
+    min_size=2,
+    max_size=24,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(REPLIES, st.data())
+def test_merging_shards_is_the_whole(replies, data):
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(replies) - 1), max_size=4)))
+    bounds = [0, *cuts, len(replies)]
+    shards = [cannery.Index(replies[a:b]) for a, b in zip(bounds, bounds[1:])]
+    whole = cannery.Index(replies).to_bytes()
+    chain = cannery.Index(replies[: bounds[1]])
+    for shard in shards[1:]:
+        chain.merge(shard)
+    assert chain.to_bytes() == whole
+    # A tree: neighbours in pairs, round after round.
+    level = shards
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level) - 1, 2):
+            level[i].merge(level[i + 1])
+            nxt.append(level[i])
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    assert level[0].to_bytes() == whole
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_build_threads_give_the_same_bytes(threads):
+    assert cannery.Index(ARCHIVE, threads=threads).to_bytes() == cannery.Index(ARCHIVE).to_bytes()
