@@ -28,7 +28,7 @@ from typing import Iterator, List, Optional, Sequence
 
 from ._cannery import CanneryError, Index
 
-__all__ = ["build_shards", "merge_tree", "merge_files", "score", "load_once", "SCORE_FIELDS"]
+__all__ = ["build_shards", "merge_chain", "merge_tree", "merge_files", "score", "load_once", "SCORE_FIELDS"]
 
 # The columns `score` adds to each row, with their Spark SQL types.
 SCORE_FIELDS = [
@@ -119,6 +119,20 @@ def merge_files(first: str, second: str, output: str) -> str:
     ``cannery merge --output OUTPUT FIRST SECOND``; returns ``output``."""
     merged = Index.load(first)
     merged.merge(Index.load(second))
+    merged.save(output)
+    return output
+
+
+def merge_chain(paths: Sequence[str], output: str) -> str:
+    """Merges shard index files into ``output`` in this process, one after the other, as
+    ``cannery merge --output OUTPUT SHARD...`` does: each merge recounts the whole so far, but the
+    templates are mined and the file written once. With a few shards this is as fast as a tree
+    (the README's cost model); returns ``output``."""
+    if not paths:
+        raise CanneryError("merge_chain needs at least one shard")
+    merged = Index.load(paths[0])
+    for path in paths[1:]:
+        merged.merge(Index.load(path))
     merged.save(output)
     return output
 
