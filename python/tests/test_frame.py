@@ -53,6 +53,8 @@ def test_bad_rows_are_error_rows(index):
     assert out.loc[40, "error"] == "reply is a int, not a string"
     assert math.isnan(out.loc[20, "canned"]) and out.loc[20, "verdict"] is None
     assert out["error"].isna().sum() == 3
+    lone = index.score_frame(pd.DataFrame({"text": ["a\ud800b", "fine"]}))
+    assert list(lone["error"]) == ["text is not valid Unicode (a lone surrogate)", None]
 
 
 def test_leave_one_out_and_groups(index):

@@ -68,3 +68,46 @@ def test_merging_shards_is_the_whole(replies, data):
 @pytest.mark.parametrize("threads", [1, 3])
 def test_build_threads_give_the_same_bytes(threads):
     assert cannery.Index(ARCHIVE, threads=threads).to_bytes() == cannery.Index(ARCHIVE).to_bytes()
+
+
+ANY_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.binary(max_size=10),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["id", "text", "brand", "in_reply_to_text", "x"]), ANY_VALUE), max_size=6))
+def test_any_rows_build_or_raise_cannery_error(rows):
+    """Whatever the rows hold, building gives an index or a CanneryError, never another error
+    (nor a crash): the entry point's robustness, in place of a fuzz target."""
+    try:
+        index = cannery.Index(rows, stock_corpus=False)
+    except cannery.CanneryError as err:
+        assert err.kind == "invalid_input" and str(err).startswith("reply ")
+        return
+    assert len(index) == len(rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ANY_VALUE, min_size=1, max_size=6), st.lists(ANY_VALUE, min_size=1, max_size=6))
+def test_any_cells_score_or_become_error_rows(texts, messages):
+    """score_frame scores every row whose cells are strings (or missing, for the optional ones)
+    and gives every other row an error, never failing the call."""
+    import pandas as pd
+
+    n = min(len(texts), len(messages))
+    df = pd.DataFrame({"text": pd.Series(texts[:n], dtype=object), "msg": pd.Series(messages[:n], dtype=object)})
+    out = INDEX.score_frame(df, message="msg")
+    assert len(out) == n
+
+    def missing(v):
+        return v is None or (isinstance(v, float) and v != v)
+
+    for (_, row), text, message in zip(out.iterrows(), texts, messages):
+        scorable = isinstance(text, str) and (missing(message) or isinstance(message, str))
+        assert (row["error"] is None) == scorable, (text, message, row["error"])
+        if scorable:
+            assert 0.0 <= row["canned"] <= 1.0
+        else:
+            assert row["verdict"] is None and row["canned"] != row["canned"]
