@@ -47,6 +47,69 @@ pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
     })
 }
 
+/// One draft linted: its text, its name in the output, its report.
+pub struct Linted<'a> {
+    /// The draft's text.
+    pub draft: &'a str,
+    /// Its name (a path, `draft`, `stdin`, a JSON line's id).
+    pub path: &'a str,
+    /// Its report.
+    pub report: &'a Report,
+}
+
+/// The SARIF results of one draft, the `index`th artifact of the log.
+fn sarif_results(item: &Linted<'_>, uri: &str, index: usize, fail_at: f64) -> Vec<Value> {
+    let (draft, report) = (item.draft, item.report);
+    let conv = OffsetConverter::new(draft);
+    let bom = if draft.starts_with('\u{feff}') { 3 } else { 0 };
+    let location = |bytes: std::ops::Range<usize>| {
+        json!([{"physicalLocation": {
+            "artifactLocation": {"uri": uri, "index": index},
+            "region": region(draft, &conv, bom, bytes),
+        }}])
+    };
+    let mut results = Vec::new();
+    if report.canned >= fail_at {
+        results.push(json!({
+            "ruleId": RULE_CANNED, "ruleIndex": 0, "level": "warning",
+            "message": {"text": format!(
+                "{} reply: canned {:.2} (fails at {:.2}), personalisation {:.2}",
+                report.verdict, report.canned, fail_at, report.personalisation)},
+            "locations": location(0..draft.len()),
+            "properties": {"canned": report.canned, "personalisation": report.personalisation,
+                           "verdict": report.verdict.as_str(), "mode": report.mode.as_str()},
+        }));
+    }
+    if let Some(why) = unjudged(report) {
+        results.push(json!({
+            "ruleId": RULE_UNJUDGED, "ruleIndex": 2, "level": "warning",
+            "message": {"text": why},
+            "locations": location(0..draft.len()),
+            "properties": {"language": report.language.map(cannery::Language::code),
+                           "canned": report.canned, "personalisation": report.personalisation},
+        }));
+    }
+    for span in &report.spans {
+        let shared = if span.stock {
+            "stock customer-service phrasing".to_string()
+        } else {
+            format!("shared by {} past replies", span.support)
+        };
+        let example = span
+            .example
+            .as_deref()
+            .map(|e| format!(" (e.g. {e})"))
+            .unwrap_or_default();
+        results.push(json!({
+            "ruleId": RULE_SPAN, "ruleIndex": 1, "level": "note",
+            "message": {"text": format!("boilerplate: {shared}{example}")},
+            "locations": location(span.bytes.clone()),
+            "properties": {"support": span.support, "stock": span.stock, "example": span.example},
+        }));
+    }
+    results
+}
+
 /// 1-based line and column (in UTF-16 code units, SARIF's default column kind) of a byte offset.
 fn line_column(draft: &str, byte: usize) -> (usize, usize) {
     let before = &draft[..byte];
@@ -123,57 +186,17 @@ pub fn artifact_uri(path: &str) -> String {
     }
 }
 
-/// The report as a SARIF 2.1.0 log: a `canned-reply` result when the draft fails, and a
-/// `boilerplate-span` note for each span. `path` names the draft (`draft` and `stdin` stand for
-/// text that has no file).
-pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
-    let conv = OffsetConverter::new(draft);
-    let bom = if draft.starts_with('\u{feff}') { 3 } else { 0 };
-    let uri = artifact_uri(path);
-    let location = |bytes: std::ops::Range<usize>| {
-        json!([{"physicalLocation": {
-            "artifactLocation": {"uri": uri, "index": 0},
-            "region": region(draft, &conv, bom, bytes),
-        }}])
-    };
+/// The reports as one SARIF 2.1.0 log: an artifact a draft, in order; a `canned-reply` result
+/// for each draft that fails, an `unjudged-language` one for each that cannot be judged, and a
+/// `boilerplate-span` note for each span. A draft's path names its artifact (`draft` and
+/// `stdin` stand for text that has no file).
+pub fn sarif(linted: &[Linted<'_>], fail_at: f64) -> Value {
     let mut results = Vec::new();
-    if report.canned >= fail_at {
-        results.push(json!({
-            "ruleId": RULE_CANNED, "ruleIndex": 0, "level": "warning",
-            "message": {"text": format!(
-                "{} reply: canned {:.2} (fails at {:.2}), personalisation {:.2}",
-                report.verdict, report.canned, fail_at, report.personalisation)},
-            "locations": location(0..draft.len()),
-            "properties": {"canned": report.canned, "personalisation": report.personalisation,
-                           "verdict": report.verdict.as_str(), "mode": report.mode.as_str()},
-        }));
-    }
-    if let Some(why) = unjudged(report) {
-        results.push(json!({
-            "ruleId": RULE_UNJUDGED, "ruleIndex": 2, "level": "warning",
-            "message": {"text": why},
-            "locations": location(0..draft.len()),
-            "properties": {"language": report.language.map(cannery::Language::code),
-                           "canned": report.canned, "personalisation": report.personalisation},
-        }));
-    }
-    for span in &report.spans {
-        let shared = if span.stock {
-            "stock customer-service phrasing".to_string()
-        } else {
-            format!("shared by {} past replies", span.support)
-        };
-        let example = span
-            .example
-            .as_deref()
-            .map(|e| format!(" (e.g. {e})"))
-            .unwrap_or_default();
-        results.push(json!({
-            "ruleId": RULE_SPAN, "ruleIndex": 1, "level": "note",
-            "message": {"text": format!("boilerplate: {shared}{example}")},
-            "locations": location(span.bytes.clone()),
-            "properties": {"support": span.support, "stock": span.stock, "example": span.example},
-        }));
+    let mut artifacts = Vec::new();
+    for (index, item) in linted.iter().enumerate() {
+        let uri = artifact_uri(item.path);
+        artifacts.push(json!({"location": {"uri": uri}, "length": item.draft.len()}));
+        results.extend(sarif_results(item, &uri, index, fail_at));
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -195,7 +218,7 @@ pub fn sarif(draft: &str, path: &str, report: &Report, fail_at: f64) -> Value {
                      "defaultConfiguration": {"level": "warning"}},
                 ],
             }},
-            "artifacts": [{"location": {"uri": uri}, "length": draft.len()}],
+            "artifacts": artifacts,
             "columnKind": "utf16CodeUnits",
             "results": results,
         }],

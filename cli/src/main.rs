@@ -6,6 +6,7 @@
 //! when nothing could be done (a bad flag, an unreadable corpus or index).
 
 mod archive;
+mod drafts;
 mod files;
 mod helpdesk;
 mod lint;
@@ -234,9 +235,17 @@ struct LintArgs {
     /// from standard input.
     text: Option<String>,
     /// Read the draft from this file instead (its path also names it in the output; `-` is
-    /// standard input).
+    /// standard input). Give it again to lint several files in one call, reported in order.
     #[arg(long, value_name = "PATH", conflicts_with = "text")]
-    file: Option<String>,
+    file: Vec<String>,
+    /// Lint every line of this JSON lines file (`-`: standard input), each an object with
+    /// `draft` and optionally `customer`, `name`, `group` and `id` (its name in the output;
+    /// `FILE:LINE` otherwise); a line's context overrides --customer, --name and --group.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["text", "file"])]
+    drafts: Option<String>,
+    /// The name of a draft read from standard input, in the output (the SARIF artifact's uri).
+    #[arg(long, value_name = "NAME", default_value = "stdin")]
+    stdin_filename: String,
     #[command(flatten)]
     corpus: CorpusArgs,
     #[command(flatten)]
@@ -670,50 +679,58 @@ fn is_blank(text: &str) -> bool {
 
 fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
     fields_need_a_corpus(&args.corpus, &args.fields)?;
-    let draft_from_stdin = match (&args.file, args.text.as_deref()) {
-        (Some(file), _) => file == "-",
-        (None, text) => text.is_none_or(|t| t == "-"),
+    let sources = drafts::Sources {
+        text: args.text.as_deref(),
+        files: &args.file,
+        lines: args.drafts.as_deref(),
+        stdin_name: &args.stdin_filename,
     };
     for (flag, path) in [
         ("--corpus", &args.corpus.corpus),
         ("--macros", &args.corpus.macros.macros),
     ] {
-        if draft_from_stdin && path.as_deref() == Some("-") {
+        if sources.reads_stdin() && path.as_deref() == Some("-") {
             return Err(format!(
                 "the draft and {flag} cannot both read standard input: give the draft as TEXT or with --file"
             ));
         }
     }
-    let (draft, path) = match (&args.file, args.text.as_deref()) {
-        (Some(file), _) if file != "-" => (records::read_text(file)?, file.clone()),
-        (None, Some(text)) if text != "-" => {
-            if std::path::Path::new(text).is_file() {
-                eprintln!("cannery: warning: the draft {text:?} is also the name of a file; this lints the text itself (to lint the file, use --file {text})");
-            }
-            (text.to_string(), "draft".to_string())
-        }
-        _ => (records::read_text("-")?, "stdin".to_string()),
-    };
-    if is_blank(&draft) {
+    let drafts = sources.read()?;
+    if let Some(empty) = drafts.iter().find(|d| is_blank(&d.text)) {
         return Err(format!(
-            "the draft ({path}) is empty or white space only: there is nothing to lint"
+            "the draft ({}) is empty or white space only: there is nothing to lint",
+            empty.path
         ));
     }
     let model = args.model.load()?;
     let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), true, model)?;
     args.verdict.apply(&mut index);
     let fail_at = args.fail_at.unwrap_or(index.config().canned_at);
-    let mut ctx = Context::new();
-    if let Some(c) = &args.customer {
-        ctx = ctx.message(c);
-    }
-    if let Some(n) = &args.name {
-        ctx = ctx.name(n);
-    }
-    if let Some(g) = &args.group {
-        ctx = ctx.group(g);
-    }
-    let report = index.score(&draft, &ctx);
+    let reports: Vec<cannery::Report> = drafts
+        .iter()
+        .map(|d| {
+            let mut ctx = Context::new();
+            if let Some(c) = d.customer.as_ref().or(args.customer.as_ref()) {
+                ctx = ctx.message(c);
+            }
+            if let Some(n) = d.name.as_ref().or(args.name.as_ref()) {
+                ctx = ctx.name(n);
+            }
+            if let Some(g) = d.group.as_ref().or(args.group.as_ref()) {
+                ctx = ctx.group(g);
+            }
+            index.score(&d.text, &ctx)
+        })
+        .collect();
+    let linted: Vec<lint::Linted<'_>> = drafts
+        .iter()
+        .zip(&reports)
+        .map(|(d, report)| lint::Linted {
+            draft: &d.text,
+            path: &d.path,
+            report,
+        })
+        .collect();
     let out = match args.format {
         LintFormat::Human => {
             let color = match args.color {
@@ -723,18 +740,35 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
                     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            lint::human(&draft, &path, &report, fail_at, color)
+            let shown: Vec<String> = linted
+                .iter()
+                .map(|l| lint::human(l.draft, l.path, l.report, fail_at, color))
+                .collect();
+            shown.join("\n\n")
         }
-        LintFormat::Json => serde_json::to_string_pretty(&lint::json(&draft, &report, fail_at))
+        LintFormat::Json => {
+            let value = if sources.several() {
+                serde_json::Value::Array(
+                    linted
+                        .iter()
+                        .map(|l| {
+                            let mut v = lint::json(l.draft, l.report, fail_at);
+                            v["path"] = l.path.into();
+                            v
+                        })
+                        .collect(),
+                )
+            } else {
+                lint::json(linted[0].draft, linted[0].report, fail_at)
+            };
+            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+        }
+        LintFormat::Sarif => serde_json::to_string_pretty(&lint::sarif(&linted, fail_at))
             .map_err(|e| e.to_string())?,
-        LintFormat::Sarif => {
-            serde_json::to_string_pretty(&lint::sarif(&draft, &path, &report, fail_at))
-                .map_err(|e| e.to_string())?
-        }
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").map_err(|e| e.to_string())?;
-    Ok(if report.canned >= fail_at {
+    Ok(if reports.iter().any(|r| r.canned >= fail_at) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -929,3 +929,183 @@ fn readme_examples_print_what_the_readme_shows() {
         stdout(&o)
     );
 }
+
+#[test]
+fn lint_several_files_in_one_call_in_order() {
+    let dir = tmp("lint-many");
+    let (canned, personal) = (dir.join("canned.txt"), dir.join("personal.txt"));
+    std::fs::write(&canned, CANNED).unwrap();
+    std::fs::write(&personal, PERSONAL).unwrap();
+    let files = ["--file", path(&personal), "--file", path(&canned)];
+    // JSON: an array in input order, each with its path; one failing draft fails the call.
+    let o = cannery(&[&["lint", "--format", "json"][..], &files].concat(), None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let items = v.as_array().expect("an array for several drafts");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["path"], path(&personal));
+    assert_eq!(items[0]["fails"], false);
+    assert_eq!(items[1]["path"], path(&canned));
+    assert_eq!(items[1]["fails"], true);
+    // SARIF: one run, an artifact a file, each result pointing at its own.
+    let o = cannery(&[&["lint", "--format", "sarif"][..], &files].concat(), None);
+    assert_eq!(o.status.code(), Some(1));
+    let sarif: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["artifacts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        run["artifacts"][1]["location"]["uri"],
+        format!("file://{}", path(&canned))
+    );
+    let canned_results: Vec<&Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "cannery/canned-reply")
+        .collect();
+    assert_eq!(canned_results.len(), 1);
+    assert_eq!(
+        canned_results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"],
+        1
+    );
+    // Human: both diagnostics, in order.
+    let o = cannery(&[&["lint", "--color", "never"][..], &files].concat(), None);
+    let out = stdout(&o);
+    let (first, second) = (
+        out.find(path(&personal)).unwrap(),
+        out.find(path(&canned)).unwrap(),
+    );
+    assert!(first < second, "{out}");
+    // All personal: exit 0.
+    let o = cannery(
+        &["lint", "--file", path(&personal), "--file", path(&personal)],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn lint_json_lines_of_drafts_with_their_own_context() {
+    let dir = tmp("lint-lines");
+    let lines = dir.join("drafts.jsonl");
+    let personal = serde_json::json!({"draft": PERSONAL, "customer": "is the 7:40 from Leeds running?", "name": "Maria", "id": "ticket-7"});
+    let canned = serde_json::json!({"draft": CANNED, "group": "AcmeHelp"});
+    std::fs::write(&lines, format!("{personal}\n\n{canned}\n")).unwrap();
+    let o = cannery(
+        &["lint", "--format", "json", "--drafts", path(&lines)],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["path"], "ticket-7");
+    assert_eq!(items[1]["path"], format!("{}:3", path(&lines)));
+    // Each line's context is its own: the first draft is scored with its customer's message.
+    let alone = cannery(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--customer",
+            "is the 7:40 from Leeds running?",
+            "--name",
+            "Maria",
+            PERSONAL,
+        ],
+        None,
+    );
+    let alone: Value = serde_json::from_str(&stdout(&alone)).unwrap();
+    assert_eq!(items[0]["personalisation"], alone["personalisation"]);
+    // From standard input, named by --stdin-filename.
+    let o = cannery(
+        &[
+            "lint",
+            "--format",
+            "sarif",
+            "--drafts",
+            "-",
+            "--stdin-filename",
+            "queue/drafts.jsonl",
+        ],
+        Some(format!("{canned}\n").as_bytes()),
+    );
+    let sarif: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["artifacts"][0]["location"]["uri"],
+        "queue/drafts.jsonl%3A1" // the colon escaped in a relative reference
+    );
+}
+
+#[test]
+fn lint_stdin_filename_names_the_draft() {
+    let o = cannery(
+        &[
+            "lint",
+            "--format",
+            "sarif",
+            "--stdin-filename",
+            "replies/draft 1.txt",
+        ],
+        Some(CANNED.as_bytes()),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let sarif: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["artifacts"][0]["location"]["uri"],
+        "replies/draft%201.txt"
+    );
+    let o = cannery(
+        &[
+            "lint",
+            "--color",
+            "never",
+            "--stdin-filename",
+            "inbox/42.txt",
+        ],
+        Some(CANNED.as_bytes()),
+    );
+    assert!(
+        stdout(&o).contains("--> inbox/42.txt:1:1"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn lint_bad_drafts_are_clear_errors() {
+    let dir = tmp("lint-bad-drafts");
+    let lines = dir.join("drafts.jsonl");
+    let cases: [(&str, &str); 4] = [
+        (
+            "{\"draft\": \"Thanks!\"}\n{\"draf\": \"typo\"}\n",
+            "line 2: unknown field `draf`",
+        ),
+        ("{\"draft\": \"Thanks!\"}\noops\n", "line 2: expected value"),
+        ("{\"customer\": \"hi\"}\n", "line 1: missing field `draft`"),
+        ("\n\n", "has no drafts"),
+    ];
+    for (content, expected) in cases {
+        std::fs::write(&lines, content).unwrap();
+        let o = cannery(&["lint", "--drafts", path(&lines)], None);
+        assert_eq!(o.status.code(), Some(2), "{content:?}");
+        assert!(stderr(&o).contains(expected), "{content:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "nothing is linted: {}", stdout(&o));
+    }
+    std::fs::write(&lines, "{\"draft\": \"  \"}\n").unwrap();
+    let o = cannery(&["lint", "--drafts", path(&lines)], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("the draft ({}:1) is empty", path(&lines))),
+        "{}",
+        stderr(&o)
+    );
+    let o = cannery(&["lint", "--file", "-", "--file", "-"], Some(b"x"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--file once"), "{}", stderr(&o));
+    let o = cannery(
+        &["lint", "--drafts", path(&lines), "--file", path(&lines)],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
