@@ -17,6 +17,8 @@
 //!   [`Signals`] behind the scores. [`Index::score_excluding`] scores a corpus member
 //!   leave-one-out. [`Context::group`] (or [`Index::scope`]) keeps tenants apart: a brand's
 //!   draft is scored against that brand's replies and the reference replies alone.
+//!   [`Context::allowed`] takes the [`Allowed`] boilerplate a brand must send (a disclosure, a
+//!   mandated closing): never a span, not counted towards `canned`.
 //! - Languages: the built-in corpus has stock replies in English, Spanish, Portuguese, French,
 //!   German, Italian, Dutch, Japanese and Chinese. Each report tells the draft's [`Language`]
 //!   (or takes [`Context::language`]) and reads the corpus's word statistics among the replies
@@ -150,7 +152,7 @@ pub use index::{Config, Index, IndexBuilder, IndexWriter, Reply, STOCK_GROUP};
 pub use report::{
     Mode, Neighbour, OffsetConverter, Report, SemanticSignals, Signals, Span, Verdict,
 };
-pub use score::Context;
+pub use score::{Allowed, Context};
 #[cfg(feature = "semantic")]
 pub use semantic::Encoder;
 pub use stock::stock_replies;

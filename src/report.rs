@@ -290,6 +290,10 @@ pub struct Report {
     /// when given, else told from the text: see [`Language`](crate::Language)); `None` when it
     /// cannot be told (too short, no words).
     pub language: Option<crate::text::Language>,
+    /// The allowed phrases and patterns found in the reply ([`Context::allowed`](crate::Context::allowed)),
+    /// in text order: the report is of the reply without them (`support` 0, no example).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub allowed: Vec<Span>,
 }
 
 /// Converts byte offsets of `text` into character and UTF-16 offsets, for any number of offsets

@@ -10,10 +10,66 @@ use serde_json::{json, Value};
 pub const RULE_CANNED: &str = "cannery/canned-reply";
 pub const RULE_SPAN: &str = "cannery/boilerplate-span";
 pub const RULE_UNJUDGED: &str = "cannery/unjudged-language";
+pub const RULE_ALLOWED: &str = "cannery/allowed-phrase";
+
+/// Which findings are reported (`[rules]` of `cannery.toml`; all by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// A draft at or above `fail-at` is a finding (and fails the call).
+    pub canned_reply: bool,
+    /// Each boilerplate span is a note.
+    pub boilerplate_span: bool,
+    /// A draft that cannot be judged (its language) is a warning.
+    pub unjudged_language: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            canned_reply: true,
+            boilerplate_span: true,
+            unjudged_language: true,
+        }
+    }
+}
+
+impl Rules {
+    /// Whether `report` fails: canned at or above `fail_at`, the rule on.
+    pub fn fails(&self, report: &Report, fail_at: f64) -> bool {
+        self.canned_reply && report.canned >= fail_at
+    }
+
+    /// `report` as the rules show it: without its spans when `boilerplate-span` is off.
+    fn view<'r>(&self, report: &'r Report) -> Cow<'r, Report> {
+        if self.boilerplate_span || report.spans.is_empty() {
+            Cow::Borrowed(report)
+        } else {
+            let mut shown = report.clone();
+            shown.spans.clear();
+            Cow::Owned(shown)
+        }
+    }
+
+    /// Why `report` cannot be judged, when it cannot and the rule is on.
+    fn unjudged(&self, report: &Report) -> Option<String> {
+        unjudged(report).filter(|_| self.unjudged_language)
+    }
+}
 
 /// The report as one JSON object (`canned`, `personalisation`, `verdict`, `mode`, `language`,
-/// `spans`, `nearest`, `neighbours`, `template`, `signals`, `truncated`, `fail_at`, `fails`).
-pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
+/// `spans`, `allowed`, `nearest`, `neighbours`, `template`, `signals`, `truncated`, `fail_at`,
+/// `fails`); `fails` as the rules say.
+pub fn json(draft: &str, report: &Report, fail_at: f64, rules: &Rules) -> Value {
+    let range = |s: &cannery::Span| {
+        json!({
+            "byte_start": s.bytes.start, "byte_end": s.bytes.end,
+            "char_start": s.chars.start, "char_end": s.chars.end,
+            "utf16_start": s.utf16.start, "utf16_end": s.utf16.end,
+            "text": &draft[s.bytes.clone()],
+        })
+    };
+    let fails = rules.fails(report, fail_at);
+    let report = &*rules.view(report);
     let spans: Vec<Value> = report
         .spans
         .iter()
@@ -35,8 +91,9 @@ pub fn json(draft: &str, report: &Report, fail_at: f64) -> Value {
         "mode": report.mode.as_str(),
         "language": report.language.map(cannery::Language::code),
         "fail_at": fail_at,
-        "fails": report.canned >= fail_at,
+        "fails": fails,
         "spans": spans,
+        "allowed": report.allowed.iter().map(range).collect::<Vec<_>>(),
         "nearest": report.nearest.first().map(neighbour),
         "neighbours": report.nearest.iter().map(neighbour).collect::<Vec<_>>(),
         "template": report.template.as_ref().map(|t| json!({
@@ -58,8 +115,15 @@ pub struct Linted<'a> {
 }
 
 /// The SARIF results of one draft, the `index`th artifact of the log.
-fn sarif_results(item: &Linted<'_>, uri: &str, index: usize, fail_at: f64) -> Vec<Value> {
-    let (draft, report) = (item.draft, item.report);
+fn sarif_results(
+    item: &Linted<'_>,
+    uri: &str,
+    index: usize,
+    fail_at: f64,
+    rules: &Rules,
+) -> Vec<Value> {
+    let draft = item.draft;
+    let report = &*rules.view(item.report);
     let conv = OffsetConverter::new(draft);
     let bom = if draft.starts_with('\u{feff}') { 3 } else { 0 };
     let location = |bytes: std::ops::Range<usize>| {
@@ -69,7 +133,7 @@ fn sarif_results(item: &Linted<'_>, uri: &str, index: usize, fail_at: f64) -> Ve
         }}])
     };
     let mut results = Vec::new();
-    if report.canned >= fail_at {
+    if rules.fails(report, fail_at) {
         results.push(json!({
             "ruleId": RULE_CANNED, "ruleIndex": 0, "level": "warning",
             "message": {"text": format!(
@@ -80,7 +144,7 @@ fn sarif_results(item: &Linted<'_>, uri: &str, index: usize, fail_at: f64) -> Ve
                            "verdict": report.verdict.as_str(), "mode": report.mode.as_str()},
         }));
     }
-    if let Some(why) = unjudged(report) {
+    if let Some(why) = rules.unjudged(report) {
         results.push(json!({
             "ruleId": RULE_UNJUDGED, "ruleIndex": 2, "level": "warning",
             "message": {"text": why},
@@ -105,6 +169,14 @@ fn sarif_results(item: &Linted<'_>, uri: &str, index: usize, fail_at: f64) -> Ve
             "message": {"text": format!("boilerplate: {shared}{example}")},
             "locations": location(span.bytes.clone()),
             "properties": {"support": span.support, "stock": span.stock, "example": span.example},
+        }));
+    }
+    for span in &report.allowed {
+        results.push(json!({
+            "ruleId": RULE_ALLOWED, "ruleIndex": 3, "kind": "informational", "level": "none",
+            "message": {"text": "allowed boilerplate (cannery.toml [allowed]): not counted"},
+            "locations": location(span.bytes.clone()),
+            "properties": {"allowed": true},
         }));
     }
     results
@@ -190,13 +262,13 @@ pub fn artifact_uri(path: &str) -> String {
 /// for each draft that fails, an `unjudged-language` one for each that cannot be judged, and a
 /// `boilerplate-span` note for each span. A draft's path names its artifact (`draft` and
 /// `stdin` stand for text that has no file).
-pub fn sarif(linted: &[Linted<'_>], fail_at: f64) -> Value {
+pub fn sarif(linted: &[Linted<'_>], fail_at: f64, rules: &Rules) -> Value {
     let mut results = Vec::new();
     let mut artifacts = Vec::new();
     for (index, item) in linted.iter().enumerate() {
         let uri = artifact_uri(item.path);
         artifacts.push(json!({"location": {"uri": uri}, "length": item.draft.len()}));
-        results.extend(sarif_results(item, &uri, index, fail_at));
+        results.extend(sarif_results(item, &uri, index, fail_at, rules));
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -216,6 +288,9 @@ pub fn sarif(linted: &[Linted<'_>], fail_at: f64) -> Value {
                     {"id": RULE_UNJUDGED, "name": "UnjudgedLanguage",
                      "shortDescription": {"text": "The reply is in a language with no built-in stock corpus, and the index holds nothing like it: it cannot be judged."},
                      "defaultConfiguration": {"level": "warning"}},
+                    {"id": RULE_ALLOWED, "name": "AllowedPhrase",
+                     "shortDescription": {"text": "Boilerplate the brand allows or requires (cannery.toml [allowed]): never a finding, not counted towards canned."},
+                     "defaultConfiguration": {"level": "none"}},
                 ],
             }},
             "artifacts": artifacts,
@@ -245,9 +320,17 @@ fn elide(text: &str, max: usize) -> Cow<'_, str> {
 /// spans underlined and labelled (or, for a long draft, its first spans listed by line and
 /// column), and the template and the nearest past reply. Its size is bounded whatever the
 /// draft: at most [`SHOWN_SPANS`] spans are marked, and quoted texts are cut.
-pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool) -> String {
-    let fails = report.canned >= fail_at;
-    let level = if fails || unjudged(report).is_some() {
+pub fn human(
+    draft: &str,
+    path: &str,
+    report: &Report,
+    fail_at: f64,
+    color: bool,
+    rules: &Rules,
+) -> String {
+    let fails = rules.fails(report, fail_at);
+    let report = &*rules.view(report);
+    let level = if fails || rules.unjudged(report).is_some() {
         Level::WARNING
     } else {
         Level::NOTE
@@ -261,7 +344,7 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
     } else {
         Vec::new()
     };
-    let mut group = Group::with_title(level.primary_title(title(report, fail_at)));
+    let mut group = Group::with_title(level.primary_title(title(report, fail_at, fails)));
     if whole {
         let mut snippet = Snippet::source(draft).line_start(1).path(path);
         for (span, label) in report.spans.iter().zip(&labels) {
@@ -278,7 +361,13 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
     } else {
         notes.extend(listed_spans(draft, path, report, &labels));
     }
-    notes.extend(closing_notes(report));
+    notes.extend(closing_notes(report, rules));
+    for span in &report.allowed {
+        notes.push(format!(
+            "allowed boilerplate, not counted: {:?}",
+            elide(&draft[span.bytes.clone()], QUOTED_CHARS)
+        ));
+    }
     for note in &notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }
@@ -292,12 +381,12 @@ pub fn human(draft: &str, path: &str, report: &Report, fail_at: f64, color: bool
 }
 
 /// The title: the verdict, the scores, and the threshold a failing draft reached.
-fn title(report: &Report, fail_at: f64) -> String {
+fn title(report: &Report, fail_at: f64, fails: bool) -> String {
     format!(
         "{} reply: canned {:.2}{}, personalisation {:.2}",
         report.verdict,
         report.canned,
-        if report.canned >= fail_at {
+        if fails {
             format!(" (fails at {fail_at:.2})")
         } else {
             String::new()
@@ -380,9 +469,9 @@ fn listed_spans(draft: &str, path: &str, report: &Report, labels: &[String]) -> 
 
 /// The notes after the draft: spans not marked, the template, the nearest past reply, and a
 /// draft scored in part.
-fn closing_notes(report: &Report) -> Vec<String> {
+fn closing_notes(report: &Report, rules: &Rules) -> Vec<String> {
     let mut notes = Vec::new();
-    notes.extend(unjudged(report));
+    notes.extend(rules.unjudged(report));
     if report.spans.len() > SHOWN_SPANS {
         notes.push(format!(
             "{} more boilerplate spans are not marked (--format json lists them all)",

@@ -6,6 +6,7 @@
 //! when nothing could be done (a bad flag, an unreadable corpus or index).
 
 mod archive;
+mod config;
 mod drafts;
 mod files;
 mod helpdesk;
@@ -63,6 +64,12 @@ enum Command {
         after_help = "Example (each shard indexed on its own machine or core, then merged):\n  cannery index --corpus part-0.jsonl --output part-0.cannery\n  cannery index --corpus part-1.jsonl --output part-1.cannery\n  cannery merge --output all.cannery part-0.cannery part-1.cannery\n\nThe merged index equals one built from the shards' files concatenated in the order given."
     )]
     Merge(MergeArgs),
+    /// Print the effective settings of `lint` and where each came from (the config file, a
+    /// flag, the default).
+    #[command(
+        after_help = "Example:\n  cannery config\n  cannery config --config ci/cannery.toml --format json\n\nThe file: cannery.toml (or .cannery.toml) in the working directory or the nearest above it:\n  index = \"acme.cannery\"\n  group = \"AcmeHelp\"\n  fail-at = 0.7\n  [rules]\n  boilerplate-span = false\n  [allowed]\n  phrases = [\"Calls may be recorded for training purposes.\"]\n  patterns = ['Ref(erence)? #\\d+']"
+    )]
+    Config(ConfigCommandArgs),
 }
 
 /// Arguments of `cannery merge`.
@@ -105,6 +112,42 @@ struct CorpusArgs {
     no_stock_corpus: bool,
     #[command(flatten)]
     macros: MacroArgs,
+}
+
+/// Which config file is read.
+#[derive(Args)]
+struct ConfigArgs {
+    /// The config file to read [default: cannery.toml or .cannery.toml in the working
+    /// directory or the nearest directory above it].
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<String>,
+    /// Read no config file.
+    #[arg(long)]
+    isolated: bool,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> Result<Option<config::Loaded>, String> {
+        let here = std::env::current_dir()
+            .map_err(|e| format!("cannot tell the working directory: {e}"))?;
+        config::load(self.config.as_deref(), self.isolated, &here)
+    }
+}
+
+/// Arguments of `cannery config`.
+#[derive(Args)]
+struct ConfigCommandArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: ConfigFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ConfigFormat {
+    Human,
+    Json,
 }
 
 /// A helpdesk's canned replies, imported as known templates.
@@ -246,6 +289,8 @@ struct LintArgs {
     /// The name of a draft read from standard input, in the output (the SARIF artifact's uri).
     #[arg(long, value_name = "NAME", default_value = "stdin")]
     stdin_filename: String,
+    #[command(flatten)]
+    config: ConfigArgs,
     #[command(flatten)]
     corpus: CorpusArgs,
     #[command(flatten)]
@@ -442,6 +487,7 @@ fn main() -> ExitCode {
         Command::Score(args) => run_score(args),
         Command::Index(args) => run_index(args),
         Command::Merge(args) => run_merge(args),
+        Command::Config(args) => run_config(args),
         Command::Templates(args) => run_templates(args),
     };
     match result {
@@ -677,7 +723,84 @@ fn is_blank(text: &str) -> bool {
     })
 }
 
-fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
+/// The effective settings of a `lint` call: its flags over the config file.
+fn lint_settings(args: &LintArgs) -> Result<config::Effective, String> {
+    let loaded = args.config.load()?;
+    let model = args.model.model.clone().map(|m| {
+        let from_env = std::env::var("CANNERY_MODEL").is_ok_and(|e| e == m);
+        (m, from_env)
+    });
+    let flags = config::Flags {
+        corpus: args.corpus.corpus.clone(),
+        index: args.corpus.index.clone(),
+        macros: args.corpus.macros.macros.clone(),
+        model,
+        group: args.group.clone(),
+        fail_at: args.fail_at,
+        canned_at: args.verdict.canned_at,
+        personal_at: args.verdict.personal_at,
+    };
+    Ok(config::Effective::of(flags, loaded.as_ref()))
+}
+
+fn run_config(args: ConfigCommandArgs) -> Result<ExitCode, String> {
+    let loaded = args.config.load()?;
+    let settings = config::Effective::of(config::Flags::default(), loaded.as_ref());
+    let rows = settings.rows();
+    let out = match args.format {
+        ConfigFormat::Json => {
+            let mut settings = serde_json::Map::new();
+            for (key, value, source) in rows {
+                settings.insert(
+                    key.into(),
+                    serde_json::json!({"value": value, "source": source}),
+                );
+            }
+            let file = loaded.as_ref().map(|l| l.path.display().to_string());
+            serde_json::to_string_pretty(&serde_json::json!({"file": file, "settings": settings}))
+                .map_err(|e| e.to_string())?
+        }
+        ConfigFormat::Human => {
+            let mut out = match &loaded {
+                Some(l) => format!("config file: {}\n", l.path.display()),
+                None => {
+                    "config file: none (no cannery.toml or .cannery.toml here or above)\n".into()
+                }
+            };
+            for (key, value, source) in rows {
+                out.push_str(&format!("{key:<24} = {value:<40} # {source}\n"));
+            }
+            out.trim_end().to_string()
+        }
+    };
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
+    let settings = lint_settings(&args)?;
+    // The file's settings where no flag gave one.
+    args.corpus.corpus = settings.corpus.value.clone();
+    args.corpus.index = settings.index.value.clone();
+    args.corpus.macros.macros = settings.macros.value.clone();
+    args.model.model = settings.model.value.clone();
+    args.group = settings.group.value.clone();
+    args.fail_at = settings.fail_at.value;
+    args.verdict.canned_at = settings.canned_at.value;
+    args.verdict.personal_at = settings.personal_at.value;
+    let rules = lint::Rules {
+        canned_reply: settings.canned_reply.value,
+        boilerplate_span: settings.boilerplate_span.value,
+        unjudged_language: settings.unjudged_language.value,
+    };
+    let allowed = cannery::Allowed::new(
+        &settings.allowed_phrases.value,
+        &settings.allowed_patterns.value,
+    )
+    .map_err(|e| match &settings.file {
+        Some(file) => format!("{}: {e}", file.display()),
+        None => e.to_string(),
+    })?;
     fields_need_a_corpus(&args.corpus, &args.fields)?;
     let sources = drafts::Sources {
         text: args.text.as_deref(),
@@ -719,6 +842,9 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
             if let Some(g) = d.group.as_ref().or(args.group.as_ref()) {
                 ctx = ctx.group(g);
             }
+            if !allowed.is_empty() {
+                ctx = ctx.allowed(&allowed);
+            }
             index.score(&d.text, &ctx)
         })
         .collect();
@@ -742,7 +868,7 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
             };
             let shown: Vec<String> = linted
                 .iter()
-                .map(|l| lint::human(l.draft, l.path, l.report, fail_at, color))
+                .map(|l| lint::human(l.draft, l.path, l.report, fail_at, color, &rules))
                 .collect();
             shown.join("\n\n")
         }
@@ -752,23 +878,23 @@ fn run_lint(args: LintArgs) -> Result<ExitCode, String> {
                     linted
                         .iter()
                         .map(|l| {
-                            let mut v = lint::json(l.draft, l.report, fail_at);
+                            let mut v = lint::json(l.draft, l.report, fail_at, &rules);
                             v["path"] = l.path.into();
                             v
                         })
                         .collect(),
                 )
             } else {
-                lint::json(linted[0].draft, linted[0].report, fail_at)
+                lint::json(linted[0].draft, linted[0].report, fail_at, &rules)
             };
             serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
         }
-        LintFormat::Sarif => serde_json::to_string_pretty(&lint::sarif(&linted, fail_at))
+        LintFormat::Sarif => serde_json::to_string_pretty(&lint::sarif(&linted, fail_at, &rules))
             .map_err(|e| e.to_string())?,
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").map_err(|e| e.to_string())?;
-    Ok(if reports.iter().any(|r| r.canned >= fail_at) {
+    Ok(if reports.iter().any(|r| rules.fails(r, fail_at)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -121,7 +121,8 @@ fn lint_sarif_has_stable_rules_and_regions() {
         [
             "cannery/canned-reply",
             "cannery/boilerplate-span",
-            "cannery/unjudged-language"
+            "cannery/unjudged-language",
+            "cannery/allowed-phrase"
         ]
     );
     let results = run["results"].as_array().unwrap();

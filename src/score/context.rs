@@ -25,6 +25,10 @@ pub struct Context<'a> {
     /// The language the reply is written in, when the caller knows it (a helpdesk's ticket
     /// locale): the report takes it instead of telling the language from the text.
     pub language: Option<crate::text::Language>,
+    /// Phrases and patterns the brand is allowed to send unchanged: found in the reply, they
+    /// are neither boilerplate spans nor counted towards `canned` (see
+    /// [`Report::allowed`](crate::Report::allowed)).
+    pub allowed: Option<&'a super::Allowed>,
 }
 
 impl<'a> Context<'a> {
@@ -73,6 +77,23 @@ impl<'a> Context<'a> {
     /// ```
     pub fn group(mut self, group: &'a str) -> Self {
         self.group = Some(group);
+        self
+    }
+
+    /// The same context with the phrases and patterns the brand is allowed to send unchanged
+    /// (a legal disclosure, a mandated closing): the report is of the reply without them.
+    ///
+    /// ```
+    /// use cannery::{Allowed, Context, Index};
+    /// let allowed = Allowed::new(["Thank you for your message."], [] as [&str; 0]).unwrap();
+    /// let draft = "Thank you for your message. Your parcel left Leeds at 9:40 and arrives on Friday.";
+    /// let plain = Index::stock().score(draft, &Context::new());
+    /// let with = Index::stock().score(draft, &Context::new().allowed(&allowed));
+    /// assert!(with.canned < plain.canned);
+    /// assert_eq!(with.allowed.len(), 1);
+    /// ```
+    pub fn allowed(mut self, allowed: &'a super::Allowed) -> Self {
+        self.allowed = Some(allowed);
         self
     }
 }

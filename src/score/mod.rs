@@ -26,6 +26,7 @@
 //! 5. `spans`: the boilerplate spans;
 //! 6. `model`: the features by name, and the scores.
 
+mod allowed;
 mod candidates;
 mod context;
 mod cover;
@@ -38,9 +39,10 @@ mod spans;
 mod tally;
 mod view;
 
+pub use allowed::Allowed;
 pub use context::Context;
 
-use crate::report::Report;
+use crate::report::{Report, Span};
 use crate::state::State;
 use crate::store::ShingleStat;
 use crate::templates::{macro_template, template_of_cluster, Matched};
@@ -59,6 +61,9 @@ pub(crate) fn score(
     context: &Context<'_>,
     exclude_id: Option<&str>,
 ) -> Report {
+    if let Some(allowed) = context.allowed {
+        return score_allowing(state, reply, context, exclude_id, allowed);
+    }
     if let Some(group) = context.group {
         return score(
             &state.scope(Some(group)),
@@ -71,6 +76,72 @@ pub(crate) fn score(
     Scorer::new(state).score(reply, context, exclude)
 }
 
+/// The report on `reply` without the text `allowed` finds in it (blanked, each byte a space, so
+/// that every byte offset stays), the character and UTF-16 offsets of its spans those of
+/// `reply`, and the allowed text as its `allowed` spans.
+fn score_allowing(
+    state: &State,
+    reply: &str,
+    context: &Context<'_>,
+    exclude_id: Option<&str>,
+    allowed: &Allowed,
+) -> Report {
+    let context = Context {
+        allowed: None,
+        ..*context
+    };
+    let found = allowed.find(capped(reply).0);
+    if found.is_empty() {
+        return score(state, reply, &context, exclude_id);
+    }
+    let blanked = allowed::blank(reply, &found);
+    let mut report = score(state, &blanked, &context, exclude_id);
+    let conv = crate::report::OffsetConverter::new(reply);
+    let span = |bytes: std::ops::Range<usize>| Span {
+        chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
+        utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),
+        bytes,
+        support: 0,
+        stock: false,
+        example: None,
+    };
+    // A span may run across blanked text (white space to the scorer): it keeps its pieces
+    // outside the allowed text, each trimmed of white space.
+    let mut spans = Vec::with_capacity(report.spans.len());
+    for s in report.spans.drain(..) {
+        let mut start = s.bytes.start;
+        let cuts = found
+            .iter()
+            .filter(|a| a.start < s.bytes.end && s.bytes.start < a.end);
+        for piece in cuts
+            .map(|a| (a.start, a.end))
+            .chain([(s.bytes.end, s.bytes.end)])
+            .map(|(cut_start, cut_end)| {
+                let piece = start..cut_start.max(start);
+                start = start.max(cut_end);
+                piece
+            })
+        {
+            let text = &reply[piece.clone()];
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let lead = text.len() - text.trim_start().len();
+            let bytes = piece.start + lead..piece.start + lead + trimmed.len();
+            spans.push(Span {
+                support: s.support,
+                stock: s.stock,
+                example: s.example.clone(),
+                ..span(bytes)
+            });
+        }
+    }
+    report.spans = spans;
+    report.allowed = found.into_iter().map(span).collect();
+    report
+}
+
 /// The reports on many replies (see `Index::score_batch`), reusing one scorer's buffers.
 pub(crate) fn score_batch<'a, I>(state: &State, items: I) -> Vec<Report>
 where
@@ -79,9 +150,9 @@ where
     let mut scorer = Scorer::new(state);
     items
         .into_iter()
-        .map(|(reply, ctx, exclude)| match ctx.group {
-            Some(_) => score(state, reply, &ctx, exclude),
-            None => {
+        .map(|(reply, ctx, exclude)| match (ctx.group, ctx.allowed) {
+            (Some(_), _) | (_, Some(_)) => score(state, reply, &ctx, exclude),
+            (None, None) => {
                 let exclude = exclude.and_then(|id| state.corpus().reply_of_id(id));
                 scorer.score(reply, &ctx, exclude)
             }
@@ -249,6 +320,7 @@ impl<'i> Scorer<'i> {
             truncated,
             mode,
             language,
+            allowed: Vec::new(),
         }
     }
 }

@@ -44,3 +44,23 @@ pub fn tmp(name: &str) -> PathBuf {
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Runs `cannery` with `args` in the working directory `dir` (where it looks for its config
+/// file), feeding `stdin`.
+pub fn cannery_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cannery"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CANNERY_MODEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the cannery binary runs");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        let _ = pipe.write_all(input);
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
