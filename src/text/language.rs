@@ -5,7 +5,7 @@
 //! Two well-kept crates identify languages: `whatlang` (trigram profiles of 69 languages,
 //! small) and `lingua` (n-gram models of 75, large). Measured on 2,573 short texts of known
 //! language (the stock lines of the nine corpora and the multilingual suites' replies and
-//! customer messages; `cargo run --release -p cannery-eval --features lingua --bin language_id`),
+//! customer messages; `cargo run --release --manifest-path eval/language-id/Cargo.toml`),
 //! `whatlang` named 84.8% right (66% of the English stock lines; 89.4% when allowed only the nine
 //! languages) at 100 to 180 µs a reply of the archive (26 to 42 µs allowed the nine), and `lingua`
 //! restricted to the nine named 98.4% right at 520 to 930 µs a reply (about 7 ms with all its

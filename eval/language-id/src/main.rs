@@ -3,7 +3,7 @@
 //! cannery's own ([`cannery::Language::detect`]: the stock vocabulary's vote, else whatlang).
 //!
 //! ```text
-//! cargo run --release -p cannery-eval --features lingua --bin language_id [-- --data ../shared/data]
+//! cargo run --release --manifest-path eval/language-id/Cargo.toml [-- --data ../shared/data]
 //! ```
 //!
 //! The texts of known language: every line of the nine stock corpora (for cannery's own, its
