@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
+use crate::report::{OffsetConverter, Span};
 
 /// Phrases and patterns a brand is allowed, or required, to send unchanged: never boilerplate
 /// findings, and not counted towards `canned`. Give it to a report with
@@ -183,6 +184,62 @@ impl PartialEq for Allowed {
 }
 
 impl Eq for Allowed {}
+
+/// A span of `text` over `bytes`, its character and UTF-16 ranges read with `conv`.
+fn span_of(conv: &OffsetConverter<'_>, bytes: Range<usize>) -> Span {
+    Span {
+        chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
+        utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),
+        bytes,
+        support: 0,
+        stock: false,
+        example: None,
+    }
+}
+
+/// The `allowed` byte ranges of the text of `conv` as spans (support 0, no example).
+pub(super) fn allowed_spans(conv: &OffsetConverter<'_>, allowed: Vec<Range<usize>>) -> Vec<Span> {
+    allowed.into_iter().map(|r| span_of(conv, r)).collect()
+}
+
+/// The spans of the report on `text` blanked at `allowed`, as spans of `text`: a span may run
+/// across blanked text (white space to the scorer), so it keeps its pieces outside the allowed
+/// text, each trimmed of white space, with the character and UTF-16 offsets of `text` (read
+/// with `conv`, its converter).
+pub(super) fn cut_spans(
+    text: &str,
+    conv: &OffsetConverter<'_>,
+    spans: Vec<Span>,
+    allowed: &[Range<usize>],
+) -> Vec<Span> {
+    let mut out = Vec::with_capacity(spans.len());
+    for s in spans {
+        let mut start = s.bytes.start;
+        let cuts = allowed
+            .iter()
+            .filter(|a| a.start < s.bytes.end && s.bytes.start < a.end)
+            .map(|a| (a.start, a.end))
+            .chain([(s.bytes.end, s.bytes.end)]);
+        for (cut_start, cut_end) in cuts {
+            let piece = start..cut_start.max(start);
+            start = start.max(cut_end);
+            let piece_text = &text[piece.clone()];
+            let trimmed = piece_text.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let lead = piece_text.len() - piece_text.trim_start().len();
+            let bytes = piece.start + lead..piece.start + lead + trimmed.len();
+            out.push(Span {
+                support: s.support,
+                stock: s.stock,
+                example: s.example.clone(),
+                ..span_of(conv, bytes)
+            });
+        }
+    }
+    out
+}
 
 /// `text` with the bytes of `ranges` blanked (each an ASCII space, so that every offset stays).
 pub(super) fn blank(text: &str, ranges: &[Range<usize>]) -> String {

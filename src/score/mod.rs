@@ -42,7 +42,7 @@ mod view;
 pub use allowed::Allowed;
 pub use context::Context;
 
-use crate::report::{Report, Span};
+use crate::report::Report;
 use crate::state::State;
 use crate::store::ShingleStat;
 use crate::templates::{macro_template, template_of_cluster, Matched};
@@ -77,8 +77,8 @@ pub(crate) fn score(
 }
 
 /// The report on `reply` without the text `allowed` finds in it (blanked, each byte a space, so
-/// that every byte offset stays), the character and UTF-16 offsets of its spans those of
-/// `reply`, and the allowed text as its `allowed` spans.
+/// that every byte offset stays), its spans cut around that text with the character and UTF-16
+/// offsets of `reply`, and the allowed text as its `allowed` spans.
 fn score_allowing(
     state: &State,
     reply: &str,
@@ -97,48 +97,9 @@ fn score_allowing(
     let blanked = allowed::blank(reply, &found);
     let mut report = score(state, &blanked, &context, exclude_id);
     let conv = crate::report::OffsetConverter::new(reply);
-    let span = |bytes: std::ops::Range<usize>| Span {
-        chars: conv.char_offset(bytes.start)..conv.char_offset(bytes.end),
-        utf16: conv.utf16_offset(bytes.start)..conv.utf16_offset(bytes.end),
-        bytes,
-        support: 0,
-        stock: false,
-        example: None,
-    };
-    // A span may run across blanked text (white space to the scorer): it keeps its pieces
-    // outside the allowed text, each trimmed of white space.
-    let mut spans = Vec::with_capacity(report.spans.len());
-    for s in report.spans.drain(..) {
-        let mut start = s.bytes.start;
-        let cuts = found
-            .iter()
-            .filter(|a| a.start < s.bytes.end && s.bytes.start < a.end);
-        for piece in cuts
-            .map(|a| (a.start, a.end))
-            .chain([(s.bytes.end, s.bytes.end)])
-            .map(|(cut_start, cut_end)| {
-                let piece = start..cut_start.max(start);
-                start = start.max(cut_end);
-                piece
-            })
-        {
-            let text = &reply[piece.clone()];
-            let trimmed = text.trim();
-            if trimmed.is_empty() {
-                continue;
-            }
-            let lead = text.len() - text.trim_start().len();
-            let bytes = piece.start + lead..piece.start + lead + trimmed.len();
-            spans.push(Span {
-                support: s.support,
-                stock: s.stock,
-                example: s.example.clone(),
-                ..span(bytes)
-            });
-        }
-    }
-    report.spans = spans;
-    report.allowed = found.into_iter().map(span).collect();
+    let spans = std::mem::take(&mut report.spans);
+    report.spans = allowed::cut_spans(reply, &conv, spans, &found);
+    report.allowed = allowed::allowed_spans(&conv, found);
     report
 }
 
