@@ -32,18 +32,23 @@ impl Draft {
     }
 }
 
-/// One line of a `--drafts` file. Unknown keys are errors, so that a misspelt one does not pass
-/// silently.
+/// One draft as JSON: a line of a `--drafts` file, a draft sent to `cannery serve`. Unknown keys
+/// are errors, so that a misspelt one does not pass silently.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Line {
+pub struct Line {
+    /// The draft's text (`text` is taken too).
     #[serde(alias = "text")]
-    draft: String,
+    pub draft: String,
+    /// The customer's message it answers (`message` is taken too).
     #[serde(alias = "message")]
-    customer: Option<String>,
-    name: Option<String>,
-    group: Option<String>,
-    id: Option<String>,
+    pub customer: Option<String>,
+    /// The customer's name.
+    pub name: Option<String>,
+    /// The group (brand, tenant) to score it for.
+    pub group: Option<String>,
+    /// Its name in the output.
+    pub id: Option<String>,
 }
 
 /// Where the drafts of a call come from, as the command line gave them.

@@ -6,19 +6,24 @@
 //! when nothing could be done (a bad flag, an unreadable corpus or index).
 
 mod archive;
+mod check;
 mod config;
 mod drafts;
 mod files;
 mod helpdesk;
 mod lint;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod model;
 mod records;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cannery::{Context, Index, Reply};
+use cannery::{Index, Reply};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -70,6 +75,18 @@ enum Command {
         after_help = "Example:\n  cannery config\n  cannery config --config ci/cannery.toml --format json\n\nThe file: cannery.toml (or .cannery.toml) in the working directory or the nearest above it:\n  index = \"acme.cannery\"\n  group = \"AcmeHelp\"\n  fail-at = 0.7\n  [rules]\n  boilerplate-span = false\n  [allowed]\n  phrases = [\"Calls may be recorded for training purposes.\"]\n  patterns = ['Ref(erence)? #\\d+']"
     )]
     Config(ConfigCommandArgs),
+    /// Serve lint, score and insert over HTTP (JSON), the index loaded once.
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Examples:\n  cannery serve --index acme.cannery --listen 127.0.0.1:8750\n  curl -s localhost:8750/lint -d '{\"draft\": \"Sorry! Please DM us.\", \"customer\": \"where is my order?\"}'\n  curl -s localhost:8750/replies -d '{\"id\": \"t-981\", \"text\": \"Your refund went out today.\", \"group\": \"AcmeHelp\"}'\n\nRoutes: POST /lint, /score (a draft or {\"drafts\": [...]}), /replies (a reply or {\"replies\": [...]}); GET /templates, /health.\nInserts are saved to the --index file every --persist-every seconds and at shutdown (SIGINT, SIGTERM)."
+    )]
+    Serve(ServeArgs),
+    /// Serve the `lint_reply` tool to AI agents over MCP (stdio).
+    #[cfg(feature = "mcp")]
+    #[command(
+        after_help = "Example (an MCP client's server entry):\n  {\"command\": \"cannery\", \"args\": [\"mcp\", \"--index\", \"acme.cannery\"]}\n\nThe tool lint_reply takes draft, customer, name and group, and returns the verdict, the scores, the boilerplate spans, the template, the nearest past reply and an instruction."
+    )]
+    Mcp(McpArgs),
 }
 
 /// Arguments of `cannery merge`.
@@ -272,6 +289,177 @@ impl VerdictArgs {
     }
 }
 
+/// What a lint is checked against, for `lint`, `serve` and `mcp` alike: the config file, the
+/// corpus or index, the group, the thresholds and the model.
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Score the draft for this group (brand, tenant) alone: against its replies and the
+    /// reference replies (stock corpus, macros), never another group's.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// Fail (exit 1) when the canned score is at or above this [default: --canned-at].
+    #[arg(long, value_name = "SCORE", value_parser = parse_unit)]
+    fail_at: Option<f64>,
+    #[command(flatten)]
+    verdict: VerdictArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+impl CheckArgs {
+    /// The effective settings: the flags over the config file.
+    fn settings(&self) -> Result<config::Effective, String> {
+        let loaded = self.config.load()?;
+        let model = self.model.model.clone().map(|m| {
+            let from_env = std::env::var("CANNERY_MODEL").is_ok_and(|e| e == m);
+            (m, from_env)
+        });
+        let flags = config::Flags {
+            corpus: self.corpus.corpus.clone(),
+            index: self.corpus.index.clone(),
+            macros: self.corpus.macros.macros.clone(),
+            model,
+            group: self.group.clone(),
+            fail_at: self.fail_at,
+            canned_at: self.verdict.canned_at,
+            personal_at: self.verdict.personal_at,
+        };
+        Ok(config::Effective::of(flags, loaded.as_ref()))
+    }
+
+    /// Takes the config file's settings where no flag gave one, and returns the rules and the
+    /// allowed boilerplate it sets.
+    fn settle(&mut self) -> Result<(lint::Rules, cannery::Allowed), String> {
+        let settings = self.settings()?;
+        self.corpus.corpus = settings.corpus.value.clone();
+        self.corpus.index = settings.index.value.clone();
+        self.corpus.macros.macros = settings.macros.value.clone();
+        self.model.model = settings.model.value.clone();
+        self.group = settings.group.value.clone();
+        self.fail_at = settings.fail_at.value;
+        self.verdict.canned_at = settings.canned_at.value;
+        self.verdict.personal_at = settings.personal_at.value;
+        let rules = lint::Rules {
+            canned_reply: settings.canned_reply.value,
+            boilerplate_span: settings.boilerplate_span.value,
+            unjudged_language: settings.unjudged_language.value,
+        };
+        let allowed = cannery::Allowed::new(
+            &settings.allowed_phrases.value,
+            &settings.allowed_patterns.value,
+        )
+        .map_err(|e| match &settings.file {
+            Some(file) => format!("{}: {e}", file.display()),
+            None => e.to_string(),
+        })?;
+        fields_need_a_corpus(&self.corpus, &self.fields)?;
+        Ok((rules, allowed))
+    }
+
+    /// The index to check against, with the model and the verdict thresholds; quiet.
+    fn index(&self, threads: usize) -> Result<Index, String> {
+        let model = self.model.load()?;
+        let mut index = load_or_build(&self.corpus, &self.fields, threads, true, model)?;
+        self.verdict.apply(&mut index);
+        Ok(index)
+    }
+
+    /// What a long-running `serve` or `mcp` lints with: the settings settled, the index loaded,
+    /// and a loader of the index file that gives it the same model, macros and thresholds.
+    #[cfg(any(feature = "serve", feature = "mcp"))]
+    fn long_running(mut self, threads: usize) -> Result<LongRunning, String> {
+        let (rules, allowed) = self.settle()?;
+        let model = self.model.load()?;
+        let mut index = load_or_build(&self.corpus, &self.fields, threads, true, model.clone())?;
+        self.verdict.apply(&mut index);
+        let checker = check::Checker {
+            fail_at: self.fail_at.unwrap_or(index.config().canned_at),
+            rules,
+            allowed,
+            group: self.group.clone(),
+        };
+        let file = self.corpus.index.clone();
+        let (macros, verdict) = (self.corpus.macros, self.verdict);
+        let reload = move |path: &std::path::Path| -> Result<Index, String> {
+            let path = path.to_string_lossy();
+            let mut index = load_index(&path)?;
+            model::attach(&mut index, model.clone(), &path)?;
+            macros.apply(&mut index)?;
+            verdict.apply(&mut index);
+            Ok(index)
+        };
+        Ok(LongRunning {
+            checker,
+            index,
+            file,
+            reload: Box::new(reload),
+        })
+    }
+}
+
+/// What `serve` and `mcp` hold while they run.
+#[cfg(any(feature = "serve", feature = "mcp"))]
+struct LongRunning {
+    checker: check::Checker,
+    index: Index,
+    /// The `--index` file, if the index came from one.
+    file: Option<String>,
+    reload: check::Reloader,
+}
+
+/// Arguments of `cannery serve`.
+#[cfg(feature = "serve")]
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    /// Where to listen (port 0: any free port; the address is printed on standard error).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8750")]
+    listen: std::net::SocketAddr,
+    /// Where the inserted replies are saved when the index came from --corpus or the stock
+    /// corpus (with --index, that file is: it is saved and watched). Without either, inserts
+    /// are kept in memory only.
+    #[arg(long, value_name = "FILE", conflicts_with = "index")]
+    save: Option<String>,
+    /// Seconds between saves of the inserted replies (they are saved at shutdown too).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    persist_every: f64,
+    /// Seconds between looks at the index file; when another process replaces it, it is
+    /// reloaded (0: never).
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
+    watch_every: f64,
+    /// The largest request body, in bytes (413 past it).
+    #[arg(long, value_name = "BYTES", default_value = "1048576")]
+    max_body: usize,
+    /// The most drafts or replies in one request (413 past it).
+    #[arg(long, value_name = "N", default_value = "1000")]
+    max_batch: usize,
+    /// Requests a second from one client address; past it, 429 with Retry-After (0: no limit).
+    /// /health is not limited.
+    #[arg(long, value_name = "N", default_value = "1000")]
+    rate_limit: u32,
+    /// Requests one address may send at once [default: --rate-limit].
+    #[arg(long, value_name = "N")]
+    burst: Option<u32>,
+    /// Worker threads [default: one a core].
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_threads)]
+    threads: usize,
+}
+
+/// Arguments of `cannery mcp`.
+#[cfg(feature = "mcp")]
+#[derive(Args)]
+struct McpArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
 #[derive(Args)]
 struct LintArgs {
     /// The draft reply itself (not a file name: use --file for that); `-` or nothing reads it
@@ -289,32 +477,17 @@ struct LintArgs {
     /// The name of a draft read from standard input, in the output (the SARIF artifact's uri).
     #[arg(long, value_name = "NAME", default_value = "stdin")]
     stdin_filename: String,
-    #[command(flatten)]
-    config: ConfigArgs,
-    #[command(flatten)]
-    corpus: CorpusArgs,
-    #[command(flatten)]
-    fields: FieldArgs,
     /// The customer's message the draft answers.
     #[arg(long, value_name = "TEXT")]
     customer: Option<String>,
     /// The customer's name.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// Score the draft for this group (brand, tenant) alone: against its replies and the
-    /// reference replies (stock corpus, macros), never another group's.
-    #[arg(long, value_name = "NAME")]
-    group: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: LintFormat,
-    /// Fail (exit 1) when the canned score is at or above this [default: --canned-at].
-    #[arg(long, value_name = "SCORE", value_parser = parse_unit)]
-    fail_at: Option<f64>,
     #[command(flatten)]
-    verdict: VerdictArgs,
-    #[command(flatten)]
-    model: ModelArgs,
+    check: CheckArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
@@ -489,6 +662,10 @@ fn main() -> ExitCode {
         Command::Merge(args) => run_merge(args),
         Command::Config(args) => run_config(args),
         Command::Templates(args) => run_templates(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => run_serve(args),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => run_mcp(args),
     };
     match result {
         Ok(code) => code,
@@ -717,30 +894,48 @@ fn load_or_build(
 }
 
 /// Whether a draft holds nothing but white space and invisible characters.
-fn is_blank(text: &str) -> bool {
+pub(crate) fn is_blank(text: &str) -> bool {
     text.chars().all(|c| {
         c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
     })
 }
 
-/// The effective settings of a `lint` call: its flags over the config file.
-fn lint_settings(args: &LintArgs) -> Result<config::Effective, String> {
-    let loaded = args.config.load()?;
-    let model = args.model.model.clone().map(|m| {
-        let from_env = std::env::var("CANNERY_MODEL").is_ok_and(|e| e == m);
-        (m, from_env)
-    });
-    let flags = config::Flags {
-        corpus: args.corpus.corpus.clone(),
-        index: args.corpus.index.clone(),
-        macros: args.corpus.macros.macros.clone(),
-        model,
-        group: args.group.clone(),
-        fail_at: args.fail_at,
-        canned_at: args.verdict.canned_at,
-        personal_at: args.verdict.personal_at,
+#[cfg(feature = "serve")]
+fn run_serve(args: ServeArgs) -> Result<ExitCode, String> {
+    let threads = thread_count(args.threads);
+    let run = args.check.long_running(threads)?;
+    let save_to = run
+        .file
+        .clone()
+        .or(args.save.clone())
+        .map(std::path::PathBuf::from);
+    let options = serve::Options {
+        listen: args.listen,
+        max_body: args.max_body,
+        max_batch: args.max_batch.max(1),
+        rate: (args.rate_limit, args.burst.unwrap_or(args.rate_limit)),
+        persist_every: args.persist_every,
+        watch_every: args.watch_every,
+        threads,
     };
-    Ok(config::Effective::of(flags, loaded.as_ref()))
+    serve::run(options, run.checker, run.index, save_to, Some(run.reload))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "mcp")]
+fn run_mcp(args: McpArgs) -> Result<ExitCode, String> {
+    let run = args.check.long_running(thread_count(0))?;
+    mcp::run(run.checker, run.index)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A number of seconds, 0 or more.
+#[cfg(feature = "serve")]
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0 * 365.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds")),
+    }
 }
 
 fn run_config(args: ConfigCommandArgs) -> Result<ExitCode, String> {
@@ -778,30 +973,7 @@ fn run_config(args: ConfigCommandArgs) -> Result<ExitCode, String> {
 }
 
 fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
-    let settings = lint_settings(&args)?;
-    // The file's settings where no flag gave one.
-    args.corpus.corpus = settings.corpus.value.clone();
-    args.corpus.index = settings.index.value.clone();
-    args.corpus.macros.macros = settings.macros.value.clone();
-    args.model.model = settings.model.value.clone();
-    args.group = settings.group.value.clone();
-    args.fail_at = settings.fail_at.value;
-    args.verdict.canned_at = settings.canned_at.value;
-    args.verdict.personal_at = settings.personal_at.value;
-    let rules = lint::Rules {
-        canned_reply: settings.canned_reply.value,
-        boilerplate_span: settings.boilerplate_span.value,
-        unjudged_language: settings.unjudged_language.value,
-    };
-    let allowed = cannery::Allowed::new(
-        &settings.allowed_phrases.value,
-        &settings.allowed_patterns.value,
-    )
-    .map_err(|e| match &settings.file {
-        Some(file) => format!("{}: {e}", file.display()),
-        None => e.to_string(),
-    })?;
-    fields_need_a_corpus(&args.corpus, &args.fields)?;
+    let (rules, allowed) = args.check.settle()?;
     let sources = drafts::Sources {
         text: args.text.as_deref(),
         files: &args.file,
@@ -809,8 +981,8 @@ fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
         stdin_name: &args.stdin_filename,
     };
     for (flag, path) in [
-        ("--corpus", &args.corpus.corpus),
-        ("--macros", &args.corpus.macros.macros),
+        ("--corpus", &args.check.corpus.corpus),
+        ("--macros", &args.check.corpus.macros.macros),
     ] {
         if sources.reads_stdin() && path.as_deref() == Some("-") {
             return Err(format!(
@@ -825,27 +997,23 @@ fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
             empty.path
         ));
     }
-    let model = args.model.load()?;
-    let mut index = load_or_build(&args.corpus, &args.fields, thread_count(0), true, model)?;
-    args.verdict.apply(&mut index);
-    let fail_at = args.fail_at.unwrap_or(index.config().canned_at);
+    let index = args.check.index(thread_count(0))?;
+    let fail_at = args.check.fail_at.unwrap_or(index.config().canned_at);
+    let checker = check::Checker {
+        fail_at,
+        rules,
+        allowed,
+        group: args.check.group.clone(),
+    };
     let reports: Vec<cannery::Report> = drafts
         .iter()
         .map(|d| {
-            let mut ctx = Context::new();
-            if let Some(c) = d.customer.as_ref().or(args.customer.as_ref()) {
-                ctx = ctx.message(c);
-            }
-            if let Some(n) = d.name.as_ref().or(args.name.as_ref()) {
-                ctx = ctx.name(n);
-            }
-            if let Some(g) = d.group.as_ref().or(args.group.as_ref()) {
-                ctx = ctx.group(g);
-            }
-            if !allowed.is_empty() {
-                ctx = ctx.allowed(&allowed);
-            }
-            index.score(&d.text, &ctx)
+            let asked = check::Asked {
+                customer: d.customer.as_deref().or(args.customer.as_deref()),
+                name: d.name.as_deref().or(args.name.as_deref()),
+                group: d.group.as_deref(),
+            };
+            checker.report(&index, &d.text, asked)
         })
         .collect();
     let linted: Vec<lint::Linted<'_>> = drafts
@@ -868,7 +1036,7 @@ fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
             };
             let shown: Vec<String> = linted
                 .iter()
-                .map(|l| lint::human(l.draft, l.path, l.report, fail_at, color, &rules))
+                .map(|l| lint::human(l.draft, l.path, l.report, fail_at, color, &checker.rules))
                 .collect();
             shown.join("\n\n")
         }
@@ -878,23 +1046,25 @@ fn run_lint(mut args: LintArgs) -> Result<ExitCode, String> {
                     linted
                         .iter()
                         .map(|l| {
-                            let mut v = lint::json(l.draft, l.report, fail_at, &rules);
+                            let mut v = lint::json(l.draft, l.report, fail_at, &checker.rules);
                             v["path"] = l.path.into();
                             v
                         })
                         .collect(),
                 )
             } else {
-                lint::json(linted[0].draft, linted[0].report, fail_at, &rules)
+                lint::json(linted[0].draft, linted[0].report, fail_at, &checker.rules)
             };
             serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
         }
-        LintFormat::Sarif => serde_json::to_string_pretty(&lint::sarif(&linted, fail_at, &rules))
-            .map_err(|e| e.to_string())?,
+        LintFormat::Sarif => {
+            serde_json::to_string_pretty(&lint::sarif(&linted, fail_at, &checker.rules))
+                .map_err(|e| e.to_string())?
+        }
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").map_err(|e| e.to_string())?;
-    Ok(if reports.iter().any(|r| rules.fails(r, fail_at)) {
+    Ok(if reports.iter().any(|r| checker.fails(r)) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -21,6 +21,7 @@ pub type Model = cannery::Encoder;
 
 /// No encoder can be loaded without the `semantic` feature.
 #[cfg(not(feature = "semantic"))]
+#[derive(Clone)]
 pub enum Model {}
 
 impl ModelArgs {
