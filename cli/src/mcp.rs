@@ -231,7 +231,7 @@ fn instruction(
         .spans
         .iter()
         .take(3)
-        .map(|s| format!("\"{}\"", elide(draft[s.bytes.clone()].trim(), 60)))
+        .map(|s| format!("\"{}\"", elide(draft[s.bytes.clone()].trim(), 100)))
         .collect();
     if !spans.is_empty() && checker.rules.boilerplate_span {
         let more = report.spans.len().saturating_sub(spans.len());
@@ -270,9 +270,14 @@ fn instruction(
     out
 }
 
-/// The customer's question: the first sentence with a question mark, else the first sentence;
-/// at most 120 characters.
+/// The customer's message as the instruction quotes it: whole when short (200 characters or
+/// fewer), else its first sentence with a question mark (or its first sentence), at most 120
+/// characters.
 fn question(message: &str) -> String {
+    let message = message.trim();
+    if message.chars().count() <= 200 {
+        return message.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     let sentences: Vec<&str> = message
         .split_inclusive(['.', '?', '!', '\n'])
         .map(str::trim)
@@ -283,7 +288,7 @@ fn question(message: &str) -> String {
         .find(|s| s.ends_with('?'))
         .or(sentences.first())
         .copied()
-        .unwrap_or(message.trim());
+        .unwrap_or(message);
     elide(chosen, 120)
 }
 
@@ -320,18 +325,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn questions_are_the_first_asked() {
-        for (message, asked) in [
+    fn messages_are_quoted_whole_when_short_else_by_their_question() {
+        let long = format!(
+            "{} Where is my order 4417? {}",
+            "Hello there.".repeat(10),
+            "More.".repeat(30)
+        );
+        for (message, quoted) in [
             (
+                "Hi. Where is my order 4417?\n It was due  Monday.",
                 "Hi. Where is my order 4417? It was due Monday.",
-                "Where is my order 4417?",
             ),
             ("my parcel never came", "my parcel never came"),
-            ("Refund please. Thanks!", "Refund please."),
             ("", ""),
+            (long.as_str(), "Where is my order 4417?"),
         ] {
-            assert_eq!(question(message), asked, "{message:?}");
+            assert_eq!(question(message), quoted, "{message:?}");
         }
-        assert_eq!(question(&"é".repeat(200)).chars().count(), 121);
+        assert_eq!(question(&"é".repeat(300)).chars().count(), 121);
     }
 }
