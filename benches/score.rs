@@ -19,7 +19,7 @@ use std::hint::black_box;
 use std::io::BufRead;
 
 use cannery::{Context, Index, Reply};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn corpus() -> Vec<String> {
     let path = std::env::var("CANNERY_BENCH_CORPUS").unwrap_or_else(|_| {

@@ -156,10 +156,10 @@ pub use score::{Allowed, Context};
 #[cfg(feature = "semantic")]
 pub use semantic::Encoder;
 pub use stock::stock_replies;
-pub use templates::macros::{strip_html, MACRO_GROUP};
+pub use templates::macros::{MACRO_GROUP, strip_html};
 pub use templates::{Template, TemplateMatch};
 pub use text::shingles::shingles;
-pub use text::{tokenize, Language, Slot, Token, TokenKind, MAX_INPUT_BYTES};
+pub use text::{Language, MAX_INPUT_BYTES, Slot, Token, TokenKind, tokenize};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -46,7 +46,7 @@ use crate::semantic::store::SemanticStore;
 use crate::state::State;
 use crate::store::Corpus;
 use crate::templates::FamilyCache;
-use crate::wire::{check, corrupt, read_exact_or_truncated, Reader, Stream, Writer, STREAM_CHUNK};
+use crate::wire::{Reader, STREAM_CHUNK, Stream, Writer, check, corrupt, read_exact_or_truncated};
 use xxhash_rust::xxh3::Xxh3Default;
 
 const MAGIC: &[u8; 8] = b"CANNERY\x1A";
@@ -550,14 +550,16 @@ mod tests {
             assert_eq!(err.to_string(), "disk full", "room {room}");
         }
         // Room for the file and the length written again into the header.
-        assert!(write_file(
-            Index::stock().state(),
-            Full {
-                room: size + 8,
-                at: 0
-            }
-        )
-        .is_ok());
+        assert!(
+            write_file(
+                Index::stock().state(),
+                Full {
+                    room: size + 8,
+                    at: 0
+                }
+            )
+            .is_ok()
+        );
     }
 
     /// The payload of the file of `inner` (without its header and checksum).

@@ -19,9 +19,18 @@ fn stock_phrasing_is_canned_and_specific_replies_are_not() {
         "Happy to help! Have a great day!",
     ];
     let personal = [
-        ("Nope! Still just the $3 for the large fries at the Leeds store.", "Is it still $3 for large fries in Leeds?"),
-        ("The 7:40 from Leeds was held at Doncaster by a signal fault; take the 8:10, your ticket is valid on it.", "Why is the 7:40 from Leeds stuck at Doncaster?"),
-        ("Your blue trainers in size 9 are back in stock at our Oxford Street store from Friday.", "When will the blue trainers in size 9 be back at Oxford Street?"),
+        (
+            "Nope! Still just the $3 for the large fries at the Leeds store.",
+            "Is it still $3 for large fries in Leeds?",
+        ),
+        (
+            "The 7:40 from Leeds was held at Doncaster by a signal fault; take the 8:10, your ticket is valid on it.",
+            "Why is the 7:40 from Leeds stuck at Doncaster?",
+        ),
+        (
+            "Your blue trainers in size 9 are back in stock at our Oxford Street store from Friday.",
+            "When will the blue trainers in size 9 be back at Oxford Street?",
+        ),
     ];
     for text in canned {
         let r = stock().score(text, &Context::new());
@@ -46,36 +55,123 @@ fn stock_phrasing_is_canned_and_specific_replies_are_not() {
 fn disguises_do_not_hide_a_stock_phrase() {
     let plain = "Please DM us your order number and we'll look into this.";
     let disguised = [
-        ("look-alike letters", "Plеasе DM us yоur оrder number and we'll lооk into this."),
-        ("Greek capitals", "ΡLΕΑSΕ DM US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
-        ("zero-width characters", "Ple\u{200B}ase D\u{200C}M us your or\u{200D}der number and we'll look in\u{2060}to this."),
-        ("spaced-out letters", "p l e a s e  d m  u s your order number and we'll look into this."),
-        ("doubled punctuation", "Please!! DM... us your order number,, and we'll look into this!!!"),
-        ("emoji between words", "Please 🙏 DM 📩 us your 📦 order number and we'll 👀 look into this."),
-        ("case games", "pLeAsE dM uS yOuR oRdEr NuMbEr AnD wE'lL lOoK iNtO tHiS."),
-        ("full-width forms", "Ｐｌｅａｓｅ ＤＭ ｕｓ ｙｏｕｒ ｏｒｄｅｒ ｎｕｍｂｅｒ ａｎｄ ｗｅ'ｌｌ ｌｏｏｋ ｉｎｔｏ ｔｈｉｓ."),
-        ("combining accents", "Pléäse DM ús yóur órder númber and wé'll lóók íntó thís."),
-        ("dotted letters", "P.l.e.a.s.e DM us your order number and we'll look into this."),
-        ("bidi marks", "Please\u{200F} DM\u{202A} us your order number and we'll look into this."),
-        ("swapped word order", "Your order number, please DM us and we'll look into this."),
+        (
+            "look-alike letters",
+            "Plеasе DM us yоur оrder number and we'll lооk into this.",
+        ),
+        (
+            "Greek capitals",
+            "ΡLΕΑSΕ DM US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS.",
+        ),
+        (
+            "zero-width characters",
+            "Ple\u{200B}ase D\u{200C}M us your or\u{200D}der number and we'll look in\u{2060}to this.",
+        ),
+        (
+            "spaced-out letters",
+            "p l e a s e  d m  u s your order number and we'll look into this.",
+        ),
+        (
+            "doubled punctuation",
+            "Please!! DM... us your order number,, and we'll look into this!!!",
+        ),
+        (
+            "emoji between words",
+            "Please 🙏 DM 📩 us your 📦 order number and we'll 👀 look into this.",
+        ),
+        (
+            "case games",
+            "pLeAsE dM uS yOuR oRdEr NuMbEr AnD wE'lL lOoK iNtO tHiS.",
+        ),
+        (
+            "full-width forms",
+            "Ｐｌｅａｓｅ ＤＭ ｕｓ ｙｏｕｒ ｏｒｄｅｒ ｎｕｍｂｅｒ ａｎｄ ｗｅ'ｌｌ ｌｏｏｋ ｉｎｔｏ ｔｈｉｓ.",
+        ),
+        (
+            "combining accents",
+            "Pléäse DM ús yóur órder númber and wé'll lóók íntó thís.",
+        ),
+        (
+            "dotted letters",
+            "P.l.e.a.s.e DM us your order number and we'll look into this.",
+        ),
+        (
+            "bidi marks",
+            "Please\u{200F} DM\u{202A} us your order number and we'll look into this.",
+        ),
+        (
+            "swapped word order",
+            "Your order number, please DM us and we'll look into this.",
+        ),
         // Each kind of the evasion suite (the README's evasion table).
-        ("Armenian look-alikes", "Please DM \u{057D}s y\u{0585}\u{057D}r \u{0585}rder \u{0578}umber and we'll l\u{0585}\u{0585}k i\u{0578}to this."),
-        ("Cherokee capitals", "\u{13E2}\u{13DE}\u{13AC}\u{13AA}\u{13DA}\u{13AC} \u{13A0}\u{13B7} US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
-        ("Lisu capitals", "\u{A4D1}\u{A4E1}\u{A4F0}\u{A4EE}\u{A4E2}\u{A4F0} \u{A4D3}\u{A4DF} \u{A4F4}\u{A4E2} YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS."),
-        ("small capitals", "\u{1D18}\u{029F}\u{1D07}\u{1D00}\u{A731}\u{1D07} \u{1D05}\u{1D0D} \u{1D1C}\u{A731} your order number and we'll look into this."),
-        ("Latin alpha and iota", "Ple\u{0251}se DM us your order number \u{0251}nd we'll look \u{0269}nto th\u{0269}s."),
-        ("palochka and nu", "P\u{04CF}ease DM us your order number and we'\u{04CF}\u{04CF} look into this."),
-        ("digits for letters", "Pl3453 DM u5 y0ur 0rd3r numb3r 4nd w3'll l00k 1nt0 th15."),
-        ("capital I for l", "PIease DM us your order number and we'II Iook into this."),
-        ("HTML inside words", "Ple<b></b>ase DM us y<!-- -->our or&#100;er number and we'll look into this."),
-        ("markdown emphasis", "Ple**ase** DM us y~~our~~ order number and we'll look into this."),
-        ("space-like characters inside words", "Ple\u{200A}ase DM us yo\u{A0}ur or\u{3000}der num\u{2800}ber and we'll look into this."),
-        ("line breaks inside words", "Plea\r\nse DM us your or\r\nder number and we'll look into this."),
-        ("words run together", "PleaseDMusyourordernumberandwe'lllookintothis."),
-        ("a right-to-left override", "\u{202E}.siht otni kool ll'ew dna rebmun redro ruoy su MD esaelP\u{202C}"),
-        ("regional indicators", "\u{1F1F5}\u{1F1F1}\u{1F1EA}\u{1F1E6}\u{1F1F8}\u{1F1EA} DM us your order number and we'll look into this."),
-        ("letters dropped", "Plase DM us your oder numer and we'll lok into this."),
-        ("letters swapped", "Plaese DM us your odrer nubmer and we'll loko into this."),
+        (
+            "Armenian look-alikes",
+            "Please DM \u{057D}s y\u{0585}\u{057D}r \u{0585}rder \u{0578}umber and we'll l\u{0585}\u{0585}k i\u{0578}to this.",
+        ),
+        (
+            "Cherokee capitals",
+            "\u{13E2}\u{13DE}\u{13AC}\u{13AA}\u{13DA}\u{13AC} \u{13A0}\u{13B7} US YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS.",
+        ),
+        (
+            "Lisu capitals",
+            "\u{A4D1}\u{A4E1}\u{A4F0}\u{A4EE}\u{A4E2}\u{A4F0} \u{A4D3}\u{A4DF} \u{A4F4}\u{A4E2} YOUR ORDER NUMBER AND WE'LL LOOK INTO THIS.",
+        ),
+        (
+            "small capitals",
+            "\u{1D18}\u{029F}\u{1D07}\u{1D00}\u{A731}\u{1D07} \u{1D05}\u{1D0D} \u{1D1C}\u{A731} your order number and we'll look into this.",
+        ),
+        (
+            "Latin alpha and iota",
+            "Ple\u{0251}se DM us your order number \u{0251}nd we'll look \u{0269}nto th\u{0269}s.",
+        ),
+        (
+            "palochka and nu",
+            "P\u{04CF}ease DM us your order number and we'\u{04CF}\u{04CF} look into this.",
+        ),
+        (
+            "digits for letters",
+            "Pl3453 DM u5 y0ur 0rd3r numb3r 4nd w3'll l00k 1nt0 th15.",
+        ),
+        (
+            "capital I for l",
+            "PIease DM us your order number and we'II Iook into this.",
+        ),
+        (
+            "HTML inside words",
+            "Ple<b></b>ase DM us y<!-- -->our or&#100;er number and we'll look into this.",
+        ),
+        (
+            "markdown emphasis",
+            "Ple**ase** DM us y~~our~~ order number and we'll look into this.",
+        ),
+        (
+            "space-like characters inside words",
+            "Ple\u{200A}ase DM us yo\u{A0}ur or\u{3000}der num\u{2800}ber and we'll look into this.",
+        ),
+        (
+            "line breaks inside words",
+            "Plea\r\nse DM us your or\r\nder number and we'll look into this.",
+        ),
+        (
+            "words run together",
+            "PleaseDMusyourordernumberandwe'lllookintothis.",
+        ),
+        (
+            "a right-to-left override",
+            "\u{202E}.siht otni kool ll'ew dna rebmun redro ruoy su MD esaelP\u{202C}",
+        ),
+        (
+            "regional indicators",
+            "\u{1F1F5}\u{1F1F1}\u{1F1EA}\u{1F1E6}\u{1F1F8}\u{1F1EA} DM us your order number and we'll look into this.",
+        ),
+        (
+            "letters dropped",
+            "Plase DM us your oder numer and we'll lok into this.",
+        ),
+        (
+            "letters swapped",
+            "Plaese DM us your odrer nubmer and we'll loko into this.",
+        ),
     ];
     let base = stock().score(plain, &Context::new()).canned;
     for (name, text) in disguised {
@@ -218,10 +314,11 @@ fn degenerate_inputs_have_defined_scores() {
     }
     let r = stock().score(&long_word, &Context::new());
     assert!(r.truncated);
-    assert!(r
-        .spans
-        .iter()
-        .all(|s| s.bytes.end <= cannery::MAX_INPUT_BYTES));
+    assert!(
+        r.spans
+            .iter()
+            .all(|s| s.bytes.end <= cannery::MAX_INPUT_BYTES)
+    );
 }
 
 /// One index shared across threads scoring while a clone takes inserts: results identical to
@@ -457,22 +554,46 @@ fn wordless_replies_are_canned_and_empty_ones_score_nothing() {
 #[test]
 fn drafts_in_the_stock_languages_are_judged_in_their_language() {
     let cases = [
-        ("es", "Hola, sentimos las molestias. Escríbenos por privado tu número de pedido y lo revisamos.",
-         "Hola Lucía, tu pedido salió ayer de Zaragoza y llega el jueves por la tarde a tu casa de Huesca."),
-        ("pt", "Olá! Pedimos desculpas pelo transtorno. Chama a gente no privado com o número do pedido.",
-         "Oi Bruno, o seu sofá saiu de Joinville na segunda e a transportadora entrega em Curitiba na quarta."),
-        ("fr", "Bonjour, désolés pour ce désagrément. Merci de nous écrire en message privé avec votre numéro de commande.",
-         "Bonjour Léa, votre vélo est parti de Lille hier et le transporteur le livre vendredi à Arras."),
-        ("de", "Hallo, das tut uns leid! Schick uns bitte deine Bestellnummer per Direktnachricht.",
-         "Hallo Lena, dein Fahrrad hat Leipzig gestern verlassen und kommt am Freitag in Halle an."),
-        ("it", "Ciao, ci scusiamo per il disagio. Scrivici in privato il numero d'ordine e verifichiamo.",
-         "Ciao Marco, la tua bici è partita ieri da Verona e il corriere la consegna venerdì a Trento."),
-        ("nl", "Hoi, wat vervelend! Stuur ons even een privébericht met je ordernummer.",
-         "Hoi Daan, je fiets is gisteren uit Tilburg vertrokken en wordt vrijdag in Breda bezorgd."),
-        ("ja", "ご迷惑をおかけして申し訳ございません。お手数ですが、ご注文番号をDMにてお知らせください。",
-         "自転車は昨日福岡の倉庫を出ており、金曜日の午後に熊本のご自宅へ届く予定です。"),
-        ("zh", "非常抱歉给您带来不便，请私信提供您的订单号，我们会尽快为您处理。",
-         "您的自行车昨天从苏州仓库发出，周五下午会送到无锡的家里。"),
+        (
+            "es",
+            "Hola, sentimos las molestias. Escríbenos por privado tu número de pedido y lo revisamos.",
+            "Hola Lucía, tu pedido salió ayer de Zaragoza y llega el jueves por la tarde a tu casa de Huesca.",
+        ),
+        (
+            "pt",
+            "Olá! Pedimos desculpas pelo transtorno. Chama a gente no privado com o número do pedido.",
+            "Oi Bruno, o seu sofá saiu de Joinville na segunda e a transportadora entrega em Curitiba na quarta.",
+        ),
+        (
+            "fr",
+            "Bonjour, désolés pour ce désagrément. Merci de nous écrire en message privé avec votre numéro de commande.",
+            "Bonjour Léa, votre vélo est parti de Lille hier et le transporteur le livre vendredi à Arras.",
+        ),
+        (
+            "de",
+            "Hallo, das tut uns leid! Schick uns bitte deine Bestellnummer per Direktnachricht.",
+            "Hallo Lena, dein Fahrrad hat Leipzig gestern verlassen und kommt am Freitag in Halle an.",
+        ),
+        (
+            "it",
+            "Ciao, ci scusiamo per il disagio. Scrivici in privato il numero d'ordine e verifichiamo.",
+            "Ciao Marco, la tua bici è partita ieri da Verona e il corriere la consegna venerdì a Trento.",
+        ),
+        (
+            "nl",
+            "Hoi, wat vervelend! Stuur ons even een privébericht met je ordernummer.",
+            "Hoi Daan, je fiets is gisteren uit Tilburg vertrokken en wordt vrijdag in Breda bezorgd.",
+        ),
+        (
+            "ja",
+            "ご迷惑をおかけして申し訳ございません。お手数ですが、ご注文番号をDMにてお知らせください。",
+            "自転車は昨日福岡の倉庫を出ており、金曜日の午後に熊本のご自宅へ届く予定です。",
+        ),
+        (
+            "zh",
+            "非常抱歉给您带来不便，请私信提供您的订单号，我们会尽快为您处理。",
+            "您的自行车昨天从苏州仓库发出，周五下午会送到无锡的家里。",
+        ),
     ];
     for (code, canned, personal) in cases {
         let r = stock().score(canned, &Context::new());

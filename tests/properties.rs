@@ -1,6 +1,6 @@
 //! Property tests of the invariants every report keeps, on arbitrary Unicode input.
 
-use cannery::{tokenize, Context, Index, Reply};
+use cannery::{Context, Index, Reply, tokenize};
 use proptest::prelude::*;
 
 fn index() -> &'static Index {

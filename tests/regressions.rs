@@ -2,7 +2,7 @@
 //! named after the bug): each must tokenize into ordered, non-overlapping tokens on character
 //! boundaries and score within [0, 1] with spans on character boundaries.
 
-use cannery::{tokenize, Context, Index};
+use cannery::{Context, Index, tokenize};
 
 #[test]
 fn regression_inputs_keep_the_invariants() {

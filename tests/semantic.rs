@@ -199,10 +199,12 @@ fn vectors_travel_through_saves_inserts_merges_and_scopes() {
     // A scope keeps its group's vectors and nothing of the others.
     let scoped = grown.score(draft, &ctx.group("Acme"));
     assert_eq!(scoped.mode, Mode::Semantic);
-    assert!(scoped
-        .nearest
-        .iter()
-        .all(|n| n.id.starts_with('a') || n.id == "n1"));
+    assert!(
+        scoped
+            .nearest
+            .iter()
+            .all(|n| n.id.starts_with('a') || n.id == "n1")
+    );
     // Attaching an encoder to an index built without one embeds its replies.
     let mut late = build(&plain_builder, &rows);
     late.set_encoder(encoder).unwrap();

@@ -57,10 +57,12 @@ fn real_corpus_leave_one_out_and_round_trip() {
             report.nearest.iter().all(|n| n.id != id),
             "{id} matched itself"
         );
-        assert!(report
-            .spans
-            .iter()
-            .all(|sp| sp.example.as_deref() != Some(id)));
+        assert!(
+            report
+                .spans
+                .iter()
+                .all(|sp| sp.example.as_deref() != Some(id))
+        );
         assert_eq!(
             report,
             back.score_excluding(text, &ctx, id),

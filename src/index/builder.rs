@@ -10,12 +10,12 @@
 //! replies and stays on one thread.
 
 use super::Index;
-use crate::config::{unit_or, Config};
+use crate::config::{Config, unit_or};
 use crate::reply::Reply;
 use crate::state::State;
 use crate::stock::STOCK_REPLIES;
 use crate::store::{Corpus, NewReply, STOCK_GROUP};
-use crate::text::{tokenize_capped, Scratch, Token};
+use crate::text::{Scratch, Token, tokenize_capped};
 
 /// Builds an [`Index`]: set the options with `&mut self` setters, then [`build`](Self::build).
 ///

@@ -18,8 +18,8 @@ mod builder;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::unit_or;
 pub use crate::config::Config;
+use crate::config::unit_or;
 use crate::error::Error;
 pub use crate::reply::Reply;
 use crate::report::Report;

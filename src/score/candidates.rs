@@ -23,9 +23,9 @@
 use crate::report::Neighbour;
 use crate::store::ShingleStat;
 
+use super::Scorer;
 use super::tally::POSTINGS_BUDGET;
 use super::view::View;
-use super::Scorer;
 
 /// How many candidate clusters are verified by edit distance for the nearest replies.
 const CANDIDATES: usize = 8;

@@ -45,9 +45,9 @@ pub use context::Context;
 use crate::report::Report;
 use crate::state::State;
 use crate::store::ShingleStat;
-use crate::templates::{macro_template, template_of_cluster, Matched};
+use crate::templates::{Matched, macro_template, template_of_cluster};
 use crate::text::shingles::{sequence_key, shingles_of_keys};
-use crate::text::{capped, tokenize_into, Scratch, Token};
+use crate::text::{Scratch, Token, capped, tokenize_into};
 
 use context::unscoped;
 use tally::Tally;

@@ -414,11 +414,7 @@ pub(super) fn scores(s: &Signals, visible: bool, regime: Regime) -> (f64, f64) {
 
 /// A score clamped to [0, 1], with NaN (impossible from finite signals, but never reported) as 0.
 fn sanitise(x: f64) -> f64 {
-    if x.is_nan() {
-        0.0
-    } else {
-        x.clamp(0.0, 1.0)
-    }
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::text::Slot;
-use crate::text::{folded_letters, mark_sentences, word_key, word_over, Token, TokenKind};
+use crate::text::{Token, TokenKind, folded_letters, mark_sentences, word_key, word_over};
 
 /// Words shorter than this are not corrected for a misspelling (one edit from a short word is
 /// another word too often).

@@ -5,9 +5,9 @@
 use crate::report::SemanticSignals;
 use crate::text::capped;
 
+use super::Scorer;
 use super::context::Context;
 use super::view::View;
-use super::Scorer;
 
 impl Scorer<'_> {
     /// The semantic signals of `reply`, when the index has an encoder and vectors (`None`

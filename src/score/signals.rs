@@ -3,14 +3,14 @@
 //! of the words, novelty, details, echo of the message, what it leaves unanswered, sentences).
 
 use crate::report::Signals;
-use crate::store::{group_estimate, WordStat};
-use crate::text::language::{stock_mask, UNKNOWN_SLOT};
-use crate::text::{capped, floor_char_boundary, tokenize_into, Language, Slot, Token, TokenKind};
+use crate::store::{WordStat, group_estimate};
+use crate::text::language::{UNKNOWN_SLOT, stock_mask};
+use crate::text::{Language, Slot, Token, TokenKind, capped, floor_char_boundary, tokenize_into};
 
+use super::Scorer;
 use super::context::Context;
 use super::cover::Cover;
 use super::view::View;
-use super::Scorer;
 
 /// The most bytes of a customer's name that are read.
 const MAX_NAME_BYTES: usize = 256;

@@ -3,12 +3,12 @@
 
 use crate::report::{OffsetConverter, Span};
 use crate::store::ShingleStat;
-use crate::text::shingles::shingle_window;
 use crate::text::Token;
+use crate::text::shingles::shingle_window;
 
+use super::Scorer;
 use super::cover::Cover;
 use super::view::View;
-use super::Scorer;
 
 impl Scorer<'_> {
     /// Runs of boilerplate tokens as spans.

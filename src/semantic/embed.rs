@@ -5,7 +5,7 @@ use super::Encoder;
 use crate::store::Corpus;
 
 use super::store::{MessageStats, SemanticStore};
-use super::{stock_messages, MIN_MESSAGES};
+use super::{MIN_MESSAGES, stock_messages};
 
 /// How many cluster texts are embedded in one call (the encoder batches them by length).
 const EMBED_CHUNK: usize = 1024;

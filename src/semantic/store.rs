@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::Error;
 use crate::store::column::{Column, Rows};
-use crate::wire::{check, corrupt, Reader, Writer};
+use crate::wire::{Reader, Writer, check, corrupt};
 
 /// The semantic data of an index.
 #[derive(Clone, Debug)]
@@ -456,11 +456,7 @@ mod tests {
         let (mut a, mut b) = (MessageStats::new(d), MessageStats::new(d));
         for (i, v) in vs.iter().enumerate() {
             whole.add(v);
-            if i % 2 == 0 {
-                a.add(v)
-            } else {
-                b.add(v)
-            }
+            if i % 2 == 0 { a.add(v) } else { b.add(v) }
         }
         a.merge(&b);
         for (x, y) in whole.outer.iter().zip(&a.outer) {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorKind};
 use crate::reply::Reply;
 use crate::semantic::store::SemanticStore;
-use crate::store::{Corpus, NewReply, NO_GROUP, STOCK_GROUP};
+use crate::store::{Corpus, NO_GROUP, NewReply, STOCK_GROUP};
 use crate::templates::macros::MacroReply;
 use crate::templates::{Families, FamilyCache};
-use crate::text::{tokenize_capped, Scratch, Token};
-use scopes::{scope_key, Scopes};
+use crate::text::{Scratch, Token, tokenize_capped};
+use scopes::{Scopes, scope_key};
 
 /// The state of an index: its corpus store, the template families derived from it, its tenant
 /// scopes and its sentence encoder's vectors. `Index` is an `Arc` of it.

@@ -3,7 +3,7 @@
 
 use super::column::{Arena, Part};
 use crate::error::Error;
-use crate::wire::{corrupt, Reader, Writer};
+use crate::wire::{Reader, Writer, corrupt};
 
 /// Strings (ids, group names, texts) in parts that clones share: a loaded arena's strings are
 /// one part, those pushed later go to parts of their own (see [`Arena`]).

@@ -46,17 +46,17 @@ use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::text::language::{vote, STOCK_LANGUAGE_COUNT, UNKNOWN_SLOT};
+use crate::text::language::{STOCK_LANGUAGE_COUNT, UNKNOWN_SLOT, vote};
 use crate::text::shingles::{distinct_shingles_of_keys, sequence_key};
 use crate::text::{capped, is_slot_key};
-use crate::wire::{check, same_len, Reader, Writer};
+use crate::wire::{Reader, Writer, check, same_len};
 
 pub(crate) use arena::StrArena;
 pub(crate) use column::Column;
 use column::{Arena, Runs};
 use keymap::KeyMap;
 pub(crate) use shingle_table::{ShingleStat, ShingleTable};
-pub(crate) use words::{group_estimate, WordStat, Words};
+pub(crate) use words::{WordStat, Words, group_estimate};
 
 /// The group of the built-in stock corpus's replies.
 pub const STOCK_GROUP: &str = "cannery:stock";

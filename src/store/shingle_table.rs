@@ -20,9 +20,9 @@ use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::keymap::Directory;
-use super::{fold_limit, SharedMap};
+use super::{SharedMap, fold_limit};
 use crate::error::Error;
-use crate::wire::{check, corrupt, same_len, Reader, Writer};
+use crate::wire::{Reader, Writer, check, corrupt, same_len};
 
 /// "No posting list yet".
 pub(crate) const NONE: u32 = u32::MAX;

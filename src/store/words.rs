@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{fold_limit, SharedMap};
+use super::{SharedMap, fold_limit};
 
 use crate::error::Error;
-use crate::wire::{check, same_len, Reader, Writer};
+use crate::wire::{Reader, Writer, check, same_len};
 
 /// What the index knows of one word.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

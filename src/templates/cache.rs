@@ -17,13 +17,13 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::families::{families_from_roots, valid_roots, Families};
+use super::families::{Families, families_from_roots, valid_roots};
 use super::inserts::families_after_inserts;
 use super::mine::{claim_root, mine};
 use super::render::template_text;
 use crate::error::Error;
 use crate::store::{Column, Corpus, StrArena};
-use crate::wire::{check, Reader, Writer};
+use crate::wire::{Reader, Writer, check};
 
 /// The template families of an index, derived on first use and kept until the next change.
 #[derive(Clone, Debug, Default)]

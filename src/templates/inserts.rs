@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use super::families::{families_from_roots, Families};
+use super::families::{Families, families_from_roots};
 use crate::store::{Column, Corpus};
 
 /// More roots whose counts an insert changed, or more clusters it added, than this, and the

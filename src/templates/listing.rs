@@ -1,9 +1,9 @@
 //! Listing: the templates of an index with their counts, examples, groups and times, and the
 //! template id of each reply.
 
+use super::Template;
 use super::families::Families;
 use super::render::template_text;
-use super::Template;
 use crate::store::{Corpus, NO_GROUP};
 
 /// The templates of the index: families of at least `min_support` replies (stock replies not

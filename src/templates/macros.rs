@@ -26,9 +26,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::store::NewReply;
 pub use crate::store::MACRO_GROUP;
-use crate::text::{tokenize, Token};
+use crate::store::NewReply;
+use crate::text::{Token, tokenize};
 
 /// A macro as the store adds it: a reference reply in [`MACRO_GROUP`] whose id is `macro:` and
 /// the title, whose text is the macro's with HTML stripped, and whose `{{placeholders}}` are

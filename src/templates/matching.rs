@@ -5,7 +5,7 @@ use super::families::Families;
 use super::listing::macro_name;
 use super::render::template_text;
 use super::{Matched, TemplateMatch};
-use crate::align::{instantiates_macro, same_template, CONTAIN};
+use crate::align::{CONTAIN, instantiates_macro, same_template};
 use crate::store::Corpus;
 
 /// The template of the family of `cluster`, if the reply with token keys `keys` is the same

@@ -1,7 +1,7 @@
 //! Mining: the root of each cluster's family, found from the clusters' rarest shingles and the
 //! same-template rules of [`crate::align`], for a whole index or for one cluster an insert added.
 
-use super::families::{families_from_roots, Families};
+use super::families::{Families, families_from_roots};
 use crate::align::same_template;
 use crate::store::{Column, Corpus, ShingleStat};
 use crate::text::shingles::shingles_of_keys;
@@ -106,11 +106,7 @@ fn rarest_shingles(
 /// How many of the `rarest` shingles of a cluster another must share to be weighed beside it:
 /// two, or one when it has fewer than three (mining and `claim_root` alike).
 fn shared_needed(rarest: &[(u32, u64, ShingleStat)]) -> usize {
-    if rarest.len() >= 3 {
-        2
-    } else {
-        1
-    }
+    if rarest.len() >= 3 { 2 } else { 1 }
 }
 
 /// The family a cluster added after mining joins: the family of the first root, in mining order

@@ -164,7 +164,7 @@ mod tests {
     use super::render::template_text;
     use crate::align::same_template;
     use crate::store::Corpus;
-    use crate::{tokenize, Index, Reply};
+    use crate::{Index, Reply, tokenize};
 
     /// The token keys of a text.
     fn keys(text: &str) -> Vec<u32> {
@@ -193,9 +193,10 @@ mod tests {
         let b = Index::from_bytes(&index.to_bytes()).unwrap().templates(1);
         assert_eq!(a, b);
         assert_eq!(a[0].count, 3, "{a:?}");
-        assert!(a
-            .iter()
-            .all(|t| t.examples.iter().all(|e| !e.starts_with("stock:"))));
+        assert!(
+            a.iter()
+                .all(|t| t.examples.iter().all(|e| !e.starts_with("stock:")))
+        );
         assert_eq!(a.iter().map(|t| t.count).sum::<u32>(), 4);
     }
 

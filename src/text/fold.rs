@@ -12,7 +12,7 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
-use super::reading::{markup_at, may_differ, reading_order, Markup};
+use super::reading::{Markup, markup_at, may_differ, reading_order};
 use super::small_capitals::SMALL_CAPITALS;
 
 /// Folds `text` into `folded`, recording for each byte of `folded` the byte offset in `text` of

@@ -36,8 +36,8 @@ use std::sync::LazyLock;
 use rustc_hash::FxHashMap;
 use whatlang::Lang;
 
-use super::token::{is_slot_key, TokenKind};
 use super::Token;
+use super::token::{TokenKind, is_slot_key};
 
 /// The languages with a stock corpus, in the order of the corpora (a language's place here is
 /// its slot, and its bit in a word's mask).
@@ -313,11 +313,7 @@ pub(crate) fn vote(keys: impl IntoIterator<Item = u32>) -> u8 {
         }
     }
     let placed = first >= MIN_VOTES && 3.0 * first >= words as f64 && first >= 1.5 * second;
-    if placed {
-        best
-    } else {
-        UNKNOWN_SLOT
-    }
+    if placed { best } else { UNKNOWN_SLOT }
 }
 
 /// The language of `text`, whose tokens are `tokens`: the stock vocabulary's vote, else
@@ -405,13 +401,8 @@ mod tests {
             ("12345", None),
         ];
         for &(text, code) in cases {
-            let told = identify(text, &crate::text::tokenize(text)).map(|l| {
-                if l.has_stock() {
-                    l.code()
-                } else {
-                    "-"
-                }
-            });
+            let told = identify(text, &crate::text::tokenize(text))
+                .map(|l| if l.has_stock() { l.code() } else { "-" });
             assert_eq!(told, code, "{text}");
         }
     }

@@ -59,15 +59,15 @@ use std::ops::Range;
 
 pub(crate) use fold::is_invisible;
 pub use language::Language;
-pub(crate) use token::{is_slot_key, mechanics_keys, slot_key, word_key};
 pub use token::{Slot, Token, TokenKind};
+pub(crate) use token::{is_slot_key, mechanics_keys, slot_key, word_key};
 
 use fold::fold;
 use slots::find_slots;
 use token::{mark_sentence_starts, push_token, word_token};
 use words::{
-    emit_spaced_run, find_words, merge_words_sharing_a_character, push_alphanumeric,
-    spaced_run_end, RawWord,
+    RawWord, emit_spaced_run, find_words, merge_words_sharing_a_character, push_alphanumeric,
+    spaced_run_end,
 };
 
 /// How much of Chinese or Japanese a key covers, in halves of a Chinese character (see the

@@ -338,9 +338,9 @@ fn is_common_capitalised(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Scratch;
     use crate::text::fold::fold;
     use crate::text::tests::words;
-    use crate::text::Scratch;
 
     /// The slot finder as it was before it merged sorted matches: each match compared with every
     /// slot found (quadratic), the oracle of [`find_slots`].

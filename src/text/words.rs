@@ -3,7 +3,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::token::{push_token, word_token, Token};
+use super::token::{Token, push_token, word_token};
 
 /// A word of the folded text, before slot masking.
 #[derive(Clone, Copy)]
