@@ -427,7 +427,8 @@ struct ServeArgs {
     /// are kept in memory only.
     #[arg(long, value_name = "FILE", conflicts_with = "index")]
     save: Option<String>,
-    /// Seconds between saves of the inserted replies (they are saved at shutdown too).
+    /// Seconds between saves of the inserted replies (they are saved at shutdown too; 0: only
+    /// then).
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     persist_every: f64,
     /// Seconds between looks at the index file; when another process replaces it, it is
@@ -904,6 +905,11 @@ pub(crate) fn is_blank(text: &str) -> bool {
 fn run_serve(args: ServeArgs) -> Result<ExitCode, String> {
     let threads = thread_count(args.threads);
     let run = args.check.long_running(threads)?;
+    if let (Some(file), Some(_)) = (&run.file, &args.save) {
+        return Err(format!(
+            "--save: the index file ({file}, from the config file) is where inserts are saved; give one or the other"
+        ));
+    }
     let save_to = run
         .file
         .clone()
@@ -924,6 +930,16 @@ fn run_serve(args: ServeArgs) -> Result<ExitCode, String> {
 
 #[cfg(feature = "mcp")]
 fn run_mcp(args: McpArgs) -> Result<ExitCode, String> {
+    for (flag, path) in [
+        ("--corpus", &args.check.corpus.corpus),
+        ("--macros", &args.check.corpus.macros.macros),
+    ] {
+        if path.as_deref() == Some("-") {
+            return Err(format!(
+                "{flag} -: standard input carries the MCP protocol; give a file"
+            ));
+        }
+    }
     let run = args.check.long_running(thread_count(0))?;
     mcp::run(run.checker, run.index)?;
     Ok(ExitCode::SUCCESS)

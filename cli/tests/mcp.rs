@@ -201,3 +201,10 @@ async fn lint_reply_scores_within_the_group() {
     client.cancel().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn standard_input_is_the_protocols() {
+    let out = common::cannery(&["mcp", "--isolated", "--corpus", "-"], Some(b"{}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("standard input carries the MCP protocol"));
+}

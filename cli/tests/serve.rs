@@ -512,3 +512,19 @@ fn templates_are_listed() {
     drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn save_and_the_config_files_index_are_one_or_the_other() {
+    let dir = tmp("serve-config");
+    let file = dir.join("acme.cannery");
+    index_of(&dir, &file, &[("1", "Your parcel left the depot.")]);
+    std::fs::write(dir.join("cannery.toml"), "index = \"acme.cannery\"\n").unwrap();
+    let out = common::cannery_in(&dir, &["serve", "--save", "other.cannery"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("--save"),
+        "{}",
+        common::stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
