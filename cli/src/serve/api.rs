@@ -148,29 +148,22 @@ fn asked(d: &Line) -> Asked<'_> {
     }
 }
 
-/// Scores `drafts` on a snapshot: in place for a few lexical drafts (microseconds each), on
-/// the blocking pool otherwise, so that the runtime's threads keep answering.
+/// Scores `drafts` on a snapshot: on the runtime's thread for a few lexical drafts (tens of
+/// microseconds each, less than a hand-off to another thread costs), on the blocking pool
+/// otherwise, so that the runtime's threads keep answering.
 async fn scored<T: Send + 'static>(
     app: &Arc<App>,
     drafts: Vec<Line>,
     each: fn(&App, &Index, &Line) -> T,
-) -> Result<(Vec<Line>, Vec<T>), ApiError> {
+) -> Result<Vec<T>, ApiError> {
     let index = app.served.snapshot();
-    let light = drafts.len() <= 16 && scoring_is_light(&index);
-    let run = {
-        let app = Arc::clone(app);
-        move || {
-            let out: Vec<T> = drafts.iter().map(|d| each(&app, &index, d)).collect();
-            (drafts, out)
-        }
-    };
-    if light {
-        Ok(tokio::task::block_in_place(run))
-    } else {
-        tokio::task::spawn_blocking(run).await.map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })
+    if drafts.len() <= 16 && scoring_is_light(&index) {
+        return Ok(drafts.iter().map(|d| each(app, &index, d)).collect());
     }
+    let app = Arc::clone(app);
+    tokio::task::spawn_blocking(move || drafts.iter().map(|d| each(&app, &index, d)).collect())
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }
 
 /// Whether scoring is microseconds (no sentence encoder).
@@ -188,7 +181,7 @@ fn scoring_is_light(index: &Index) -> bool {
 /// each answered as `cannery lint --format json` does, with `fails`.
 pub async fn lint(State(app): State<Arc<App>>, body: Body) -> Result<Json<Value>, ApiError> {
     let (drafts, many) = drafts(body, app.max_batch)?;
-    let (_, out) = scored(&app, drafts, |app, index, d| {
+    let out = scored(&app, drafts, |app, index, d| {
         let report = app.checker.report(index, &d.draft, asked(d));
         let mut v = lint::json(&d.draft, &report, app.checker.fail_at, &app.checker.rules);
         if let Some(id) = &d.id {
@@ -208,7 +201,7 @@ pub async fn lint(State(app): State<Arc<App>>, body: Body) -> Result<Json<Value>
 /// `POST /score`: as `/lint`, answered with the library's whole report (serde), and `id`.
 pub async fn score(State(app): State<Arc<App>>, body: Body) -> Result<Json<Value>, ApiError> {
     let (drafts, many) = drafts(body, app.max_batch)?;
-    let (_, out) = scored(&app, drafts, |app, index, d| {
+    let out = scored(&app, drafts, |app, index, d| {
         let report = app.checker.report(index, &d.draft, asked(d));
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         if let Some(id) = &d.id {
