@@ -159,7 +159,7 @@ pub use stock::stock_replies;
 pub use templates::macros::{MACRO_GROUP, strip_html};
 pub use templates::{Template, TemplateMatch};
 pub use text::shingles::shingles;
-pub use text::{Language, MAX_INPUT_BYTES, Slot, Token, TokenKind, tokenize};
+pub use text::{Language, MAX_INPUT_BYTES, Slot, Token, TokenKind, tokenize, tokenize_with_crates};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -70,3 +70,26 @@ fn real_corpus_leave_one_out_and_round_trip() {
         );
     }
 }
+
+/// The tokenizer's fast paths give the tokens of the crates alone (its oracle) on every reply and
+/// every customer message of the real corpus.
+#[test]
+fn real_corpus_tokenizes_as_the_crates_do() {
+    let Some(dir) = data_dir() else { return };
+    let rows = read(dir.join("replies.jsonl"));
+    let mut texts = 0;
+    for row in &rows {
+        for field in ["text", "in_reply_to_text"] {
+            if let Some(text) = s(row, field) {
+                assert_eq!(
+                    cannery::tokenize(text),
+                    cannery::tokenize_with_crates(text),
+                    "{} {field}",
+                    s(row, "id").unwrap_or("")
+                );
+                texts += 1;
+            }
+        }
+    }
+    assert!(texts > rows.len());
+}

@@ -22,14 +22,7 @@ pub(super) fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
     origin.clear();
     folded.reserve(text.len());
     origin.reserve(text.len());
-    // One pass (a fold, not `all`, so that it runs over whole vectors of bytes): printable
-    // ASCII, and whether any byte may start markup a reader does not see.
-    let (printable_ascii, markup) = text.bytes().fold((true, false), |(ok, markup), b| {
-        (
-            ok & ((0x20..0x7f).contains(&b) | (b == b'\t') | (b == b'\n') | (b == b'\r')),
-            markup | (b == b'<') | (b == b'&') | (b == b'*') | (b == b'~'),
-        )
-    });
+    let (printable_ascii, markup) = scan_ascii(text.as_bytes());
     if printable_ascii && !markup {
         // Most replies: ASCII without control characters or markup, which folds byte for byte
         // to its lower case (as `fold_chars` would fold it).
@@ -52,6 +45,37 @@ pub(super) fn fold(text: &str, folded: &mut String, origin: &mut Vec<u32>) {
             origin,
         );
     }
+}
+
+/// Whether `bytes` are printable ASCII (tabs and line breaks included), and whether any of them
+/// may start markup a reader does not see (`<`, `&`, `*`, `~`).
+///
+/// One pass of branch-free byte tests, OR-ed into byte accumulators over blocks of 32 bytes so
+/// that the compiler turns each block into a few vector instructions (a fold of two booleans
+/// over the bytes took 16 instructions a byte).
+fn scan_ascii(bytes: &[u8]) -> (bool, bool) {
+    let test = |b: u8| -> (u8, u8) {
+        let unprintable = (b >= 0x7f) as u8
+            | ((b < 0x20) as u8 & (b != b'\t') as u8 & (b != b'\n') as u8 & (b != b'\r') as u8);
+        let markup = (b == b'<') as u8 | (b == b'&') as u8 | (b == b'*') as u8 | (b == b'~') as u8;
+        (unprintable, markup)
+    };
+    let (mut unprintable, mut markup) = (0u8, 0u8);
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        let (mut u, mut m) = ([0u8; 32], [0u8; 32]);
+        for k in 0..32 {
+            (u[k], m[k]) = test(block[k]);
+        }
+        unprintable |= u.iter().fold(0, |a, &x| a | x);
+        markup |= m.iter().fold(0, |a, &x| a | x);
+    }
+    for &b in blocks.remainder() {
+        let (u, m) = test(b);
+        unprintable |= u;
+        markup |= m;
+    }
+    (unprintable == 0, markup != 0)
 }
 
 /// Folds printable ASCII with markup in it (`&amp;`, `<b>`) byte for byte between the markup,
@@ -302,6 +326,28 @@ mod tests {
             reading_order(text, &mut read);
             fold_chars(read.into_iter(), &mut slow, &mut slow_origin);
             assert_eq!((fast, fast_origin), (slow, slow_origin), "{text:?}");
+        }
+    }
+
+    /// The blockwise scan against the plain definition, for every byte at every place of a
+    /// text longer than two blocks (the blocks and the remainder).
+    #[test]
+    fn ascii_scan_equals_its_definition() {
+        let plain = |bytes: &[u8]| {
+            let printable = bytes
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+            let markup = bytes
+                .iter()
+                .any(|&b| matches!(b, b'<' | b'&' | b'*' | b'~'));
+            (printable, markup)
+        };
+        for at in 0..70 {
+            for b in 0..=255u8 {
+                let mut bytes = vec![b'a'; 70];
+                bytes[at] = b;
+                assert_eq!(scan_ascii(&bytes), plain(&bytes), "{b} at {at}");
+            }
         }
     }
 

@@ -22,7 +22,9 @@
 //!    n-grams, as search engines index these languages. A run `您的包裹` has the keys `您的`,
 //!    `的包`, `包裹` and `裹`; each token's range stays its own character, so tokens never
 //!    overlap. (Chosen on the multilingual suite against single characters, bigrams and
-//!    trigrams: the README's Languages section.)
+//!    trigrams: the README's Languages section.) Text of ASCII and the common punctuation and
+//!    emoji (most replies) is segmented by a byte scanner of the same rules, tested against
+//!    unicode-segmentation ([`tokenize_with_crates`]).
 //! 3. **Join spaced-out letters**: a run of three or more single letters (`p l e a s e`) becomes one
 //!    word; a wider gap inside the run (`p l e a s e  d m`) splits it into words.
 //! 4. **Mask slots**: @handles, URLs, e-mail addresses, dates and times, numbers and ids, the
@@ -66,8 +68,8 @@ use fold::fold;
 use slots::find_slots;
 use token::{mark_sentence_starts, push_token, word_token};
 use words::{
-    RawWord, emit_spaced_run, find_words, merge_words_sharing_a_character, push_alphanumeric,
-    spaced_run_end,
+    RawWord, emit_spaced_run, find_unicode_words, find_words, merge_words_sharing_a_character,
+    push_alphanumeric, spaced_run_end,
 };
 
 /// How much of Chinese or Japanese a key covers, in halves of a Chinese character (see the
@@ -161,13 +163,48 @@ pub(crate) fn tokenize_capped(text: &str, scratch: &mut Scratch, tokens: &mut Ve
     tokenize_into(capped(text).0, scratch, tokens);
 }
 
+/// The same tokens as [`tokenize`], through the crates alone: unicode-segmentation's word
+/// boundaries for every text.
+///
+/// This is the oracle of the hand-written fast path of [`tokenize`] (a byte scanner of word
+/// boundaries for text of ASCII and the common punctuation and emoji): a property test, a fuzz
+/// target and a test over the real corpus check that the two give the same tokens. It is slower,
+/// and public so that a fuzz target outside the crate can compare them.
+///
+/// ```
+/// let text = "Hi Ann, your order #12345 ships on May 3rd. Track it at example.com/t ^JK";
+/// assert_eq!(cannery::tokenize(text), cannery::tokenize_with_crates(text));
+/// ```
+pub fn tokenize_with_crates(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    tokenize_on(Path::Crates, text, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// Which tokenizer runs: the fast paths, or the crates alone (their oracle).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Path {
+    /// Words by a byte scanner where it knows every character of the text.
+    Fast,
+    /// Every word through unicode-segmentation.
+    Crates,
+}
+
 /// Tokenizes `text` into `out` (cleared first), reusing the buffers of `scratch`.
 pub(crate) fn tokenize_into(text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
+    tokenize_on(Path::Fast, text, scratch, out);
+}
+
+/// [`tokenize_into`] on the chosen path.
+fn tokenize_on(path: Path, text: &str, scratch: &mut Scratch, out: &mut Vec<Token>) {
     out.clear();
     let text = &text[..floor_char_boundary(text, MAX_TEXT_BYTES)];
     fold(text, &mut scratch.folded, &mut scratch.origin);
     let folded = scratch.folded.as_str();
-    find_words(folded, &mut scratch.words);
+    match path {
+        Path::Fast => find_words(folded, &mut scratch.words),
+        Path::Crates => find_unicode_words(folded, &mut scratch.words),
+    }
     merge_words_sharing_a_character(&scratch.origin, &mut scratch.words);
     find_slots(text, folded, &scratch.origin, &mut scratch.slots);
 
@@ -353,6 +390,17 @@ pub(crate) mod tests {
                 })
                 .collect();
             assert_eq!(got, want, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast paths against the crates alone (the oracle), on text built from the
+        /// characters that decide words and slots.
+        #[test]
+        fn fast_paths_equal_the_crates(
+            text in "([a-zA-Z0-9_ .,:;'\"!?@#/\n^*~\u{2018}\u{2019}\u{201C}\u{2013}\u{2014}\u{1F44D}\u{e9}\u{3000}\u{B7}\u{A3}-]|Hi |Thanks, |Regards |REGARDS|- |www\\.|\\.com| 12:30| May 3| #123|@ann|help@x\\.com){0,24}",
+        ) {
+            proptest::prop_assert_eq!(tokenize(&text), tokenize_with_crates(&text));
         }
     }
 

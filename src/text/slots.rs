@@ -216,11 +216,12 @@ pub(super) fn find_slots(
     // A sign-off is at the end: search the last SIGNATURE_TAIL bytes only (from a space, so
     // that a match starts as it would in the whole text), which bounds the cost per reply.
     let tail_start = signature_tail_start(text);
+    let tail = &text[tail_start..];
     let signature = patterns
         .signature
-        .captures(&text[tail_start..])
+        .captures(tail)
         .and_then(|caps| (1..=4).find_map(|g| caps.get(g)))
-        .or_else(|| closing_signature(patterns, &text[tail_start..]))
+        .or_else(|| closing_signature(patterns, tail))
         .filter(|m| {
             m.as_str().chars().count() <= MAX_SIGNATURE_CHARS && !is_common_capitalised(m.as_str())
         })
