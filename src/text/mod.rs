@@ -206,7 +206,7 @@ fn tokenize_on(path: Path, text: &str, scratch: &mut Scratch, out: &mut Vec<Toke
         Path::Crates => find_unicode_words(folded, &mut scratch.words),
     }
     merge_words_sharing_a_character(&scratch.origin, &mut scratch.words);
-    find_slots(text, folded, &scratch.origin, &mut scratch.slots);
+    find_slots(path, text, folded, &scratch.origin, &mut scratch.slots);
 
     let origin = &scratch.origin;
     let to_original = |range: Range<usize>| -> (u32, u32) {

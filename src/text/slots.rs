@@ -6,17 +6,25 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::Path;
 use super::floor_char_boundary;
 use super::token::Slot;
 
 /// A cheap test of a text (see [`SlotPatterns::folded`]).
 type TextTest = fn(&str) -> bool;
 
+/// A hand-written search for the matches of one slot pattern (see [`SlotPatterns::folded`]):
+/// pushes the ranges of the pattern's matches in `folded` onto `out` and returns true, or
+/// returns false (with `out` in any state) for a text it leaves to the regex.
+type HandFinder = fn(folded: &str, out: &mut Vec<Range<usize>>) -> bool;
+
 struct SlotPatterns {
     /// Patterns run on the folded (lower-case) text, in priority order, each with whether every
-    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]) and a cheap test that
-    /// every text with a match passes, so that a text failing it is not searched.
-    folded: Vec<(Regex, Slot, bool, TextTest)>,
+    /// match of it holds a digit, `#` or `№` (see [`digit_outside_slots`]), a cheap test that
+    /// every text with a match passes, so that a text failing it is not searched, and for the
+    /// simplest patterns a hand-written search that finds the same matches faster (the regex is
+    /// its oracle: `Path::Crates` runs the regex).
+    folded: Vec<(Regex, Slot, bool, TextTest, Option<HandFinder>)>,
     /// A greeting or vocative name, run on the original text (it needs capital letters).
     name: Regex,
     /// A Chinese or Japanese name before an honorific, run on original texts that are not ASCII.
@@ -58,32 +66,36 @@ fn patterns() -> &'static SlotPatterns {
         let months = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
         // ASCII word boundaries ((?-u:\b)) keep these patterns in the lazy DFA; Unicode ones
         // would send every text with a non-ASCII letter to the much slower PikeVM.
-        let folded: Vec<(String, Slot, TextTest)> = vec![
-            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, has_at),
-            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, has_scheme_or_www),
+        let folded: Vec<(String, Slot, TextTest, Option<HandFinder>)> = vec![
+            (r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}".to_string(), Slot::Email, has_address_at, None),
+            (r"(?:https?://|www\.)[^\s<>]+".to_string(), Slot::Url, has_scheme_or_www, Some(find_links)),
             (
                 format!(r"(?-u:\b)[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:{tlds})(?-u:\b)(?:/[^\s<>]*)?"),
                 Slot::Url,
                 has_dot_before_letter,
+                None,
             ),
-            (r"@\w+".to_string(), Slot::User, has_at),
+            (r"@\w+".to_string(), Slot::User, has_at, Some(find_handles)),
             (
                 format!(
                     r"(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{months})(?-u:\b)\.?(?:\s+\d{{4}})?|(?-u:\b)(?:{months})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?-u:\b)(?:,?\s+\d{{4}})?"
                 ),
                 Slot::Date,
                 any_text,
+                None,
             ),
             (
                 r"(?-u:\b)\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m(?-u:\b)\.?)?|(?-u:\b)\d{1,2}\s?[ap]\.?m(?-u:\b)\.?|(?-u:\b)\d{1,4}[/\-]\d{1,2}(?:[/\-]\d{2,4})?(?-u:\b)|(?-u:\b)\d{1,2}(?:st|nd|rd|th)(?-u:\b)"
                     .to_string(),
                 Slot::Date,
                 any_text,
+                None,
             ),
             (
                 r"[#№$£€¥]?(?-u:\b)[a-z]{0,6}\d[\w\-]*|[#№][a-z0-9][\w\-]*".to_string(),
                 Slot::Number,
                 any_text,
+                None,
             ),
         ];
         SlotPatterns {
@@ -91,9 +103,9 @@ fn patterns() -> &'static SlotPatterns {
                 .expect("placeholder pattern compiles"),
             folded: folded
                 .into_iter()
-                .map(|(p, s, needs)| {
+                .map(|(p, s, needs, hand)| {
                     let digits = matches!(s, Slot::Date | Slot::Number);
-                    (Regex::new(&p).expect("slot pattern compiles"), s, digits, needs)
+                    (Regex::new(&p).expect("slot pattern compiles"), s, digits, needs, hand)
                 })
                 .collect(),
             // A greeting (or a comma) and a capitalised word, in the languages of the stock
@@ -140,6 +152,15 @@ fn patterns() -> &'static SlotPatterns {
 fn has_at(folded: &str) -> bool {
     folded.contains('@')
 }
+/// An `@` between two characters an e-mail address can have there.
+fn has_address_at(folded: &str) -> bool {
+    let bytes = folded.as_bytes();
+    let local = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._%+-".contains(&b);
+    let domain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
+    folded.match_indices('@').any(|(at, _)| {
+        at > 0 && local(bytes[at - 1]) && bytes.get(at + 1).is_some_and(|&b| domain(b))
+    })
+}
 fn has_scheme_or_www(folded: &str) -> bool {
     folded.contains("://") || folded.contains("www.")
 }
@@ -162,6 +183,7 @@ fn any_text(_: &str) -> bool {
 /// cost is linear in the number of slots: comparing each match with every slot found made a
 /// 64 KiB text of numbers take 0.4 s.
 pub(super) fn find_slots(
+    path: Path,
     text: &str,
     folded: &str,
     origin: &[u32],
@@ -182,17 +204,23 @@ pub(super) fn find_slots(
     // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
     // first pattern whose matches all hold one.
     let mut digit_outside: Option<bool> = None;
-    for (re, slot, digits, needs) in &patterns.folded {
+    let mut ranges = Vec::new();
+    for (re, slot, digits, needs, hand) in &patterns.folded {
         if *digits && !*digit_outside.get_or_insert_with(|| digit_outside_slots(folded, &found)) {
             continue;
         }
         if !needs(folded) {
             continue;
         }
-        let matches = re
-            .find_iter(folded)
-            .filter(|m| m.as_str().chars().any(char::is_alphanumeric))
-            .map(|m| (m.range(), *slot));
+        ranges.clear();
+        let by_hand = path == Path::Fast && hand.is_some_and(|find| find(folded, &mut ranges));
+        if !by_hand {
+            ranges.clear();
+            ranges.extend(re.find_iter(folded).map(|m| m.range()));
+        }
+        let matches = (ranges.iter())
+            .filter(|r| folded[(*r).clone()].chars().any(char::is_alphanumeric))
+            .map(|r| (r.clone(), *slot));
         add_disjoint(&mut found, matches, &mut merged);
     }
     // Name and signature run on the original text; map their ranges into folded bytes.
@@ -241,6 +269,58 @@ fn closing_signature<'t>(patterns: &SlotPatterns, tail: &'t str) -> Option<regex
     }
     let caps = patterns.closing_signature.captures(tail)?;
     caps.get(1).or_else(|| caps.get(2))
+}
+
+/// The matches of `@\w+` (handles), by hand: each `@` and the ASCII letters, digits and `_`
+/// after it; false for a text where a character past ASCII follows them (`\w` is Unicode's
+/// there, and the regex decides).
+fn find_handles(folded: &str, out: &mut Vec<Range<usize>>) -> bool {
+    let bytes = folded.as_bytes();
+    for (at, _) in folded.match_indices('@') {
+        let word = bytes[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let end = at + 1 + word;
+        if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
+            return false;
+        }
+        if word > 0 {
+            out.push(at..end);
+        }
+    }
+    true
+}
+
+/// The matches of `(?:https?://|www\.)[^\s<>]+` (links), by hand: from the leftmost place where
+/// `http://`, `https://` or `www.` starts and a character that is not white space, `<` or `>`
+/// follows, to the next white space, `<` or `>` (white space as Unicode's, as the regex's `\s`).
+fn find_links(folded: &str, out: &mut Vec<Range<usize>>) -> bool {
+    let bytes = folded.as_bytes();
+    let mut from = 0;
+    while let Some(found) = (bytes[from..].iter()).position(|&b| b == b'h' || b == b'w') {
+        let start = from + found;
+        let rest = &bytes[start..];
+        let prefix = [&b"http://"[..], b"https://", b"www."]
+            .into_iter()
+            .find(|p| rest.starts_with(p))
+            .map_or(0, <[u8]>::len);
+        let body = match prefix {
+            0 => 0,
+            _ => folded[start + prefix..]
+                .char_indices()
+                .find(|&(_, c)| c.is_whitespace() || c == '<' || c == '>')
+                .map_or(folded.len() - start - prefix, |(k, _)| k),
+        };
+        if body == 0 {
+            from = start + 1;
+            continue;
+        }
+        let end = start + prefix + body;
+        out.push(start..end);
+        from = end;
+    }
+    true
 }
 
 /// Merges `new` (sorted by start, disjoint, none empty) into `found` (the same), leaving out
@@ -365,7 +445,7 @@ mod tests {
         // Whether a digit, `#` or `№` lies outside the slots found so far; computed once, before the
         // first pattern whose matches all hold one.
         let mut digit_outside: Option<bool> = None;
-        for (re, slot, digits, needs) in &patterns.folded {
+        for (re, slot, digits, needs, _) in &patterns.folded {
             if *digits
                 && !*digit_outside.get_or_insert_with(|| digit_outside_slots_oracle(folded, &found))
             {
@@ -494,7 +574,13 @@ mod tests {
                 .map(|_| pieces[rng.below(pieces.len() as u64) as usize])
                 .collect();
             fold(&text, &mut scratch.folded, &mut scratch.origin);
-            find_slots(&text, &scratch.folded, &scratch.origin, &mut new);
+            find_slots(
+                crate::text::Path::Fast,
+                &text,
+                &scratch.folded,
+                &scratch.origin,
+                &mut new,
+            );
             find_slots_oracle(&text, &scratch.folded, &scratch.origin, &mut old);
             assert_eq!(new, old, "{text:?}");
         }
@@ -608,11 +694,78 @@ mod tests {
         let mut origin = Vec::new();
         for text in &texts {
             fold(text, &mut folded, &mut origin);
-            for (re, slot, _, needs) in &patterns().folded {
+            for (re, slot, _, needs, _) in &patterns().folded {
                 if re.is_match(&folded) {
                     assert!(needs(&folded), "{slot:?} matches {folded:?}");
                 }
             }
+        }
+    }
+
+    /// Text in which the slot patterns' pieces run into each other, with characters past ASCII
+    /// where the hand-written searches hand over to the regex.
+    const PIECES: &str = "([a-z0-9_ .,:/<>@#\\-]|\u{e9}|\u{3000}|\u{a0}|\u{2019}|\u{1F44D}|https?://|www\\.|@ann|\\.com|help@x\\.co|12:30| 3rd| may ){0,20}";
+
+    proptest::proptest! {
+        /// Each slot pattern's cheap test passes every text the pattern matches.
+        #[test]
+        fn cheap_tests_pass_every_match(text in PIECES) {
+            for (re, slot, _, needs, _) in &patterns().folded {
+                if re.is_match(&text) {
+                    proptest::prop_assert!(needs(&text), "{:?} matches {:?}", slot, text);
+                }
+            }
+        }
+
+        /// The hand-written searches find the matches of their regexes (their oracle), or hand
+        /// the text over.
+        #[test]
+        fn hand_written_searches_equal_their_regexes(text in PIECES) {
+            for (re, slot, _, _, hand) in &patterns().folded {
+                let Some(find) = hand else { continue };
+                let mut ranges = Vec::new();
+                if find(&text, &mut ranges) {
+                    let want: Vec<Range<usize>> = re.find_iter(&text).map(|m| m.range()).collect();
+                    proptest::prop_assert_eq!(&ranges, &want, "{:?} in {:?}", slot, text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_written_search_table() {
+        let handles: &[(&str, Option<&[&str]>)] = &[
+            (
+                "@ann and @bob_2, @@x @ @_ a@b",
+                Some(&["@ann", "@bob_2", "@x", "@_", "@b"]),
+            ),
+            ("@caf\u{e9}", None),
+            ("@\u{e9}", None),
+            ("@ann\u{2019}s", None),
+            ("", Some(&[])),
+        ];
+        for &(text, want) in handles {
+            let mut got = Vec::new();
+            let found = find_handles(text, &mut got)
+                .then(|| got.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>());
+            assert_eq!(found.as_deref(), want, "{text:?}");
+        }
+        let links: &[(&str, &[&str])] = &[
+            (
+                "see https://t.co/x, or www.x.org/a<b>",
+                &["https://t.co/x,", "www.x.org/a"],
+            ),
+            (
+                "http:// x https:/ www. wwww.y http://\u{e9}\u{a0}z",
+                &["www.y", "http://\u{e9}"],
+            ),
+            ("hhttp://a httpss://b", &["http://a"]),
+        ];
+        for &(text, want) in links {
+            let mut got = Vec::new();
+            assert!(find_links(text, &mut got));
+            let got: Vec<&str> = got.iter().map(|r| &text[r.clone()]).collect();
+            assert_eq!(got, want, "{text:?}");
         }
     }
 }
