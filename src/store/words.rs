@@ -96,6 +96,20 @@ impl Words {
 
     /// Counts one reply's distinct words (`words`, sorted and deduplicated).
     pub(crate) fn count(&mut self, words: &[u32], stock: bool, group_bit: u64) {
+        // No clone shares the base and nothing waits in the recent map (a build, or inserts
+        // with no snapshot alive): count in the base's own hash table, which the persistent map
+        // would only copy into later.
+        if self.recent.is_empty() {
+            if let Some(base) = Arc::get_mut(&mut self.base) {
+                for &w in words {
+                    let stat = base.entry(w).or_default();
+                    stat.replies += 1;
+                    stat.stock += u32::from(stock);
+                    stat.groups |= group_bit;
+                }
+                return;
+            }
+        }
         for &w in words {
             let mut stat = self.get(w);
             stat.replies += 1;
