@@ -6,9 +6,14 @@
 //! entry, and about one more for the directory, where a hash map at its usual load takes about
 //! 31 (16-byte slots, a control byte, and room to grow). At a million replies that is 18 MB less
 //! for the ids alone, and a load that sorts one array instead of inserting a million entries.
-//! Entries added after a freeze go to a small hash map until they outnumber the sorted ones.
+//! Entries added after a freeze go to a small hash map until they outnumber the sorted ones:
+//! a plain hash map while no clone shares it (a build), a persistent map once one does (a
+//! snapshot alive in a service), so that a clone stays two pointers and an insert after it
+//! copies a few nodes.
 
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::SharedMap;
 
@@ -71,7 +76,75 @@ fn prefix(key: u64, bits: u32) -> usize {
 pub(crate) struct KeyMap {
     sorted: Arc<Sorted>,
     /// Entries added since the last freeze.
-    recent: SharedMap<u64, u32>,
+    recent: Recent,
+}
+
+/// The entries of a [`KeyMap`] added since its last freeze.
+#[derive(Clone, Debug)]
+enum Recent {
+    /// In a plain hash map, while no clone shares it (inserts in place, several times faster
+    /// than the persistent map's).
+    Owned(Arc<FxHashMap<u64, u32>>),
+    /// In a persistent map, once a clone shared the entries when one was inserted.
+    Shared(SharedMap<u64, u32>),
+}
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent::Owned(Arc::default())
+    }
+}
+
+impl PartialEq for Recent {
+    fn eq(&self, other: &Recent) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for Recent {}
+
+impl Recent {
+    fn len(&self) -> usize {
+        match self {
+            Recent::Owned(map) => map.len(),
+            Recent::Shared(map) => map.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, key: u64) -> Option<u32> {
+        match self {
+            Recent::Owned(map) => map.get(&key).copied(),
+            Recent::Shared(map) => map.get(&key).copied(),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (u64, u32)> + '_> {
+        match self {
+            Recent::Owned(map) => Box::new(map.iter().map(|(&k, &v)| (k, v))),
+            Recent::Shared(map) => Box::new(map.iter().map(|(&k, &v)| (k, v))),
+        }
+    }
+
+    /// Inserts in place while no clone shares the plain map; otherwise moves the entries into
+    /// a persistent map first (once: later clones share that).
+    fn insert(&mut self, key: u64, value: u32) {
+        if let Recent::Owned(map) = self {
+            match Arc::get_mut(map) {
+                Some(map) => {
+                    map.insert(key, value);
+                    return;
+                }
+                None => *self = Recent::Shared(map.iter().map(|(&k, &v)| (k, v)).collect()),
+            }
+        }
+        if let Recent::Shared(map) = self {
+            map.insert(key, value);
+        }
+    }
 }
 
 /// The entries of a [`KeyMap`] as of its last freeze: keys and values in increasing order of
@@ -99,7 +172,7 @@ impl KeyMap {
                 values,
                 directory,
             }),
-            recent: SharedMap::default(),
+            recent: Recent::default(),
         };
         (map, repeated)
     }
@@ -116,7 +189,7 @@ impl KeyMap {
         if self.recent.is_empty() {
             return None;
         }
-        self.recent.get(&key).copied()
+        self.recent.get(key)
     }
 
     /// Inserts `key` with `value` unless the key is already there (the first value stays).
@@ -138,7 +211,7 @@ impl KeyMap {
             .iter()
             .copied()
             .zip(sorted.values.iter().copied())
-            .chain(self.recent.iter().map(|(&k, &v)| (k, v)))
+            .chain(self.recent.iter())
             .collect();
         // Keys are distinct: insert_first keeps them so.
         *self = KeyMap::from_pairs(pairs).0;
@@ -206,5 +279,35 @@ mod tests {
         let (_, repeated) = KeyMap::from_pairs(vec![(5, 1), (5, 0), (6, 2)]);
         assert!(repeated);
         assert_eq!(KeyMap::from_pairs(vec![(5, 1), (5, 0)]).0.get(5), Some(0));
+    }
+
+    /// A clone taken between inserts keeps the entries it had, whether the map inserts in
+    /// place (no clone) or through the persistent map (a clone alive); and the two kinds of
+    /// pending map compare by their entries.
+    #[test]
+    fn clones_keep_their_entries_across_inserts() {
+        let mut map = KeyMap::default();
+        let mut snapshots = Vec::new();
+        for i in 0..2_000u64 {
+            let key = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            map.insert_first(key, i as u32);
+            if i % 300 == 0 {
+                snapshots.push((i, map.clone()));
+            }
+        }
+        assert!(matches!(map.recent, Recent::Shared(_)));
+        for (last, snapshot) in &snapshots {
+            for i in 0..2_000u64 {
+                let key = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let want = (i <= *last).then_some(i as u32);
+                assert_eq!(snapshot.get(key), want, "snapshot at {last}, key {i}");
+            }
+        }
+        let mut owned = KeyMap::default();
+        for i in 0..2_000u64 {
+            owned.insert_first(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i as u32);
+        }
+        assert!(matches!(owned.recent, Recent::Owned(_)));
+        assert_eq!(owned, map);
     }
 }
