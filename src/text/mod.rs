@@ -164,12 +164,13 @@ pub(crate) fn tokenize_capped(text: &str, scratch: &mut Scratch, tokens: &mut Ve
 }
 
 /// The same tokens as [`tokenize`], through the crates alone: unicode-segmentation's word
-/// boundaries for every text.
+/// boundaries for every text, and every slot pattern searched by its regex.
 ///
-/// This is the oracle of the hand-written fast path of [`tokenize`] (a byte scanner of word
-/// boundaries for text of ASCII and the common punctuation and emoji): a property test, a fuzz
-/// target and a test over the real corpus check that the two give the same tokens. It is slower,
-/// and public so that a fuzz target outside the crate can compare them.
+/// This is the oracle of the hand-written fast paths of [`tokenize`] (a byte scanner of word
+/// boundaries for text of ASCII and the common punctuation and emoji; searches for @handles and
+/// links): property tests, the `tokenize` fuzz target and a test over the real corpus check that
+/// the two give the same tokens. It is slower, and public so that a fuzz target outside the
+/// crate can compare them.
 ///
 /// ```
 /// let text = "Hi Ann, your order #12345 ships on May 3rd. Track it at example.com/t ^JK";
@@ -184,9 +185,10 @@ pub fn tokenize_with_crates(text: &str) -> Vec<Token> {
 /// Which tokenizer runs: the fast paths, or the crates alone (their oracle).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Path {
-    /// Words by a byte scanner where it knows every character of the text.
+    /// Words by a byte scanner where it knows every character of the text; handles and links
+    /// by hand-written searches where the text lets them decide.
     Fast,
-    /// Every word through unicode-segmentation.
+    /// Every word through unicode-segmentation; every slot pattern by its regex.
     Crates,
 }
 
