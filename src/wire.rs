@@ -181,34 +181,6 @@ pub(crate) struct Reader<'b> {
     what: &'static str,
 }
 
-/// A column of little-endian numbers, borrowed from the payload in memory or read from a file.
-pub(crate) struct Column<'b, const WIDTH: usize> {
-    bytes: Cow<'b, [u8]>,
-}
-
-impl<const WIDTH: usize> Column<'_, WIDTH> {
-    pub(crate) fn len(&self) -> usize {
-        self.bytes.len() / WIDTH
-    }
-    pub(crate) fn raw(&self) -> impl ExactSizeIterator<Item = [u8; WIDTH]> + Clone + '_ {
-        self.bytes
-            .chunks_exact(WIDTH)
-            .map(|c| c.try_into().expect("WIDTH bytes"))
-    }
-}
-
-impl Column<'_, 4> {
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = u32> + Clone + '_ {
-        self.raw().map(u32::from_le_bytes)
-    }
-}
-
-impl Column<'_, 8> {
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = u64> + Clone + '_ {
-        self.raw().map(u64::from_le_bytes)
-    }
-}
-
 impl<'b> Reader<'b> {
     pub(crate) fn slice(payload: &'b [u8]) -> Self {
         Reader {
@@ -330,17 +302,6 @@ impl<'b> Reader<'b> {
     }
     pub(crate) fn u64s(&mut self, what: &'static str) -> Result<Vec<u64>, Error> {
         self.numbers(what, u64::from_le_bytes)
-    }
-    /// A column kept as its bytes (read in place from memory).
-    pub(crate) fn column<const WIDTH: usize>(
-        &mut self,
-        what: &'static str,
-    ) -> Result<Column<'b, WIDTH>, Error> {
-        self.what = what;
-        let n = self.len(WIDTH)?;
-        Ok(Column {
-            bytes: self.take(n * WIDTH)?,
-        })
     }
     pub(crate) fn bytes(&mut self, what: &'static str) -> Result<Cow<'b, [u8]>, Error> {
         self.what = what;

@@ -139,6 +139,51 @@ impl Record {
     }
 }
 
+/// Where each posting list starts in `flat` (and where the last ends), checking that the lists
+/// cover the postings and that every posting is a cluster below `clusters`.
+fn posting_offsets(
+    list_lens: &[u32],
+    flat: &[u32],
+    clusters: usize,
+) -> Result<Vec<u32>, &'static str> {
+    let mut offsets = Vec::with_capacity(list_lens.len() + 1);
+    offsets.push(0u32);
+    let mut end = 0u64;
+    for &len in list_lens {
+        end += u64::from(len);
+        if end > flat.len() as u64 {
+            return Err("the posting lists run past the postings");
+        }
+        offsets.push(end as u32);
+    }
+    if end != flat.len() as u64 {
+        return Err("the posting lists do not cover the postings");
+    }
+    if flat.iter().any(|&c| c as usize >= clusters) {
+        return Err("a posting points to a missing cluster");
+    }
+    Ok(offsets)
+}
+
+/// Reads a column of `n` 4-byte numbers (`n`, the shingles', or the file is corrupt) through
+/// `f`, with each one's position.
+fn column(
+    r: &mut Reader<'_>,
+    what: &'static str,
+    n: usize,
+    mut f: impl FnMut(usize, u32) -> Result<(), Error>,
+) -> Result<(), Error> {
+    r.reading(what);
+    let len = r.len(4)?;
+    same_len(&[n, len], "shingle")?;
+    let mut i = 0;
+    r.each::<4>(len, |raw| {
+        f(i, u32::from_le_bytes(raw))?;
+        i += 1;
+        Ok(())
+    })
+}
+
 /// Shingle records with their lookup and posting lists.
 ///
 /// The table as of its last freeze (`frozen`) is shared by clones and never changed; the
@@ -616,52 +661,76 @@ impl ShingleTable {
     /// checking each record and list. The columns are read in place from memory (a copy of
     /// them took 150 MB at a million replies).
     pub(crate) fn load(r: &mut Reader<'_>, clusters: usize) -> Result<ShingleTable, Error> {
-        let hashes = r.column::<8>("the shingle hashes")?;
-        let replies = r.column::<4>("the shingle reply counts")?;
-        let clusters_of = r.column::<4>("the shingle cluster counts")?;
-        let stock_of = r.column::<4>("the shingle stock counts")?;
-        let first_cluster = r.column::<4>("the shingle first clusters")?;
-        let more = r.column::<4>("the shingle posting lists")?;
-        same_len(
-            &[
-                hashes.len(),
-                replies.len(),
-                clusters_of.len(),
-                stock_of.len(),
-                first_cluster.len(),
-                more.len(),
-            ],
-            "shingle",
-        )?;
-        let list_lens = r.u32s("the posting list lengths")?;
-        let flat = r.u32s("the postings")?;
-        let counts = replies.iter().zip(clusters_of.iter()).zip(stock_of.iter());
+        // Column by column into the entries, as the file gives them (hashes, reply counts,
+        // cluster counts, stock counts, first clusters, posting lists), so that at most one
+        // column of 4-byte numbers is held beside the entries: holding the six columns while
+        // packing them took the peak of a load 124 MB (a third) above the index in use, at a
+        // million replies. Until the last column packs them, an entry's word holds its reply
+        // count in the low half and its cluster count in the high half.
+        r.reading("the shingle hashes");
+        let n = r.len(8)?;
+        let mut entries: Vec<Entry> = Vec::with_capacity(n);
+        r.each::<8>(n, |raw| {
+            entries.push(Entry {
+                hash: u64::from_le_bytes(raw),
+                packed: 0,
+            });
+            Ok(())
+        })?;
+        let counts = |e: &Entry| (e.packed as u32, (e.packed >> 32) as u32);
+        column(r, "the shingle reply counts", n, |i, replies| {
+            entries[i].packed = u64::from(replies);
+            Ok(())
+        })?;
+        column(r, "the shingle cluster counts", n, |i, clusters| {
+            entries[i].packed |= u64::from(clusters) << 32;
+            Ok(())
+        })?;
         let mut stock = FxHashMap::default();
-        for (hash, ((replies, clusters), stock_count)) in hashes.iter().zip(counts.clone()) {
+        column(r, "the shingle stock counts", n, |i, stock_count| {
+            let (replies, clusters) = counts(&entries[i]);
             check(
                 replies >= clusters && clusters >= stock_count && clusters >= 1,
                 "a shingle's counts are inconsistent",
             )?;
             if stock_count > 0 {
-                stock.insert(hash, stock_count);
+                stock.insert(entries[i].hash, stock_count);
             }
-        }
-        let records = hashes
+            Ok(())
+        })?;
+        let mut first = Vec::with_capacity(n);
+        column(r, "the shingle first clusters", n, |_, cluster| {
+            check(
+                (cluster as usize) < clusters,
+                "a shingle points to a missing cluster",
+            )?;
+            first.push(cluster);
+            Ok(())
+        })?;
+        let mut multi = Vec::new();
+        column(r, "the shingle posting lists", n, |i, more| {
+            let (replies, clusters) = counts(&entries[i]);
+            let record = Record {
+                replies,
+                clusters,
+                first_cluster: first[i],
+                more,
+            };
+            entries[i].packed = pack(&mut multi, record);
+            Ok(())
+        })?;
+        drop(first);
+        let list_lens = r.u32s("the posting list lengths")?;
+        let flat = r.u32s("the postings")?;
+        // A record with a posting list never packs alone: those of `multi` are all there are.
+        if multi
             .iter()
-            .zip(counts)
-            .zip(first_cluster.iter().zip(more.iter()))
-            .map(
-                |((hash, ((replies, clusters), _)), (first_cluster, more))| {
-                    let record = Record {
-                        replies,
-                        clusters,
-                        first_cluster,
-                        more,
-                    };
-                    (hash, record)
-                },
-            );
-        ShingleTable::from_parts(records, stock, &list_lens, flat, clusters).map_err(corrupt)
+            .any(|s| s.more != NONE && s.more as usize >= list_lens.len())
+        {
+            return Err(corrupt("a shingle points to a missing posting list"));
+        }
+        let offsets = posting_offsets(&list_lens, &flat, clusters).map_err(corrupt)?;
+        ShingleTable::assemble(entries, multi, stock, offsets, flat).map_err(corrupt)
     }
 
     fn from_parts(
@@ -671,27 +740,11 @@ impl ShingleTable {
         flat: Vec<u32>,
         clusters: usize,
     ) -> Result<ShingleTable, &'static str> {
-        let mut offsets = Vec::with_capacity(list_lens.len() + 1);
-        offsets.push(0u32);
-        let mut end = 0u64;
-        for &len in list_lens {
-            end += u64::from(len);
-            if end > flat.len() as u64 {
-                return Err("the posting lists run past the postings");
-            }
-            offsets.push(end as u32);
-        }
-        if end != flat.len() as u64 {
-            return Err("the posting lists do not cover the postings");
-        }
-        if flat.iter().any(|&c| c as usize >= clusters) {
-            return Err("a posting points to a missing cluster");
-        }
+        let offsets = posting_offsets(list_lens, &flat, clusters)?;
         // Packed as they come (a copy of the records as pairs took 132 MB at a million
         // replies), checked, and sorted only if they were saved in another order.
         let mut entries: Vec<Entry> = Vec::with_capacity(records.len());
         let mut multi = Vec::new();
-        let mut sorted = true;
         for (hash, s) in records {
             if s.first_cluster as usize >= clusters {
                 return Err("a shingle points to a missing cluster");
@@ -699,12 +752,26 @@ impl ShingleTable {
             if s.more != NONE && s.more as usize >= list_lens.len() {
                 return Err("a shingle points to a missing posting list");
             }
-            sorted &= entries.last().is_none_or(|last| last.hash < hash);
             entries.push(Entry {
                 hash,
                 packed: pack(&mut multi, s),
             });
         }
+        ShingleTable::assemble(entries, multi, stock, offsets, flat)
+    }
+
+    /// The table of packed `entries` (with the records of `multi`) whose records were checked
+    /// against the clusters and the posting lists (`offsets`, from [`posting_offsets`]): sorts
+    /// the entries if they came in another order than by hash.
+    fn assemble(
+        mut entries: Vec<Entry>,
+        multi: Vec<Record>,
+        stock: FxHashMap<u64, u32>,
+        offsets: Vec<u32>,
+        flat: Vec<u32>,
+    ) -> Result<ShingleTable, &'static str> {
+        let list_count = offsets.len() as u32 - 1;
+        let sorted = entries.windows(2).all(|w| w[0].hash < w[1].hash);
         if !sorted {
             // Saved in another order: sort, then a hash listed twice sits beside its twin.
             entries.sort_unstable_by_key(|e| e.hash);
@@ -715,7 +782,7 @@ impl ShingleTable {
         Ok(ShingleTable {
             frozen: Arc::new(Frozen::of_entries(entries, multi, offsets, flat)),
             stock: Arc::new(stock),
-            list_count: list_lens.len() as u32,
+            list_count,
             ..ShingleTable::default()
         })
     }
