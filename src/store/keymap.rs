@@ -82,8 +82,8 @@ pub(crate) struct KeyMap {
 /// The entries of a [`KeyMap`] added since its last freeze.
 #[derive(Clone, Debug)]
 enum Recent {
-    /// In a plain hash map, while no clone shares it (inserts in place, several times faster
-    /// than the persistent map's).
+    /// In a plain hash map, while no clone shares it (inserts in place, without the persistent
+    /// map's hashing into a tree of nodes).
     Owned(Arc<FxHashMap<u64, u32>>),
     /// In a persistent map, once a clone shared the entries when one was inserted.
     Shared(SharedMap<u64, u32>),

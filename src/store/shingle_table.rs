@@ -658,8 +658,9 @@ impl ShingleTable {
     }
 
     /// Reads a table written by [`save`](Self::save) for an index of `clusters` clusters,
-    /// checking each record and list. The columns are read in place from memory (a copy of
-    /// them took 150 MB at a million replies).
+    /// checking each record and list. The columns are read in place from memory, or from a
+    /// file through the stream's buffer, never copied whole (a copy of them took 150 MB at a
+    /// million replies).
     pub(crate) fn load(r: &mut Reader<'_>, clusters: usize) -> Result<ShingleTable, Error> {
         // Column by column into the entries, as the file gives them (hashes, reply counts,
         // cluster counts, stock counts, first clusters, posting lists), so that at most one
