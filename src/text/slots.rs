@@ -212,16 +212,22 @@ pub(super) fn find_slots(
         if !needs(folded) {
             continue;
         }
+        // A match without a letter or digit (`@_`, `#-`) masks nothing.
+        let keep = |r: &Range<usize>| folded[r.clone()].chars().any(char::is_alphanumeric);
         ranges.clear();
-        let by_hand = path == Path::Fast && hand.is_some_and(|find| find(folded, &mut ranges));
-        if !by_hand {
-            ranges.clear();
-            ranges.extend(re.find_iter(folded).map(|m| m.range()));
+        if path == Path::Fast && hand.is_some_and(|find| find(folded, &mut ranges)) {
+            let matches = ranges
+                .iter()
+                .filter(|r| keep(r))
+                .map(|r| (r.clone(), *slot));
+            add_disjoint(&mut found, matches, &mut merged);
+        } else {
+            // The regex's matches go straight into the merge, not through `ranges`.
+            let matches = (re.find_iter(folded).map(|m| m.range()))
+                .filter(keep)
+                .map(|r| (r, *slot));
+            add_disjoint(&mut found, matches, &mut merged);
         }
-        let matches = (ranges.iter())
-            .filter(|r| folded[(*r).clone()].chars().any(char::is_alphanumeric))
-            .map(|r| (r.clone(), *slot));
-        add_disjoint(&mut found, matches, &mut merged);
     }
     // Name and signature run on the original text; map their ranges into folded bytes.
     let to_folded = |orig: Range<usize>| -> Option<Range<usize>> {
