@@ -79,17 +79,18 @@ pub struct FieldNames {
 impl FieldNames {
     /// The names of the fields read, in [`Item`]'s order (id, text, context, group, time), each
     /// with whether some record must have it.
-    fn wanted(&self) -> Vec<(&str, bool)> {
-        let mut wanted = vec![(self.id.as_str(), true), (self.text.as_str(), true)];
-        for (name, required) in [
-            (&self.context, self.context_required),
-            (&self.group, self.group_required),
-            (&self.time, true),
-        ] {
-            // An absent optional field keeps its place with a name no record can have.
-            wanted.push((name.as_deref().unwrap_or(""), name.is_some() && required));
+    fn wanted(&self) -> [(&str, bool); 5] {
+        // An absent optional field keeps its place with a name no record can have.
+        fn optional(name: &Option<String>, required: bool) -> (&str, bool) {
+            (name.as_deref().unwrap_or(""), name.is_some() && required)
         }
-        wanted
+        [
+            (self.id.as_str(), true),
+            (self.text.as_str(), true),
+            optional(&self.context, self.context_required),
+            optional(&self.group, self.group_required),
+            optional(&self.time, true),
+        ]
     }
 }
 
@@ -811,8 +812,7 @@ fn parse_json_record(
             format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
         )
     })?;
-    let wanted = fields.wanted();
-    let names: Vec<&str> = wanted.iter().map(|&(n, _)| n).collect();
+    let names = fields.wanted().map(|(n, _)| n);
     let (seen, keys, objects) = match survey {
         Some((seen, keys, objects)) => (Some(seen), Some(keys), Some(objects)),
         None => (None, None, None),
